@@ -1,0 +1,21 @@
+"""nbgrader configuration for the kubelab course (read by nbgrader from the repo root).
+
+The instructor's notebooks live in solutions/ (nbgrader's "source"), the learners'
+in exercises/ (nbgrader's "release"); `make exercises` regenerates the latter.
+No Exchange settings: releasing and collecting go through the repo (or a
+JupyterHub's own config), so this file works the same on a laptop and a hub.
+"""
+from pathlib import Path
+
+c = get_config()  # noqa: F821 - injected by traitlets when it loads this file
+
+ROOT = Path(__file__).resolve().parent
+
+c.CourseDirectory.root = str(ROOT)
+c.CourseDirectory.course_id = "kubelab"
+c.CourseDirectory.source_directory = "solutions"
+c.CourseDirectory.release_directory = "exercises"
+# Mind the clash of names: nbgrader's own CourseDirectory.solution_directory
+# (default "solution", where `generate_solution` writes) is NOT our solutions/
+# (the sources). It is left at its default; solution/ is git-ignored.
+c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
