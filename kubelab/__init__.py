@@ -1,3 +1,38 @@
-"""kubelab: a model of Kubernetes networking, for learning and for asking "what would the cluster do?"."""
+"""kubelab: a faithful model of Kubernetes networking, for learning and for asking "what would the cluster do?".
+
+The top-level names are loaded on first use, so ``import kubelab`` stays fast
+(the model's dataclasses and PyYAML load when you first touch ``Cluster``).
+
+>>> import kubelab
+>>> c = kubelab.Cluster()
+>>> [n.name for n in c.nodes()]
+['kind-control-plane', 'kind-worker', 'kind-worker2']
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
+
+_LAZY = {
+    "Cluster": "kubelab.cluster",
+    "Event": "kubelab.cluster",
+    "load": "kubelab.api",
+    "KubelabError": "kubelab.errors",
+}
+
+__all__ = ["Cluster", "Event", "KubelabError", "load", "__version__"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kubelab' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -28,13 +28,12 @@ kubelab.errors.ValidationError: web.yaml: Service default/web: spec.ports[0].por
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
 from pathlib import Path
 from typing import Any, Iterable
-
-import yaml
 
 from ..errors import FieldError, KubelabError, LoadError, ValidationError
 from .meta import APIObject
@@ -58,11 +57,21 @@ class Manifests(list):
         self.warnings.extend(other.warnings)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """SafeLoader that rejects duplicate keys in a mapping."""
+@functools.cache
+def _strict_loader() -> type:
+    """A PyYAML SafeLoader that rejects duplicate keys (PyYAML is imported on first use: it is slow to import)."""
+    import yaml
+
+    class StrictLoader(yaml.SafeLoader):
+        pass
+
+    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    return StrictLoader
 
 
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict:
+def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
+    import yaml
+
     loader.flatten_mapping(node)
     out: dict[Any, Any] = {}
     for key_node, value_node in node.value:
@@ -78,10 +87,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
     return out
 
 
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-
-
-def _yaml_error(exc: yaml.YAMLError, source: str) -> LoadError:
+def _yaml_error(exc: Exception, source: str) -> LoadError:
     mark = getattr(exc, "problem_mark", None)
     problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
     where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
@@ -94,8 +100,9 @@ def _parse(text: str, source: str) -> list[Any]:
             return [json.loads(text)]
         except json.JSONDecodeError as exc:
             raise LoadError(f"line {exc.lineno}, column {exc.colno}: {exc.msg} (not valid JSON)", source=source) from None
+    import yaml
     try:
-        return list(yaml.load_all(text, Loader=_StrictLoader))
+        return list(yaml.load_all(text, Loader=_strict_loader()))
     except yaml.YAMLError as exc:
         raise _yaml_error(exc, source) from None
     except (ValueError, TypeError, RecursionError) as exc:  # e.g. out-of-range dates, deep nesting

@@ -12,7 +12,8 @@ Fields kubelab does not model are kept verbatim in the ``extra`` dict of the
 object that holds them, so nothing a manifest says is lost: before a field is
 kept that way, its name is checked against the official schema (the
 ``attribute_map`` of the ``kubernetes`` client's model class named by
-``_k8s_model``), so a typo is still an ``unknown field`` error.
+``_k8s_model``, stored in :mod:`kubelab.api.upstream`), so a typo is still an
+``unknown field`` error.
 
 Simplification: unmodelled fields (``extra``) are checked for their name only,
 not for their type or content.
@@ -95,16 +96,9 @@ def _json_index(cls: type) -> dict[str, tuple[str, Any]]:
     return {j: (n, t) for n, j, t, _ in _fields(cls)}
 
 
-@functools.cache
 def _upstream_fields(model: str) -> frozenset[str] | None:
-    try:
-        from kubernetes.client import models  # heavy: imported only when needed
-    except ImportError:  # pragma: no cover - kubernetes is a dependency
-        return None
-    klass = getattr(models, model, None)
-    if klass is None:
-        return None
-    return frozenset(klass.attribute_map.values())
+    from .upstream import fields
+    return fields(model)
 
 
 def _join(path: str, key: str) -> str:

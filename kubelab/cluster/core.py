@@ -1,0 +1,684 @@
+"""``Cluster``: the object store, its allocators and its controllers.
+
+This is the part of a cluster that turns manifests into state: the API
+server's admission of objects (defaulting and validation happen in
+:mod:`kubelab.api`; ClusterIP and NodePort allocation here), a minimal
+scheduler, kubelet's reporting of pod IPs and readiness, and the Endpoints and
+EndpointSlice controllers.  Every change is all-or-nothing: an ``apply`` that
+fails on its tenth object leaves the cluster exactly as it was.  Observers
+(kube-proxy, DNS and the notebook widgets in later chapters) subscribe with
+:meth:`Cluster.watch` and receive ``ADDED``/``MODIFIED``/``DELETED`` events,
+like a Kubernetes watch.
+
+Upstream pieces modelled: ``pkg/registry/core/service/storage`` (allocation),
+``pkg/scheduler/framework/plugins`` (``nodeunschedulable``, ``tainttoleration``,
+``nodeaffinity`` for ``nodeSelector``, ``nodeports``; scoring replaced by "fewest
+pods, then node order"), kubelet's pod status (``status.podIP``, ``hostIP``,
+conditions), host-local IPAM for pod IPs (next free address after the last one
+handed out, gateway ``.1`` skipped), ``pkg/controller/endpoint`` and
+``pkg/controller/endpointslice``.  See :mod:`kubelab.cluster.settings` for the
+kind-like defaults.
+
+Examples
+--------
+>>> c = Cluster('''
+... apiVersion: v1
+... kind: Pod
+... metadata: {name: web-1, labels: {app: web}}
+... spec: {containers: [{name: nginx, image: nginx, ports: [{containerPort: 80}]}]}
+... ''')
+>>> p = c.get("pod", "web-1")
+>>> p.spec.node_name, p.status.pod_ip, c.is_ready(p)
+('kind-worker', '10.244.1.2', True)
+>>> c.get("svc", "kube-dns", "kube-system").spec.cluster_ip
+'10.96.0.10'
+"""
+
+from __future__ import annotations
+
+import copy
+import ipaddress
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
+
+from ..api import (APIObject, Endpoints, EndpointSlice, KubeProxyConfiguration, Manifests, Namespace, Node,
+                   ObjectMeta, Pod, Service, ServiceCIDR, load)
+from ..api.endpoints import MANAGED_BY_LABEL
+from ..api.pod import PodCondition, PodIP
+from ..errors import ConflictError, FieldError, KubelabError, NotFoundError, ValidationError
+from .allocator import AllocationError, ClusterIPAllocator, NodePortAllocator
+from .endpoints import endpoints_for
+from .endpointslice import CONTROLLER, MIRRORING_CONTROLLER, endpoint_slices_for, mirrored_slices_for
+from .hostports import claims_conflict, host_port_claims
+from .readiness import is_pod_ready
+from .settings import DEFAULT_NODES, ClusterSettings
+from .system import CONTROL_PLANE_LABEL, node_manifest, system_objects
+
+__all__ = ["Cluster", "Event", "RESOURCES", "resolve_kind"]
+
+#: resource names, singular names and short names kubectl accepts -> qualified kind
+RESOURCES: dict[str, str] = {}
+_PLURALS = {
+    "Pod": ("pods", "pod", "po"), "Service": ("services", "service", "svc"),
+    "Endpoints": ("endpoints", "ep"), "EndpointSlice": ("endpointslices", "endpointslice"),
+    "Node": ("nodes", "node", "no"), "Namespace": ("namespaces", "namespace", "ns"),
+    "Ingress": ("ingresses", "ingress", "ing"), "IngressClass": ("ingressclasses", "ingressclass"),
+    "NetworkPolicy": ("networkpolicies", "networkpolicy", "netpol"),
+    "NetworkPolicy.projectcalico.org": ("networkpolicies.projectcalico.org", "networkpolicy.projectcalico.org"),
+    "GlobalNetworkPolicy": ("globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
+    "ServiceCIDR": ("servicecidrs", "servicecidr"),
+    "KubeProxyConfiguration": ("kubeproxyconfigurations", "kubeproxyconfiguration"),
+}
+_GROUPS = {"EndpointSlice": "discovery.k8s.io", "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
+           "NetworkPolicy": "networking.k8s.io", "ServiceCIDR": "networking.k8s.io",
+           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io"}
+for _kind, _names in _PLURALS.items():
+    for _n in _names:
+        RESOURCES[_n] = _kind
+    RESOURCES[_kind.lower()] = _kind
+#: Kinds admitted before the others in one apply, so that references resolve.
+_FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass")
+
+
+def resolve_kind(name: str) -> str:
+    """``"svc"`` -> ``"Service"``; raises kubectl's error for an unknown resource type."""
+    kind = RESOURCES.get(name.lower())
+    if kind is None:
+        raise KubelabError(f'the server doesn\'t have a resource type "{name}"')
+    return kind
+
+
+def _resource_name(kind: str) -> str:
+    plural = _PLURALS.get(kind, (kind.lower() + "s",))[0]
+    group = _GROUPS.get(kind)
+    return f"{plural}.{group}" if group and "." not in plural else plural
+
+
+@dataclass
+class Event:
+    """A watch event: ``type`` is ``ADDED``, ``MODIFIED`` or ``DELETED``; ``obj`` the object after (or before, for DELETED)."""
+
+    type: str
+    obj: APIObject
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.obj.ref}"
+
+
+@dataclass
+class _State:
+    objects: dict[tuple[str, str, str], APIObject] = field(default_factory=dict)
+    seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
+    counter: int = 0
+    ips: ClusterIPAllocator | None = None
+    ports: NodePortAllocator | None = None
+    ipam_last: dict[str, int] = field(default_factory=dict)  # node -> last reserved pod IP (as int)
+    warnings: list[str] = field(default_factory=list)
+
+    def put(self, obj: APIObject) -> None:
+        if obj.key not in self.seq:
+            self.counter += 1
+            self.seq[obj.key] = self.counter
+        self.objects[obj.key] = obj
+
+    def remove(self, key) -> None:
+        self.objects.pop(key, None)
+        self.seq.pop(key, None)
+
+    def of_kind(self, kind: str, namespace: str | None = None) -> list[APIObject]:
+        items = [o for k, o in self.objects.items() if k[0] == kind and (namespace is None or k[1] == namespace)]
+        return sorted(items, key=lambda o: self.seq[o.key])
+
+
+class Cluster:
+    """A modelled Kubernetes cluster.
+
+    Parameters
+    ----------
+    manifests
+        Anything :func:`kubelab.api.load` accepts: paths, ``"-"``, YAML text,
+        dicts, objects or a list of those.  If they declare Node objects those
+        are the nodes; otherwise the three kind-like default nodes are created.
+    service_cidrs, pod_cidr, cluster_domain, cni, proxy_mode, dns_pods, node_port_range
+        Cluster-wide settings (see :class:`~kubelab.cluster.settings.ClusterSettings`).
+    system
+        Create the ``kubernetes`` and ``kube-dns`` Services, CoreDNS pods and
+        system namespaces (default ``True``).
+    """
+
+    def __init__(self, manifests: Any = None, *, service_cidrs: Iterable[str] | str = ("10.96.0.0/12",),
+                 pod_cidr: str = "10.244.0.0/16", cluster_domain: str = "cluster.local", cni: str = "calico",
+                 proxy_mode: str = "iptables", dns_pods: str = "insecure",
+                 node_port_range: str | tuple[int, int] = (30000, 32767), system: bool = True):
+        cidrs = [service_cidrs] if isinstance(service_cidrs, str) else list(service_cidrs)
+        self.settings = ClusterSettings(service_cidrs=cidrs, pod_cidr=pod_cidr, cluster_domain=cluster_domain,
+                                        cni=cni, proxy_mode=proxy_mode, dns_pods=dns_pods,
+                                        node_port_range=node_port_range)
+        self._s = _State(ips=ClusterIPAllocator(self.settings.service_cidrs),
+                         ports=NodePortAllocator(self.settings.node_port_range))
+        self._watchers: list[Callable[[Event], None]] = []
+        self.events: list[Event] = []
+        objs = load(manifests) if manifests is not None else Manifests()
+        initial: list[APIObject] = []
+        declared = [o for o in objs if isinstance(o, Node)]
+        if not declared:
+            initial.extend(load(*[node_manifest(n, ip, cp) for n, ip, cp in DEFAULT_NODES]))
+        if system:
+            cp = self._control_plane_name(declared or initial)
+            initial.extend(system_objects(self.settings, cp))
+        self._apply([*[o for o in objs if isinstance(o, Node)], *initial, *[o for o in objs if not isinstance(o, Node)]],
+                    objs.warnings)
+
+    # ------------------------------------------------------------------ reading
+    @staticmethod
+    def _control_plane_name(nodes: list[APIObject]) -> str:
+        nodes = [n for n in nodes if isinstance(n, Node)]
+        for n in nodes:
+            if CONTROL_PLANE_LABEL in n.metadata.labels or "control-plane" in n.name:
+                return n.name
+        return nodes[0].name if nodes else "kind-control-plane"
+
+    @property
+    def warnings(self) -> list[str]:
+        """Warnings from every apply so far (undeclared nodes, retired APIs, unschedulable pods, ...)."""
+        return list(self._s.warnings)
+
+    def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
+        """One object by resource type (``pods``, ``svc``, ``Endpoints`` ...), name and namespace."""
+        qkind = resolve_kind(kind)
+        ns = "" if qkind in ("Node", "Namespace", "GlobalNetworkPolicy", "ServiceCIDR", "IngressClass",
+                             "KubeProxyConfiguration") else (namespace or "default")
+        if "/" in name and ns:
+            ns, name = name.split("/", 1)
+        obj = self._s.objects.get((qkind, ns, name))
+        if obj is None:
+            raise NotFoundError(f'{_resource_name(qkind)} "{name}" not found')
+        return obj
+
+    def list(self, kind: str, namespace: str | None = None) -> list[Any]:
+        """All objects of a type, in creation order; ``namespace=None`` means all namespaces."""
+        return self._s.of_kind(resolve_kind(kind), namespace)
+
+    def pods(self, namespace: str | None = None) -> list[Pod]:
+        return self._s.of_kind("Pod", namespace)  # type: ignore[return-value]
+
+    def services(self, namespace: str | None = None) -> list[Service]:
+        return self._s.of_kind("Service", namespace)  # type: ignore[return-value]
+
+    def nodes(self) -> list[Node]:
+        return self._s.of_kind("Node")  # type: ignore[return-value]
+
+    def pod(self, name: str, namespace: str = "default") -> Pod:
+        return self.get("pod", name, namespace)
+
+    def service(self, name: str, namespace: str = "default") -> Service:
+        return self.get("service", name, namespace)
+
+    def node(self, name: str) -> Node:
+        return self.get("node", name)
+
+    def endpoint_slices(self, service: str | None = None, namespace: str | None = "default") -> list[EndpointSlice]:
+        """EndpointSlices, optionally only those of one Service (by the ``kubernetes.io/service-name`` label)."""
+        slices = self._s.of_kind("EndpointSlice", namespace)
+        return [s for s in slices if service is None or s.service_name == service]  # type: ignore[union-attr]
+
+    def is_ready(self, pod: Pod) -> bool:
+        return is_pod_ready(pod)
+
+    def node_of(self, pod: Pod) -> Node | None:
+        return self._s.objects.get(("Node", "", pod.spec.node_name or ""))  # type: ignore[return-value]
+
+    def created_before(self, a: APIObject, b: APIObject) -> bool:
+        """Whether ``a`` was created before ``b`` (kubelet's service env vars depend on it)."""
+        return self._s.seq.get(a.key, 0) < self._s.seq.get(b.key, 0)
+
+    def creation_index(self, obj: APIObject) -> int:
+        return self._s.seq.get(obj.key, 0)
+
+    @property
+    def kube_proxy_config(self) -> KubeProxyConfiguration:
+        """The applied KubeProxyConfiguration, or kind's default (mode from the settings, clusterCIDR = pod CIDR)."""
+        found = self._s.of_kind("KubeProxyConfiguration")
+        if found:
+            return found[-1]  # type: ignore[return-value]
+        cfg = KubeProxyConfiguration(mode=self.settings.proxy_mode, cluster_cidr=self.settings.pod_cidr)
+        cfg.default()
+        return cfg
+
+    @property
+    def service_cidrs(self) -> list[str]:
+        return [str(n) for n in self._s.ips.networks]
+
+    def __iter__(self):
+        return iter(sorted(self._s.objects.values(), key=lambda o: self._s.seq[o.key]))
+
+    def __len__(self) -> int:
+        return len(self._s.objects)
+
+    def copy(self) -> "Cluster":
+        """An independent copy (watchers are not copied)."""
+        other = copy.copy(self)
+        other._s = copy.deepcopy(self._s)
+        other._watchers = []
+        other.events = list(self.events)
+        return other
+
+    # ------------------------------------------------------------------ watching
+    def watch(self, callback: Callable[[Event], None]) -> Callable[[], None]:
+        """Call ``callback(event)`` after every change; returns a function that stops watching."""
+        self._watchers.append(callback)
+        return lambda: self._watchers.remove(callback) if callback in self._watchers else None
+
+    # ------------------------------------------------------------------ writing
+    def apply(self, *sources: Any) -> list[APIObject]:
+        """Create or replace objects, all or nothing (like ``kubectl apply -f``); returns them as stored."""
+        objs = load(*sources)
+        return self._apply(list(objs), objs.warnings)
+
+    def delete(self, kind: str, name: str, namespace: str | None = "default", *, terminating: bool = False) -> APIObject:
+        """Delete an object.  ``terminating=True`` on a pod marks it terminating (``deletionTimestamp``) instead,
+        as a pod looks during its grace period."""
+        obj = self.get(kind, name, namespace)
+        s = copy.deepcopy(self._s)
+        if terminating:
+            if not isinstance(obj, Pod):
+                raise KubelabError(f"{obj.ref}: only pods have a termination grace period")
+            pod = copy.deepcopy(obj)
+            pod.metadata.extra["deletionTimestamp"] = "1970-01-01T00:00:00Z"
+            s.put(pod)
+        else:
+            s.remove(obj.key)
+            if isinstance(obj, Service):
+                for ip in obj.spec.cluster_ips:
+                    s.ips.release(ip)
+                for p in obj.spec.ports:
+                    if p.node_port:
+                        s.ports.release(p.node_port)
+                if obj.spec.health_check_node_port:
+                    s.ports.release(obj.spec.health_check_node_port)
+                for k in [k for k, o in s.objects.items() if k[0] in ("Endpoints", "EndpointSlice") and k[1] == obj.namespace
+                          and (o.name == obj.name if k[0] == "Endpoints" else o.service_name == obj.name)]:
+                    s.remove(k)
+        self._commit(s)
+        return obj
+
+    def _apply(self, objs: list[APIObject], warnings: list[str]) -> list[APIObject]:
+        s = copy.deepcopy(self._s)
+        s.warnings.extend(warnings)
+        ordered = [o for o in objs if o.kind in _FIRST] + [o for o in objs if o.kind not in _FIRST]
+        stored = []
+        for obj in ordered:
+            obj = copy.deepcopy(obj)
+            self._admit(s, obj)
+            stored.append(obj)
+        self._commit(s)
+        return [self._s.objects.get(o.key, o) for o in stored]
+
+    def _commit(self, s: _State) -> None:
+        self._run_controllers(s)
+        old = self._s.objects
+        self._s = s
+        events = []
+        for key, obj in s.objects.items():
+            if key not in old:
+                events.append(Event("ADDED", obj))
+            elif old[key].to_dict() != obj.to_dict():
+                events.append(Event("MODIFIED", obj))
+        events.extend(Event("DELETED", o) for k, o in old.items() if k not in s.objects)
+        self.events.extend(events)
+        for ev in events:
+            for w in list(self._watchers):
+                w(ev)
+
+    # ------------------------------------------------------------------ admission
+    def _admit(self, s: _State, obj: APIObject) -> None:
+        if obj.namespaced and ("Namespace", "", obj.namespace) not in s.objects:
+            ns = Namespace(metadata=ObjectMeta(name=obj.namespace))
+            ns.default()
+            s.put(ns)
+            if obj.namespace != "default":
+                s.warnings.append(f"{obj.source or '<object>'}: {obj.ref}: namespace \"{obj.namespace}\" did not "
+                                  "exist; kubelab created it (the API server would answer NotFound)")
+        handler = getattr(self, f"_admit_{obj.kind.lower()}", None)
+        if handler is not None:
+            handler(s, obj)
+        s.put(obj)
+
+    def _fail(self, obj: APIObject, err: FieldError) -> None:
+        raise ValidationError([err], source=obj.source, obj=obj.ref)
+
+    def _admit_servicecidr(self, s: _State, obj: ServiceCIDR) -> None:
+        for c in obj.spec.cidrs:
+            s.ips.add_range(c)
+
+    def _admit_node(self, s: _State, node: Node) -> None:
+        old = s.objects.get(node.key)
+        labels = node.metadata.labels
+        labels.setdefault("kubernetes.io/hostname", node.name)
+        if not node.spec.pod_cidrs:
+            if isinstance(old, Node) and old.spec.pod_cidrs:
+                node.spec.pod_cidrs = list(old.spec.pod_cidrs)
+            else:
+                node.spec.pod_cidrs = [self._next_node_cidr(s, node)]
+            node.spec.pod_cidr = node.spec.pod_cidrs[0]
+        if node.internal_ip is None:
+            from ..api.node import NodeAddress
+            node.status.addresses.insert(0, NodeAddress(type="InternalIP", address=self._next_node_ip(s)))
+
+    def _next_node_cidr(self, s: _State, node: Node) -> str:
+        used = {ipaddress.ip_network(c, strict=False) for n in s.of_kind("Node") for c in n.spec.pod_cidrs}
+        for sub in ipaddress.ip_network(self.settings.pod_cidr).subnets(new_prefix=self.settings.node_cidr_mask):
+            if not any(sub.overlaps(u) for u in used):
+                return str(sub)
+        self._fail(node, FieldError.invalid("spec.podCIDR", None,
+                                            f"no free /{self.settings.node_cidr_mask} left in {self.settings.pod_cidr}"))
+        raise AssertionError  # unreachable
+
+    def _next_node_ip(self, s: _State) -> str:
+        used = {n.internal_ip for n in s.of_kind("Node")}
+        net = ipaddress.ip_network("172.18.0.0/16")
+        for i in range(2, net.num_addresses - 1):
+            ip = str(net[i])
+            if ip not in used:
+                return ip
+        raise KubelabError("no free node address left in 172.18.0.0/16")
+
+    def _admit_kubeproxyconfiguration(self, s: _State, obj: KubeProxyConfiguration) -> None:
+        for k in [k for k in s.objects if k[0] == "KubeProxyConfiguration"]:
+            s.remove(k)  # one kube-proxy configuration per cluster
+
+    # -- Services
+    def _admit_service(self, s: _State, svc: Service) -> None:
+        owner = f"{svc.namespace}/{svc.name}"
+        old = s.objects.get(svc.key)
+        spec = svc.spec
+        old_ips = old.spec.cluster_ips if isinstance(old, Service) else []
+        if spec.type == "ExternalName":
+            pass
+        elif spec.cluster_ip == "None":
+            pass
+        elif spec.cluster_ips:
+            if old_ips and old_ips != spec.cluster_ips:
+                self._fail(svc, FieldError.invalid("spec.clusterIPs[0]", spec.cluster_ips[0], "field is immutable"))
+            for ip in spec.cluster_ips:
+                try:
+                    s.ips.allocate_specific(ip, owner)
+                except AllocationError as exc:
+                    self._fail(svc, FieldError.invalid("spec.clusterIPs", spec.cluster_ips, str(exc)))
+        elif old_ips:
+            spec.cluster_ips, spec.cluster_ip = list(old_ips), old_ips[0]
+        else:
+            try:
+                ip = s.ips.allocate_next(owner)
+            except AllocationError as exc:
+                self._fail(svc, FieldError.invalid("spec.clusterIPs", [], str(exc)))
+            spec.cluster_ip, spec.cluster_ips = ip, [ip]
+        if spec.type not in ("ExternalName",) and not spec.ip_families and spec.cluster_ip != "None":
+            spec.ip_families = ["IPv6" if ":" in (spec.cluster_ip or "") else "IPv4"]
+            spec.ip_family_policy = spec.ip_family_policy or "SingleStack"
+        elif spec.cluster_ip == "None" and not spec.ip_families:
+            spec.ip_families, spec.ip_family_policy = ["IPv4"], spec.ip_family_policy or "SingleStack"
+        # release ports the old version held that the new one does not keep
+        if isinstance(old, Service):
+            for p in old.spec.ports:
+                if p.node_port:
+                    s.ports.release(p.node_port)
+            if old.spec.health_check_node_port:
+                s.ports.release(old.spec.health_check_node_port)
+        needs_node_ports = spec.type == "NodePort" or (spec.type == "LoadBalancer"
+                                                       and spec.allocate_load_balancer_node_ports is not False)
+        old_by_port = {(p.port, p.protocol): p.node_port for p in old.spec.ports} if isinstance(old, Service) else {}
+        by_number: dict[int, int] = {}
+        for i, p in enumerate(spec.ports):
+            if p.node_port:
+                try:
+                    s.ports.allocate_specific(p.node_port, owner)
+                except AllocationError as exc:
+                    self._fail(svc, FieldError.invalid(f"spec.ports[{i}].nodePort", p.node_port, str(exc)))
+            elif needs_node_ports:
+                keep = old_by_port.get((p.port, p.protocol))
+                if keep and keep not in s.ports.used:
+                    s.ports.allocate_specific(keep, owner)
+                    p.node_port = keep
+                elif p.port in by_number:  # same port number, other protocol: share the node port
+                    p.node_port = by_number[p.port]
+                else:
+                    try:
+                        p.node_port = s.ports.allocate_next(owner, f"{i}/{p.protocol}")
+                    except AllocationError as exc:
+                        self._fail(svc, FieldError.invalid(f"spec.ports[{i}].nodePort", 0, str(exc)))
+            if p.node_port:
+                by_number.setdefault(p.port, p.node_port)
+        if spec.type == "LoadBalancer" and spec.external_traffic_policy == "Local":
+            if spec.health_check_node_port:
+                try:
+                    s.ports.allocate_specific(spec.health_check_node_port, owner)
+                except AllocationError as exc:
+                    self._fail(svc, FieldError.invalid("spec.healthCheckNodePort", spec.health_check_node_port, str(exc)))
+            else:
+                spec.health_check_node_port = s.ports.allocate_next(owner, "healthcheck")
+        elif spec.health_check_node_port:
+            self._fail(svc, FieldError.invalid("spec.healthCheckNodePort", spec.health_check_node_port,
+                                               "may only be set when `type` is 'LoadBalancer' and "
+                                               "`externalTrafficPolicy` is 'Local'"))
+
+    # -- Pods
+    def _admit_pod(self, s: _State, pod: Pod) -> None:
+        old = s.objects.get(pod.key)
+        if isinstance(old, Pod) and not pod.spec.node_name and old.spec.node_name:
+            pod.spec.node_name = old.spec.node_name
+            if not pod.status.pod_ip and old.status.pod_ip:
+                pod.status.pod_ip, pod.status.pod_ips = old.status.pod_ip, list(old.status.pod_ips)
+        if old is not None:
+            s.remove(pod.key)  # the replaced pod's ports and IP are free for its successor
+            s.seq[pod.key] = s.seq.get(pod.key) or 0
+        if pod.spec.node_name:
+            node = s.objects.get(("Node", "", pod.spec.node_name))
+            if node is None:
+                node = load(node_manifest(pod.spec.node_name, self._next_node_ip(s), False))[0]
+                self._admit_node(s, node)
+                s.put(node)
+                s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: spec.nodeName: node "
+                                  f"\"{pod.spec.node_name}\" is not declared; kubelab added it")
+            conflict = self._host_port_conflict(s, pod, node.name)
+            if conflict:
+                pod.status.phase = "Failed"
+                pod.status.extra["reason"] = "NodePorts"
+                pod.status.extra["message"] = ("Pod was rejected: Predicate NodePorts failed: node(s) didn't have "
+                                               "free ports for the requested pod ports")
+                s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: rejected by kubelet on "
+                                  f"{node.name}: {conflict}")
+        else:
+            node = self._schedule(s, pod)
+            if node is None:
+                return
+            pod.spec.node_name = node.name
+        self._run_pod(s, pod, node)
+        if old is not None and pod.key in s.seq and s.seq[pod.key] == 0:
+            s.seq[pod.key] = s.seq.pop(pod.key)  # keep creation order of a replaced pod
+
+    def _host_port_conflict(self, s: _State, pod: Pod, node_name: str) -> str | None:
+        mine = host_port_claims(pod)
+        if not mine:
+            return None
+        for other in s.of_kind("Pod"):
+            if other.spec.node_name != node_name or other.key == pod.key or other.status.phase in ("Failed", "Succeeded"):
+                continue
+            for claim, container in mine:
+                for oclaim, ocontainer in host_port_claims(other):
+                    if claims_conflict(claim, oclaim):
+                        ip, proto, port = claim
+                        return (f"host port {ip}:{port}/{proto} of container \"{container}\" is already used by "
+                                f"{other.ref} (container \"{ocontainer}\")")
+        return None
+
+    def _schedule(self, s: _State, pod: Pod) -> Node | None:
+        nodes: list[Node] = s.of_kind("Node")  # type: ignore[assignment]
+        reasons: dict[str, int] = {}
+        fits = []
+        tolerations = pod.spec.extra.get("tolerations") or []
+        selector = pod.spec.extra.get("nodeSelector") or {}
+        for n in nodes:
+            why = None
+            if n.spec.unschedulable:
+                why = "node(s) were unschedulable"
+            else:
+                bad = [t for t in n.spec.taints if t.effect in ("NoSchedule", "NoExecute")
+                       and not _tolerated(t, tolerations)]
+                if bad:
+                    t = bad[0]
+                    why = f"node(s) had untolerated taint {{{t.key}: {t.value or ''}}}"
+                elif isinstance(selector, dict) and any(n.metadata.labels.get(k) != v for k, v in selector.items()):
+                    why = "node(s) didn't match Pod's node affinity/selector"
+                elif self._host_port_conflict(s, pod, n.name):
+                    why = "node(s) didn't have free ports for the requested pod ports"
+            if why:
+                reasons[why] = reasons.get(why, 0) + 1
+            else:
+                fits.append(n)
+        if not fits:
+            detail = ", ".join(f"{c} {r}" for r, c in sorted(reasons.items()))
+            message = f"0/{len(nodes)} nodes are available: {detail}."
+            pod.status.phase = "Pending"
+            pod.status.conditions = [PodCondition(type="PodScheduled", status="False", reason="Unschedulable")]
+            pod.status.extra["message"] = message
+            s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: FailedScheduling: {message}")
+            return None
+        # A pod that reports where it runs (status.hostIP, or a podIP inside a node's pod CIDR) stays there.
+        for n in fits:
+            if pod.status.host_ip and n.internal_ip == pod.status.host_ip:
+                return n
+        if pod.status.pod_ip:
+            try:
+                ip = ipaddress.ip_address(pod.status.pod_ip)
+            except ValueError:
+                ip = None
+            for n in fits:
+                if ip is not None and any(ip in ipaddress.ip_network(c, strict=False) for c in n.spec.pod_cidrs):
+                    return n
+        load_of = {n.name: 0 for n in fits}
+        for p in s.of_kind("Pod"):
+            if p.spec.node_name in load_of:
+                load_of[p.spec.node_name] += 1
+        return min(fits, key=lambda n: (load_of[n.name], nodes.index(n)))
+
+    def _run_pod(self, s: _State, pod: Pod, node: Node) -> None:
+        st = pod.status
+        st.host_ip = st.host_ip or node.internal_ip
+        if pod.spec.host_network:
+            st.pod_ip = st.pod_ip or node.internal_ip
+        elif not st.pod_ip and st.phase in (None, "Running"):
+            st.pod_ip = self._allocate_pod_ip(s, pod, node)
+        elif st.pod_ip and not pod.spec.host_network:
+            self._check_pod_ip(s, pod, node)
+        if st.pod_ip and not st.pod_ips:
+            st.pod_ips = [PodIP(ip=st.pod_ip)]
+        if st.phase is None:
+            st.phase = "Running"
+            if not st.conditions:
+                st.conditions = [PodCondition(type=t, status="True") for t in
+                                 ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
+                                  "PodScheduled")]
+
+    def _pod_ips_in_use(self, s: _State, exclude: tuple) -> dict[str, Pod]:
+        return {p.status.pod_ip: p for p in s.of_kind("Pod")
+                if p.status.pod_ip and not p.spec.host_network and p.key != exclude}
+
+    def _check_pod_ip(self, s: _State, pod: Pod, node: Node) -> None:
+        ip = pod.status.pod_ip
+        other = self._pod_ips_in_use(s, pod.key).get(ip)
+        if other is not None:
+            self._fail(pod, FieldError.invalid("status.podIP", ip, f"already in use by {other.ref}"))
+        cidrs = [ipaddress.ip_network(c, strict=False) for c in node.spec.pod_cidrs]
+        if cidrs and not any(ipaddress.ip_address(ip) in c for c in cidrs):
+            s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: status.podIP {ip} is outside the pod CIDR "
+                              f"{', '.join(map(str, cidrs))} of node {node.name} (accepted, as the API server "
+                              "accepts what kubelet reports)")
+
+    def _allocate_pod_ip(self, s: _State, pod: Pod, node: Node) -> str:
+        """host-local: the next free address after the last one reserved on this node (gateway .1 skipped)."""
+        net = ipaddress.ip_network(node.spec.pod_cidrs[0], strict=False)
+        first, last = int(net.network_address) + 2, int(net.broadcast_address) - 1
+        in_use = set(self._pod_ips_in_use(s, pod.key))
+        start = s.ipam_last.get(node.name, first - 1) + 1
+        span = last - first + 1
+        for i in range(span):
+            cand = first + (start - first + i) % span
+            ip = str(ipaddress.ip_address(cand))
+            if ip not in in_use:
+                s.ipam_last[node.name] = cand
+                return ip
+        self._fail(pod, FieldError.invalid("status.podIP", None,
+                                           f"no free address in the pod CIDR {net} of node {node.name}"))
+        raise AssertionError  # unreachable
+
+    # ------------------------------------------------------------------ controllers
+    def _run_controllers(self, s: _State) -> None:
+        pods: list[Pod] = s.of_kind("Pod")  # type: ignore[assignment]
+        nodes = {n.name: n for n in s.of_kind("Node")}
+        kubernetes_key = ("Service", "default", "kubernetes")
+        for svc in s.of_kind("Service"):
+            assert isinstance(svc, Service)
+            ep_key = ("Endpoints", svc.namespace, svc.name)
+            managed = [k for k, o in s.objects.items() if k[0] == "EndpointSlice" and k[1] == svc.namespace
+                       and o.service_name == svc.name
+                       and o.metadata.labels.get(MANAGED_BY_LABEL) in (CONTROLLER, MIRRORING_CONTROLLER)]
+            if svc.key == kubernetes_key and not svc.spec.selector:
+                self._apiserver_endpoints(s, svc, nodes)
+                continue
+            if svc.spec.selector:
+                ep = endpoints_for(svc, pods)
+                slices = endpoint_slices_for(svc, pods, nodes)
+                if ep is not None:
+                    self._replace(s, ep_key, ep)
+                elif ep_key in s.objects:
+                    s.remove(ep_key)
+            else:
+                user_ep = s.objects.get(ep_key)
+                slices = mirrored_slices_for(user_ep, svc) if isinstance(user_ep, Endpoints) else []
+            new_keys = {sl.key for sl in slices}
+            for k in managed:
+                if k not in new_keys:
+                    s.remove(k)
+            for sl in slices:
+                self._replace(s, sl.key, sl)
+
+    def _replace(self, s: _State, key, obj: APIObject) -> None:
+        obj.default()
+        old = s.objects.get(key)
+        if old is not None and old.to_dict() == obj.to_dict():
+            return
+        s.put(obj)
+
+    def _apiserver_endpoints(self, s: _State, svc: Service, nodes: dict[str, Node]) -> None:
+        from ..api import Endpoint, EndpointAddress, EndpointConditions, EndpointPort, EndpointSlicePort, EndpointSubset
+        from ..api.endpoints import SERVICE_NAME_LABEL
+        cp = nodes.get(self._control_plane_name(list(nodes.values())))
+        if cp is None or not cp.internal_ip:
+            return
+        ep = Endpoints(metadata=ObjectMeta(name="kubernetes", namespace="default",
+                                           labels={"endpointslice.kubernetes.io/skip-mirror": "true"}),
+                       subsets=[EndpointSubset(addresses=[EndpointAddress(ip=cp.internal_ip)],
+                                               ports=[EndpointPort(name="https", port=6443, protocol="TCP")])])
+        sl = EndpointSlice(metadata=ObjectMeta(name="kubernetes", namespace="default",
+                                               labels={SERVICE_NAME_LABEL: "kubernetes"}),
+                           address_type="IPv4",
+                           endpoints=[Endpoint(addresses=[cp.internal_ip], conditions=EndpointConditions(ready=True))],
+                           ports=[EndpointSlicePort(name="https", port=6443, protocol="TCP")])
+        self._replace(s, ep.key, ep)
+        self._replace(s, sl.key, sl)
+
+
+def _tolerated(taint, tolerations: list) -> bool:
+    for t in tolerations:
+        if not isinstance(t, dict):
+            continue
+        if t.get("effect") not in (None, "", taint.effect):
+            continue
+        op = t.get("operator") or "Equal"
+        key = t.get("key")
+        if op == "Exists" and (not key or key == taint.key):
+            return True
+        if op == "Equal" and key == taint.key and (t.get("value") or "") == (taint.value or ""):
+            return True
+    return False
