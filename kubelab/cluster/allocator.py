@@ -43,6 +43,13 @@ def band_offset(size: int, step: int, maximum: int, minimum: int = 16) -> int:
     return min(max(minimum, size // step), maximum)
 
 
+def _scan(offset: int, dynamic: int, start: int):
+    """Indexes to try: the dynamic band from ``start`` (wrapping), then the static band."""
+    for i in range(dynamic):
+        yield offset + (start + i) % dynamic
+    yield from range(offset)
+
+
 def _seed(owner: str, salt: str = "") -> int:
     return int.from_bytes(hashlib.sha256(f"{owner}{salt}".encode()).digest()[:8], "big")
 
@@ -83,8 +90,7 @@ class ClusterIPAllocator:
             offset = min(band_offset(size, 16, 256), usable)
             dynamic = usable - offset
             start = _seed(owner, str(len(self.used))) % dynamic if dynamic > 0 else 0
-            order = [offset + (start + i) % dynamic for i in range(dynamic)] if dynamic > 0 else []
-            for idx in order + list(range(offset)):
+            for idx in _scan(offset, dynamic, start):
                 ip = str(net[1 + idx])
                 if ip not in self.used:
                     self.used[ip] = owner
@@ -118,8 +124,7 @@ class NodePortAllocator:
         offset = band_offset(size, 32, 128)
         dynamic = size - offset
         start = _seed(owner, salt) % dynamic if dynamic > 0 else 0
-        order = [offset + (start + i) % dynamic for i in range(dynamic)] + list(range(offset))
-        for idx in order:
+        for idx in _scan(offset, dynamic, start):
             port = self.lo + idx
             if port not in self.used:
                 self.used[port] = owner
