@@ -1,0 +1,37 @@
+"""kubelab.grading: checks for the course's auto-graded questions, with feedback that explains.
+
+Each ``check_*`` function compares a learner's answer with the kubelab model
+and returns ``None`` when it is right; otherwise it raises
+:class:`WrongAnswer`, an :class:`AssertionError` (so nbgrader counts the test
+cell as failed) whose message says what was wrong and why, in the model's
+words.  Answers are read tolerantly: case, spacing, sets versus lists, and the
+long names (``network`` for ``net``, ``volumes`` for ``volume``) do not matter.
+
+One module per topic: :mod:`.answers` (reading answers), :mod:`.network`
+(one IP per pod), :mod:`.namespaces` (shared namespaces, the pause
+container), :mod:`.channels` (network, IPC, volume, signal between two
+containers) and :mod:`.ports` (port conflicts).  Importing this package does
+not import the model; each check loads :mod:`kubelab.linuxns` when first called.
+
+Examples
+--------
+>>> from kubelab.api import Pod
+>>> from kubelab.grading import check_shared_namespaces
+>>> pod = Pod.from_dict({"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app"}]}})
+>>> check_shared_namespaces({"NET", "ipc", "UTS"}, pod)
+"""
+
+from .answers import WrongAnswer, channel_kinds, namespace_kinds
+from .channels import available_channels, check_channels
+from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_namespace_kinds,
+                         shared_namespace_kinds)
+from .network import check_container_ips, check_ip_per
+from .ports import check_port_conflicts, conflict_pairs
+
+__all__ = [
+    "WrongAnswer", "namespace_kinds", "channel_kinds",
+    "check_ip_per", "check_container_ips",
+    "check_shared_namespaces", "check_pause_namespaces", "shared_namespace_kinds", "pause_namespace_kinds",
+    "check_channels", "available_channels",
+    "check_port_conflicts", "conflict_pairs",
+]
