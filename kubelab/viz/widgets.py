@@ -1,0 +1,383 @@
+"""The course widgets: change one thing, watch the model answer.
+
+* :func:`namespace_explorer` -- tick ``shareProcessNamespace``, ``hostNetwork``,
+  ``hostPID``, ``hostIPC`` on a pod and see its namespace table
+  (:func:`kubelab.linuxns.describe`), the channels between two containers
+  (:func:`kubelab.linuxns.channels`) and the diagram change.
+* :func:`port_playground` -- add and remove pods with ports, hostPorts and
+  hostNetwork on nodes, and watch :func:`kubelab.linuxns.port_conflicts` and
+  the port diagram.
+
+Both return an *app* object: it displays as its widget in a notebook, keeps
+its controls in ``app.controls`` (by the label the learner sees), the current
+rendering in ``app.html`` and the duration of every callback in
+``app.timings`` (seconds).  :func:`interact` sets controls (or clicks buttons)
+as a learner would, for tests and benchmarks.
+
+When ``NBGRADER_EXECUTION`` is set (nbgrader is executing the notebook), both
+functions create no widget at all and return a static
+``IPython.display.HTML`` of the initial state instead.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import time
+from html import escape
+from typing import Any, Callable, Iterable
+
+from .. import linuxns
+from ..api import Pod, from_dict, load_text
+from ..errors import KubelabError
+from .graphs import channel_graph, pod_graph, port_graph
+from .svg import figure_html
+
+__all__ = ["namespace_explorer", "port_playground", "interact", "quiet", "NamespaceExplorer", "PortPlayground",
+           "POD_OPTIONS"]
+
+#: The pod fields the explorer toggles: (label shown, PodSpec attribute).
+POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
+               ("hostPID", "host_pid"), ("hostIPC", "host_ipc"))
+
+_TABLE = "border-collapse:collapse;margin:4px 0"
+_CELL = "border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top"
+
+
+def quiet() -> bool:
+    """True while nbgrader executes the notebook: widgets then render as static HTML."""
+    return bool(os.environ.get("NBGRADER_EXECUTION"))
+
+
+def _table(header: list[str], rows: list[list[str]], caption: str) -> str:
+    head = "".join(f"<th scope='col' style='{_CELL}'>{escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td style='{_CELL}'>{escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return (f"<table style='{_TABLE}'><caption style='text-align:left'>{escape(caption)}</caption>"
+            f"<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+
+
+def _pod(obj: Any) -> Pod:
+    if isinstance(obj, Pod):
+        return obj
+    if isinstance(obj, str):
+        pods = [o for o in load_text(obj) if isinstance(o, Pod)]
+        if not pods:
+            raise KubelabError("no Pod in the manifest given to the widget")
+        return pods[0]
+    raise TypeError(f"expected a Pod or YAML text, not {type(obj).__name__}")
+
+
+def _timed(timings: list[float], fn: Callable[[], None]) -> None:
+    start = time.perf_counter()
+    fn()
+    timings.append(time.perf_counter() - start)
+
+
+class _App:
+    """Common parts: the widget, controls by label, current HTML, timings."""
+
+    widget: Any
+    controls: dict[str, Any]
+    timings: list[float]
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> Any:
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    @property
+    def html(self) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+# ---------------------------------------------------------------------------------------- namespace explorer
+def _with_options(base: Pod, options: dict[str, bool]) -> Pod:
+    pod = copy.deepcopy(base)
+    for label, attr in POD_OPTIONS:
+        setattr(pod.spec, attr, True if options.get(label) else None)
+    pod.default()
+    return pod
+
+
+def render_pod(pod: Pod, *, focus: str = "namespaces", a: str | None = None, b: str | None = None) -> tuple[str, str]:
+    """(HTML of the tables, HTML of the figure) for one state of the explorer."""
+    parts = []
+    errors = [str(e) for e in pod.validate()]
+    if errors:
+        parts.append("<p><strong>The API server would reject this pod:</strong> " +
+                     escape("; ".join(errors)) + " (the table shows what kubelet would do if it ran anyway)</p>")
+    table = linuxns.describe(pod)
+    names = list(table.rows[0].ids) if table.rows else []
+    rows = [[r.kind, r.mode, r.holder, ", ".join(r.shared_by) or "nobody (each has its own)",
+             *(str(r.ids[n]) for n in names)] for r in table.rows]
+    parts.append(_table(["namespace", "CRI mode", "held by", "shared by", *[f"inode in {n}" for n in names]], rows,
+                        f"Linux namespaces of pod {table.pod} on node {table.node}"))
+    containers = [c.name for c in pod.spec.all_containers()]
+    if focus == "channels" and len(containers) >= 2:
+        a = a or containers[0]
+        b = b or next(n for n in containers if n != a)
+        chans = linuxns.channels(pod, a, b) if a != b else []
+        crow = [[c.kind, "yes" if c.available else "no", c.how, c.why, c.security] for c in chans]
+        parts.append(_table(["channel", "available", "how", "why", "what an attacker in one container gains"],
+                            crow, f"Channels between {a} and {b}") if a != b else
+                     "<p>Pick two different containers.</p>")
+        graph = channel_graph(pod)
+    else:
+        graph = pod_graph(pod)
+    return "".join(parts), figure_html(graph)
+
+
+class NamespaceExplorer(_App):
+    """See :func:`namespace_explorer`."""
+
+    def __init__(self, pod: Pod, focus: str = "namespaces") -> None:
+        import ipywidgets as w
+
+        self.base, self.focus, self.timings = pod, focus, []
+        self.controls = {}
+        for label, attr in POD_OPTIONS:
+            box = w.Checkbox(value=bool(getattr(pod.spec, attr)), description=label, indent=False,
+                             layout=w.Layout(width="auto", margin="0 16px 0 0"),
+                             tooltip=f"spec.{label} of the pod")
+            box.observe(self._changed, names="value")
+            self.controls[label] = box
+        row = [w.HBox(list(self.controls.values()))]
+        names = [c.name for c in pod.spec.all_containers()]
+        if focus == "channels" and len(names) >= 2:
+            for label, value in (("From container", names[0]), ("To container", names[1])):
+                dd = w.Dropdown(options=names, value=value, description=label, style={"description_width": "initial"})
+                dd.observe(self._changed, names="value")
+                self.controls[label] = dd
+            row.append(w.HBox([self.controls["From container"], self.controls["To container"]]))
+        self.tables = w.HTML()
+        self.figure = w.HTML()
+        intro = w.HTML(f"<p>Pod <code>{escape(pod.namespace or 'default')}/{escape(pod.name)}</code>: tick a box to "
+                       f"change its spec; the tables and the diagram are recomputed by kubelab.linuxns.</p>")
+        self.widget = w.VBox([intro, *row, self.tables, self.figure])
+        self._refresh()
+
+    def options(self) -> dict[str, bool]:
+        return {label: bool(self.controls[label].value) for label, _ in POD_OPTIONS}
+
+    @property
+    def pod(self) -> Pod:
+        """The pod as currently configured."""
+        return _with_options(self.base, self.options())
+
+    def _refresh(self) -> None:
+        a = self.controls["From container"].value if "From container" in self.controls else None
+        b = self.controls["To container"].value if "To container" in self.controls else None
+        tables, fig = render_pod(self.pod, focus=self.focus, a=a, b=b)
+        self.tables.value, self.figure.value = tables, fig
+
+    def _changed(self, _change: Any = None) -> None:
+        _timed(self.timings, self._refresh)
+
+    @property
+    def html(self) -> str:
+        return self.tables.value + self.figure.value
+
+
+def namespace_explorer(pod: Any, *, focus: str = "namespaces") -> Any:
+    """A pod's namespaces (``focus="namespaces"``) or its channels (``focus="channels"``), with toggles.
+
+    Parameters
+    ----------
+    pod
+        A :class:`kubelab.api.Pod` or the YAML text of one.
+    focus
+        ``"namespaces"``: the namespace table and :func:`~kubelab.viz.pod_graph`;
+        ``"channels"``: also two container pickers, the channel table and
+        :func:`~kubelab.viz.channel_graph`.
+
+    Returns
+    -------
+    NamespaceExplorer, or IPython.display.HTML under ``NBGRADER_EXECUTION``
+    """
+    if focus not in ("namespaces", "channels"):
+        raise ValueError(f"focus must be 'namespaces' or 'channels', not {focus!r}")
+    p = _pod(pod)
+    if quiet():
+        from IPython.display import HTML
+
+        tables, fig = render_pod(p, focus=focus)
+        return HTML(tables + fig)
+    return NamespaceExplorer(p, focus)
+
+
+# ---------------------------------------------------------------------------------------- port playground
+DEFAULT_NODES = ("kind-worker", "kind-worker2")
+NEW_POD = "(a new pod)"
+
+
+def _pod_doc(name: str, node: str, host_network: bool, containers: list[dict]) -> dict:
+    spec: dict[str, Any] = {"nodeName": node, "containers": containers}
+    if host_network:
+        spec["hostNetwork"] = True
+    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default"}, "spec": spec}
+
+
+def render_ports(pods: list[Pod], message: str = "") -> tuple[str, str]:
+    """(HTML of the pod list and conflicts, HTML of the figure)."""
+    rows = []
+    for p in pods:
+        for c in p.spec.containers:
+            ports = ", ".join(f"{x.container_port}/{x.protocol or 'TCP'}" + (f" hostPort {x.host_port}" if x.host_port
+                                                                             else "") for x in c.ports) or "-"
+            rows.append([p.name, c.name or "?", p.spec.node_name or "-", "yes" if p.spec.host_network else "no", ports])
+    parts = [f"<p>{escape(message)}</p>"] if message else []
+    parts.append(_table(["pod", "container", "node", "hostNetwork", "ports"], rows, "Pods in the playground")
+                 if rows else "<p>No pods yet: add one.</p>")
+    conflicts = linuxns.port_conflicts(pods)
+    if conflicts:
+        parts.append("<p><strong>Conflicts:</strong></p><ul>" +
+                     "".join(f"<li>{escape(str(c))}</li>" for c in conflicts) + "</ul>")
+    else:
+        parts.append("<p><strong>Conflicts:</strong> none, every listener got its port.</p>")
+    return "".join(parts), figure_html(port_graph(pods))
+
+
+class PortPlayground(_App):
+    """See :func:`port_playground`."""
+
+    def __init__(self, pods: list[Pod], nodes: Iterable[str] = DEFAULT_NODES) -> None:
+        import ipywidgets as w
+
+        self.pods: list[Pod] = list(pods)
+        self.timings, self.message = [], ""
+        st = {"description_width": "initial"}
+        self.controls = {
+            "Add to": w.Dropdown(options=[NEW_POD, *[p.name for p in pods]], value=NEW_POD, description="Add to",
+                                 style=st),
+            "Node": w.Dropdown(options=list(nodes), description="Node", style=st),
+            "containerPort": w.BoundedIntText(value=80, min=1, max=65535, description="containerPort", style=st,
+                                              layout=w.Layout(width="180px")),
+            "hostPort (0 = none)": w.BoundedIntText(value=0, min=0, max=65535, description="hostPort (0 = none)",
+                                                    style=st, layout=w.Layout(width="200px")),
+            "hostNetwork": w.Checkbox(value=False, description="hostNetwork", indent=False,
+                                      layout=w.Layout(width="auto")),
+            "Add": w.Button(description="Add", tooltip="add a pod (or a container to the chosen pod)",
+                            button_style="primary"),
+            "Pod to remove": w.Dropdown(options=[p.name for p in pods], description="Pod to remove", style=st),
+            "Remove": w.Button(description="Remove", tooltip="delete the chosen pod"),
+        }
+        self.controls["Add"].on_click(lambda _b: _timed(self.timings, self._add))
+        self.controls["Remove"].on_click(lambda _b: _timed(self.timings, self._remove))
+        self.tables, self.figure = w.HTML(), w.HTML()
+        c = self.controls
+        self.widget = w.VBox([
+            w.HTML("<p>Add pods that listen on ports; a hostPort or hostNetwork binds a port on the node. "
+                   "Conflicts come from kubelab.linuxns.port_conflicts.</p>"),
+            w.HBox([c["Add to"], c["Node"], c["hostNetwork"]]),
+            w.HBox([c["containerPort"], c["hostPort (0 = none)"], c["Add"]]),
+            w.HBox([c["Pod to remove"], c["Remove"]]),
+            self.tables, self.figure])
+        self._refresh()
+
+    def _next_name(self) -> str:
+        taken = {p.name for p in self.pods}
+        i = 1
+        while f"pod-{i}" in taken:
+            i += 1
+        return f"pod-{i}"
+
+    def _add(self) -> None:
+        c = self.controls
+        port: dict[str, Any] = {"containerPort": int(c["containerPort"].value), "protocol": "TCP"}
+        if c["hostPort (0 = none)"].value:
+            port["hostPort"] = int(c["hostPort (0 = none)"].value)
+        target = c["Add to"].value
+        try:
+            if target == NEW_POD:
+                name = self._next_name()
+                doc = _pod_doc(name, c["Node"].value, bool(c["hostNetwork"].value),
+                               [{"name": "app", "image": "nginx", "ports": [port]}])
+                self.pods.append(from_dict(doc)[0])
+                self.message = f"Added pod {name} on {c['Node'].value}."
+            else:
+                i = next(k for k, p in enumerate(self.pods) if p.name == target)
+                doc = self.pods[i].to_dict()
+                containers = doc["spec"]["containers"]
+                cname = f"c{len(containers) + 1}"
+                containers.append({"name": cname, "image": "nginx", "ports": [port]})
+                self.pods[i] = from_dict({"apiVersion": "v1", "kind": "Pod", **doc})[0]
+                self.message = f"Added container {cname} to pod {target}."
+        except KubelabError as exc:  # the model's own validation, e.g. hostNetwork with hostPort != containerPort
+            self.message = f"Not added: {exc}"
+        self._sync_names()
+        self._refresh()
+
+    def _remove(self) -> None:
+        name = self.controls["Pod to remove"].value
+        self.pods = [p for p in self.pods if p.name != name]
+        self.message = f"Removed pod {name}." if name else "Nothing to remove."
+        self._sync_names()
+        self._refresh()
+
+    def _sync_names(self) -> None:
+        names = [p.name for p in self.pods]
+        self.controls["Pod to remove"].options = names
+        add_to = self.controls["Add to"]
+        keep = add_to.value if add_to.value in names else NEW_POD
+        add_to.options = [NEW_POD, *names]
+        add_to.value = keep
+
+    def _refresh(self) -> None:
+        self.tables.value, self.figure.value = render_ports(self.pods, self.message)
+
+    @property
+    def html(self) -> str:
+        return self.tables.value + self.figure.value
+
+
+def _pods(pods: Any) -> list[Pod]:
+    if pods is None:
+        return []
+    if isinstance(pods, str):
+        return [o for o in load_text(pods) if isinstance(o, Pod)]
+    return [p if isinstance(p, Pod) else from_dict(p)[0] for p in pods]
+
+
+def port_playground(pods: Any = None, *, nodes: Iterable[str] = DEFAULT_NODES) -> Any:
+    """Pods with ports on nodes, and the conflicts between them, editable with buttons.
+
+    Parameters
+    ----------
+    pods
+        Starting pods: YAML text, or a list of Pods or manifest dicts (default none).
+    nodes
+        The node names offered.
+
+    Returns
+    -------
+    PortPlayground, or IPython.display.HTML under ``NBGRADER_EXECUTION``
+    """
+    start = _pods(pods)
+    if quiet():
+        from IPython.display import HTML
+
+        tables, fig = render_ports(start)
+        return HTML(tables + fig)
+    return PortPlayground(start, nodes)
+
+
+def interact(app: Any, **changes: Any) -> str:
+    """Do what a learner would: set each named control (``"click"`` presses a button), in order.
+
+    Control names with spaces or brackets can be passed with ``**{"hostPort (0 = none)": 80}``.
+    Returns ``app.html`` afterwards.
+
+    Examples
+    --------
+    >>> import os; os.environ.pop("NBGRADER_EXECUTION", None)
+    >>> app = port_playground()
+    >>> html = interact(app, containerPort=80, **{"hostPort (0 = none)": 80}, Add="click")
+    >>> html = interact(app, Node="kind-worker", Add="click")
+    >>> [c.error for c in linuxns.port_conflicts(app.pods)]
+    ["kube-scheduler: node(s) didn't have free ports for the requested pod ports"]
+    """
+    for name, value in changes.items():
+        control = app.controls[name]
+        if value == "click":
+            control.click()
+        else:
+            control.value = value
+    return app.html
