@@ -1,0 +1,349 @@
+"""Every assignment, graded through nbgrader's own Python API in a throwaway copy of the course.
+
+One module-scoped fixture copies ``nbgrader_config.py`` and ``solutions/`` to a
+temporary course, generates the release there (a fresh ``generate_assignment``,
+compared with the committed ``exercises/``), submits a few students and
+autogrades them once; the tests then read the gradebook and the executed
+notebooks.  Students:
+
+``solution``  the instructor's notebook: full marks on every autograded cell.
+``blank``     the committed release, untouched: zero.
+``wrong``     every question answered wrongly in a way a learner plausibly would:
+              every autograded question loses its points, and its error says why.
+``hidden``    answers that pass the visible tests but not the hidden ones: a
+              partial score, and the hidden tests' feedback says why.
+
+The wrong answers live in :data:`VARIANTS`; a new assignment must add its own
+(the tests fail until each autograded question has one).
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.course.headings import heading_problems
+
+pytestmark = pytest.mark.slow
+
+REPO = Path(__file__).resolve().parents[2]
+SOLUTIONS = REPO / "solutions"
+EXERCISES = REPO / "exercises"
+COURSE_ID = "kubelab"
+
+
+@dataclass
+class Variant:
+    """A student whose answer cells (by grade_id) are replaced; ``fails`` maps test grade_ids to feedback phrases."""
+
+    answers: dict[str, str]
+    fails: dict[str, list[str]] = field(default_factory=dict)
+
+
+VARIANTS: dict[str, dict[str, Variant]] = {
+    "a01-pods-and-namespaces": {
+        "wrong": Variant(
+            answers={
+                "q1-answer": 'IP_PER = "container"\n\n\ndef container_ips(pod):\n'
+                             '    return {c.name: f"10.244.1.{10 + i}" for i, c in enumerate(pod.spec.containers)}\n',
+                "q2-answer": 'def shared_namespaces(pod):\n    return {"net", "ipc", "uts", "mnt"}\n',
+                "q3-answer": 'CONFLICTS = {("edge-a", "edge-b"), ("blue", "green")}\nCONFLICTS_AFTER = set()\n',
+                "q4-answer": 'CHANNELS = {"network": True, "ipc": False, "volume": True, "signal": True}\n'
+                             'CHANNELS_DEBUG = CHANNELS\n',
+                "q5-answer": 'PAUSE_HOLDS = {"net"}\nPAUSE_HOLDS_AGENT = {"net"}\n',
+            },
+            fails={
+                "q1-test": ["each container gets its own IP"],
+                "q2-test": ["share the 'mnt' namespace", "left out 'pid'"],
+                "q3-test": ["blue and green, but they do not conflict", "missed a conflict", "duo/metrics"],
+                "q4-test": ["left out ipc", "can use signal, but they cannot"],
+                "q5-test": ["left out 'ipc'", "left out 'uts'"],
+            },
+        ),
+        "hidden": Variant(
+            answers={
+                "q2-answer": 'def shared_namespaces(pod):\n    return {"net", "ipc", "uts", "pid"}\n',
+                "q3-answer": 'CONFLICTS = {("duo/web", "duo/metrics"), ("edge-a", "edge-b")}\n'
+                             'CONFLICTS_AFTER = CONFLICTS\n',
+            },
+            fails={
+                "q2-test": ["share the 'pid' namespace, but shareProcessNamespace is false"],
+                "q3-test": ["edge-a and edge-b, but they do not conflict", "edge-c"],
+            },
+        ),
+    },
+}
+
+STUDENTS = ["solution", "blank", "wrong", "hidden"]
+
+
+def assignment_names() -> list[str]:
+    return sorted(p.name for p in SOLUTIONS.iterdir() if p.is_dir() and not p.name.startswith("."))
+
+
+def notebooks_of(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.glob("*.ipynb"))
+
+
+def nbgrader_meta(cell) -> dict:
+    return cell.metadata.get("nbgrader", {})
+
+
+def autograded_tests(nb) -> dict[str, int]:
+    """grade_id -> points of the autograded (code) test cells."""
+    return {nbgrader_meta(c)["grade_id"]: nbgrader_meta(c)["points"] for c in nb.cells
+            if c.cell_type == "code" and nbgrader_meta(c).get("grade")}
+
+
+@dataclass
+class Course:
+    root: Path
+    timings: dict[str, float]
+    check_status: dict[str, int]
+    check_output: dict[str, str]
+
+    def gradebook(self):
+        from nbgrader.api import Gradebook
+
+        return Gradebook(f"sqlite:///{self.root / 'gradebook.db'}", course_id=COURSE_ID)
+
+    def executed(self, student: str, assignment: str, notebook: str):
+        return nbformat.read(self.root / "autograded" / student / assignment / f"{notebook}.ipynb", as_version=4)
+
+
+def _submit(root: Path, student: str, assignment: str, nb_path: Path, nb) -> None:
+    dest = root / "submitted" / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / nb_path.name)
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory) -> Course:
+    from nbgrader.apps import NbGraderAPI
+
+    from kubelab import course as kcourse
+
+    kcourse.tools_on_path()  # nbgrader runs `alembic` from PATH to create the gradebook
+    root = tmp_path_factory.mktemp("course")
+    shutil.copy2(REPO / "nbgrader_config.py", root / "nbgrader_config.py")
+    shutil.copytree(SOLUTIONS, root / "solutions")
+    timings: dict[str, float] = {}
+
+    # The CLI verdicts run meanwhile, in their own processes, on the repo's files.
+    sample = assignment_names()[0]
+    sample_nb = notebooks_of(SOLUTIONS / sample)[0].name
+    checks = {
+        "solution": SOLUTIONS / sample / sample_nb,
+        "blank": EXERCISES / sample / sample_nb,
+    }
+    env = {k: v for k, v in os.environ.items() if k != "NBGRADER_EXECUTION"}
+    procs = {name: subprocess.Popen([sys.executable, "-m", "kubelab.course", "check", str(path)], cwd=REPO,
+                                    stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+             for name, path in checks.items()}
+
+    api = NbGraderAPI(config=kcourse.load_config(root))
+    for a in assignment_names():
+        t0 = time.perf_counter()
+        result = api.generate_assignment(a, force=True)
+        timings[f"generate {a}"] = time.perf_counter() - t0
+        assert result["success"], result.get("error", "") + result.get("log", "")
+        for nb_path in notebooks_of(SOLUTIONS / a):
+            solution = nbformat.read(nb_path, as_version=4)
+            _submit(root, "solution", a, nb_path, solution)
+            _submit(root, "blank", a, nb_path, nbformat.read(EXERCISES / a / nb_path.name, as_version=4))
+            for student, variant in VARIANTS.get(a, {}).items():
+                nb = copy.deepcopy(solution)
+                for cell in nb.cells:
+                    gid = nbgrader_meta(cell).get("grade_id")
+                    if gid in variant.answers:
+                        cell.source = variant.answers[gid]
+                _submit(root, student, a, nb_path, nb)
+        for student in STUDENTS:
+            t0 = time.perf_counter()
+            result = api.autograde(a, student, force=True, create=True)
+            timings[f"autograde {a} {student}"] = time.perf_counter() - t0
+            assert result["success"], result.get("error", "") + result.get("log", "")
+
+    status, output = {}, {}
+    for name, proc in procs.items():
+        out, _ = proc.communicate(timeout=300)
+        status[name], output[name] = proc.returncode, out
+    return Course(root, timings, status, output)
+
+
+ASSIGNMENTS = assignment_names()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_solution_scores_full_marks(course, assignment):
+    gb = course.gradebook()
+    try:
+        for nb_path in notebooks_of(SOLUTIONS / assignment):
+            submitted = gb.find_submission_notebook(nb_path.stem, assignment, "solution")
+            auto = [g for g in submitted.grades if g.cell.cell_type == "code"]
+            assert auto, f"{nb_path.name} has no autograded cells"
+            short = {g.name: (g.auto_score, g.max_score) for g in auto if g.auto_score != g.max_score}
+            assert not short, f"the solution loses points: {short}"
+            manual = [g for g in submitted.grades if g.cell.cell_type == "markdown"]
+            assert manual and all(g.needs_manual_grade for g in manual), \
+                "the solution's short answer should wait for manual grading"
+    finally:
+        gb.close()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_blank_release_scores_zero(course, assignment):
+    gb = course.gradebook()
+    try:
+        sub = gb.find_submission(assignment, "blank")
+        assert sub.score == 0, f"the untouched release scores {sub.score}/{sub.max_score}"
+        assert sub.max_score > 0
+    finally:
+        gb.close()
+
+
+def _feedback(course: Course, student: str, assignment: str, notebook: str) -> dict[str, str]:
+    """grade_id -> the error text of each test cell that failed, as the learner sees it."""
+    nb = course.executed(student, assignment, notebook)
+    out = {}
+    for cell in nb.cells:
+        gid = nbgrader_meta(cell).get("grade_id")
+        errors = [o for o in cell.get("outputs", []) if o.output_type == "error"]
+        if gid and errors:
+            out[gid] = " ".join(f"{e.ename}: {e.evalue}" for e in errors)
+    return out
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+@pytest.mark.parametrize("student", ["wrong", "hidden"])
+def test_wrong_answers_lose_points_and_say_why(course, assignment, student):
+    variant = VARIANTS.get(assignment, {}).get(student)
+    assert variant is not None, f"add a {student!r} Variant for {assignment} to VARIANTS"
+    gb = course.gradebook()
+    try:
+        for nb_path in notebooks_of(SOLUTIONS / assignment):
+            tests = autograded_tests(nbformat.read(nb_path, as_version=4))
+            grades = {g.name: g for g in gb.find_submission_notebook(nb_path.stem, assignment, student).grades}
+            feedback = _feedback(course, student, assignment, nb_path.stem)
+            for gid, points in tests.items():
+                if gid in variant.fails:
+                    assert grades[gid].auto_score == 0, f"{gid}: a wrong answer kept {grades[gid].auto_score}/{points}"
+                    text = feedback.get(gid, "")
+                    assert "AssertionError" in text or "WrongAnswer" in text, f"{gid}: no assertion feedback: {text!r}"
+                    for phrase in variant.fails[gid]:
+                        assert phrase in text, f"{gid}: feedback does not mention {phrase!r}: {text}"
+                else:
+                    assert grades[gid].auto_score == points, f"{gid} should keep its points: {feedback.get(gid)}"
+        sub = gb.find_submission(assignment, student)
+        auto_max = sum(sum(autograded_tests(nbformat.read(p, as_version=4)).values())
+                       for p in notebooks_of(SOLUTIONS / assignment))
+        assert 0 <= sub.score < auto_max
+        if student == "hidden":
+            assert 0 < sub.score, "answers that pass the visible tests should earn partial credit"
+    finally:
+        gb.close()
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_every_question_has_a_wrong_answer(assignment):
+    variants = VARIANTS.get(assignment, {})
+    covered = {gid for v in variants.values() for gid in v.fails}
+    for nb_path in notebooks_of(SOLUTIONS / assignment):
+        missing = set(autograded_tests(nbformat.read(nb_path, as_version=4))) - covered
+        assert not missing, f"{assignment}: no wrong-answer variant for {sorted(missing)}"
+
+
+def _comparable(nb) -> dict:
+    """The release as nbgrader writes it, without what execution could add (outputs, counts)."""
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs, cell.execution_count = [], None
+    return nb
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_exercises_match_a_fresh_generate(course, assignment):
+    fresh = course.root / "exercises" / assignment
+    committed = EXERCISES / assignment
+    assert committed.is_dir(), f"exercises/{assignment} is missing: run `make exercises` and commit it"
+    names = lambda d: sorted(str(p.relative_to(d)) for p in d.rglob("*") if p.is_file())  # noqa: E731
+    assert names(committed) == names(fresh), "exercises/ has other files than a fresh release: run `make exercises`"
+    for nb_path in notebooks_of(fresh):
+        a = _comparable(nbformat.read(nb_path, as_version=4))
+        b = _comparable(nbformat.read(committed / nb_path.name, as_version=4))
+        assert len(a.cells) == len(b.cells), f"{nb_path.name}: cell count differs: run `make exercises`"
+        for ca, cb in zip(a.cells, b.cells):
+            assert (ca.cell_type, ca.source) == (cb.cell_type, cb.source), \
+                f"{nb_path.name}: cell {cb.get('id')} differs from a fresh release: run `make exercises`"
+            assert ca.metadata == cb.metadata, f"{nb_path.name}: metadata of cell {cb.get('id')} differs"
+        assert a.metadata == b.metadata
+
+
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_release_hides_tests_and_solutions(assignment):
+    for nb_path in notebooks_of(SOLUTIONS / assignment):
+        source = nbformat.read(nb_path, as_version=4)
+        release = nbformat.read(EXERCISES / assignment / nb_path.name, as_version=4)
+        text = "\n".join(c.source for c in release.cells)
+        for marker in ("BEGIN HIDDEN TESTS", "END HIDDEN TESTS", "BEGIN SOLUTION", "END SOLUTION"):
+            assert marker not in text, f"{marker} left in the release"
+        hidden_seen = solutions_seen = 0
+        by_id = {nbgrader_meta(c).get("grade_id"): c for c in release.cells if nbgrader_meta(c).get("grade_id")}
+        for cell in source.cells:
+            meta = nbgrader_meta(cell)
+            gid = meta.get("grade_id")
+            if not gid:
+                continue
+            released = by_id[gid].source
+            region = _regions(cell.source, "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
+            region += _regions(cell.source, "### BEGIN SOLUTION", "### END SOLUTION")
+            hidden_seen += "HIDDEN" in cell.source
+            solutions_seen += bool(meta.get("solution"))
+            for line in region:
+                if line.strip():
+                    assert line not in released, f"{gid}: {line.strip()!r} from a hidden region is in the release"
+            if meta.get("solution") and cell.cell_type == "markdown":
+                assert released.strip() == "YOUR ANSWER HERE", f"{gid}: the model answer leaks into the release"
+        assert hidden_seen, f"{nb_path.name}: no hidden tests at all"
+        assert solutions_seen, f"{nb_path.name}: no answer cells"
+
+
+def _regions(source: str, begin: str, end: str) -> list[str]:
+    out, inside = [], False
+    for line in source.splitlines():
+        if line.strip() == begin:
+            inside = True
+        elif line.strip() == end:
+            inside = False
+        elif inside:
+            out.append(line)
+    return out
+
+
+@pytest.mark.parametrize("path", [*SOLUTIONS.glob("*/*.ipynb"), *EXERCISES.glob("*/*.ipynb")],
+                         ids=lambda p: str(p.relative_to(REPO)))
+def test_headings(path):
+    assert heading_problems(nbformat.read(path, as_version=4)) == []
+
+
+def test_check_command_verdicts(course):
+    assert course.check_status["solution"] == 0, course.check_output["solution"]
+    assert course.check_status["blank"] == 1, course.check_output["blank"]
+    assert "NotImplementedError" in course.check_output["blank"]
+
+
+def test_timings_are_reported(course, record_property):
+    # Not an assertion on speed: the figures end up in the JUnit XML and in -rA output.
+    for step, seconds in course.timings.items():
+        record_property(step, round(seconds, 2))
+    print({k: round(v, 2) for k, v in course.timings.items()})
