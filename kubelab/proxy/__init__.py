@@ -1,0 +1,16 @@
+"""kubelab.proxy: kube-proxy, one Proxier per mode, each producing the real artifact.
+
+>>> from kubelab import Cluster
+>>> from kubelab.proxy import proxier_for
+>>> p = proxier_for(Cluster(), "iptables", node="kind-worker")
+>>> "KUBE-SVC-NPX46M4PTMTKRN6Y" in p.render("restore")  # default/kubernetes:https
+True
+"""
+
+from .base import PROXIERS, Proxier, proxier_for, register
+from .iptables import IPTablesProxier, endpoint_chain, probability, service_port_chain
+from .servicemap import EndpointInfo, ServicePortInfo, ServicePortName, categorize_endpoints, service_port_map
+
+__all__ = ["Proxier", "PROXIERS", "proxier_for", "register", "IPTablesProxier", "service_port_chain",
+           "endpoint_chain", "probability", "ServicePortName", "ServicePortInfo", "EndpointInfo",
+           "service_port_map", "categorize_endpoints"]

@@ -1,0 +1,105 @@
+"""The Proxier interface shared by every kube-proxy mode, and the registry of modes.
+
+Upstream: ``pkg/proxy/types.go`` (``Provider``: ``Sync``, ``SyncLoop`` and the
+``OnService*``/``OnEndpointSlice*`` handlers) and ``cmd/kube-proxy/app``, which
+picks one proxier by ``--proxy-mode``.  Like kube-proxy's ``syncProxyRules``,
+each kubelab Proxier renders its whole artifact in one pass from the current
+cluster state; it re-syncs when the cluster reports a change.  A new mode (for
+example nftables, GA in Kubernetes 1.33) is one more module that subclasses
+:class:`Proxier` and calls :func:`register`.
+
+Examples
+--------
+>>> sorted(PROXIERS)[:1]
+['iptables']
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from ..errors import KubelabError
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api import KubeProxyConfiguration
+    from ..cluster import Cluster
+
+__all__ = ["Proxier", "PROXIERS", "register", "proxier_for"]
+
+PROXIERS: dict[str, type["Proxier"]] = {}
+
+
+def register(cls: type["Proxier"]) -> type["Proxier"]:
+    PROXIERS[cls.mode] = cls
+    return cls
+
+
+class Proxier:
+    """kube-proxy on one node, in one mode.
+
+    Parameters
+    ----------
+    cluster
+        The cluster whose Services and EndpointSlices are proxied.
+    node
+        The node kube-proxy runs on (its name); endpoints on that node are local.
+    config
+        A ``KubeProxyConfiguration``; by default the cluster's.
+    """
+
+    mode: ClassVar[str] = ""
+
+    def __init__(self, cluster: "Cluster", node: str | None = None, config: "KubeProxyConfiguration | None" = None):
+        self.cluster = cluster
+        nodes = cluster.nodes()
+        if node is None:
+            workers = [n for n in nodes if n.schedulable] or nodes
+            node = workers[0].name if workers else None
+        if node is not None and all(n.name != node for n in nodes):
+            raise KubelabError(f'node "{node}" not found (nodes: {", ".join(n.name for n in nodes)})')
+        self.node = node
+        self.config = config or cluster.kube_proxy_config
+        self._dirty = True
+        self._unwatch = cluster.watch(self._on_event)
+        self.syncs = 0
+
+    def _on_event(self, event: Any) -> None:
+        if event.obj.kind in ("Service", "EndpointSlice", "Node", "KubeProxyConfiguration"):
+            self._dirty = True
+
+    def close(self) -> None:
+        """Stop reacting to cluster events."""
+        self._unwatch()
+
+    @property
+    def node_ip(self) -> str | None:
+        if self.node is None:
+            return None
+        return self.cluster.node(self.node).internal_ip
+
+    def sync(self) -> None:
+        """Render the whole artifact from the current cluster state (``syncProxyRules``)."""
+        self._sync()
+        self._dirty = False
+        self.syncs += 1
+
+    def ensure_synced(self) -> None:
+        if self._dirty:
+            self.sync()
+
+    def _sync(self) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def render(self, format: str | None = None) -> str:  # pragma: no cover - abstract
+        """The artifact as text (what the real tools would print)."""
+        raise NotImplementedError
+
+
+def proxier_for(cluster: "Cluster", mode: str | None = None, node: str | None = None, **kwargs: Any) -> Proxier:
+    """A Proxier for ``mode`` (default: the cluster's kube-proxy mode)."""
+    from . import iptables  # noqa: F401  (registers the built-in modes)
+    mode = mode or cluster.kube_proxy_config.effective_mode
+    cls = PROXIERS.get(mode)
+    if cls is None:
+        raise KubelabError(f'unsupported proxy mode "{mode}": supported modes: {", ".join(sorted(PROXIERS))}')
+    return cls(cluster, node, **kwargs)
