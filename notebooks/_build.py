@@ -1,0 +1,835 @@
+"""Write the course notebooks 00-03 from the cell text below (stored without outputs).
+
+    python notebooks/_build.py          # rewrite notebooks/0[0-3]-*.ipynb
+    python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
+
+Editing the .ipynb in JupyterLab is fine too; then bring the change back here
+(``--check`` in the tests keeps the two in step).  Cells are plain text so the
+diff of a change reads like prose.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from textwrap import dedent
+
+import nbformat
+
+HERE = Path(__file__).resolve().parent
+EXERCISE = "../exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb"
+
+
+def md(text: str):
+    return nbformat.v4.new_markdown_cell(dedent(text).strip("\n"))
+
+
+def code(text: str):
+    return nbformat.v4.new_code_cell(dedent(text).strip("\n"))
+
+
+SETUP = code('''
+    import kubelab
+    from kubelab import linuxns, viz
+    from kubelab.api import load_text
+    from IPython.display import display
+''')
+
+# ----------------------------------------------------------------------------------------------- 00
+NB00 = [
+    md('''
+    # Start here: how this Kubernetes networking course works
+
+    This course follows one chapter about Kubernetes networking, seen with a security eye. You will not
+    need a cluster: `kubelab`, the Python package behind the notebooks, is a model of what a cluster's
+    components would do with your manifests, so every answer is computed, repeatable and explained.
+
+    ## What you will learn
+
+    - How the course is organised: reading notebooks, graded exercises, and how to check your answers.
+    - The path through the parts of the chapter, with a time estimate for each.
+    - Whether your machine is ready, and how a first kubelab cluster, diagram and widget look.
+    '''),
+    md('''
+    ## How the course works
+
+    Each part has a **notebook** in `notebooks/` that you read and run from top to bottom. The notebooks
+    explain an idea in plain words, run the model on a small example, give you a widget to change one
+    thing at a time, and draw a diagram with a text description next to it.
+
+    Then comes an **exercise** in `exercises/`: a notebook with questions, answer cells for you and test
+    cells that check your answers. The visible tests run as you execute the notebook: a test cell that
+    finishes without an error means that part is right, and a failing one prints what differs from the
+    model and why. More tests stay hidden until grading, so passing the visible ones is a good sign, not
+    a guarantee.
+
+    To check a whole exercise from a terminal (it runs the notebook the way the grader does and exits
+    with 0 when every test passes, 1 otherwise):
+
+    ```
+    python -m kubelab.course check exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb
+    ```
+
+    The same model answers on the command line, for example `kubelab describe pod web -f pod.yaml`
+    (a pod's namespaces and channels) or `kubelab get pods -f manifests/`.
+    '''),
+    SETUP,
+    md('''
+    ## The path through the course
+
+    The parts follow the chapter in order. Times are for reading, running and playing with the notebook;
+    add about as much again for its exercise.
+    '''),
+    code('''
+    PARTS = [
+        ("00", "Start here", 15, True),
+        ("01", "The network model: port sharing, an IP per pod, services", 40, True),
+        ("02", "Inside a pod: Linux namespaces and the pause container", 40, True),
+        ("03", "Beyond the network: IPC, volumes, signals", 40, True),
+        ("04", "Services and endpoints", 45, False),
+        ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, False),
+        ("06", "Service discovery: DNS and environment variables", 40, False),
+        ("07", "Service types and Ingress", 50, False),
+        ("08", "CNI, Calico and network policy", 60, False),
+        ("09", "Summary and the chapter's questions", 30, False),
+    ]
+    for number, topic, minutes, ready in PARTS:
+        status = "available" if ready else "coming later"
+        print(f"{number}  {topic:<58} {minutes:>3} min  {status}")
+    print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
+    '''),
+    md('''
+    Parts 00 to 03 exist now; 04 to 09 are being written and will appear in `notebooks/` with the
+    same shape.
+
+    ## Check your environment
+
+    The next cell asks kubelab what this machine can run, like `kubelab doctor` on the command line.
+    Nothing here is required beyond the Python packages: the optional parts (root and network
+    namespaces for the real-kernel lab, Chromium for browser tests, a kind cluster) only unlock extras.
+    The cell only reports; it never fails.
+    '''),
+    code('''
+    import importlib
+    import importlib.util
+
+    try:
+        from kubelab.cli.doctor import run_checks
+        checks = [(c.status, c.name, c.detail) for c in run_checks()]
+    except ImportError:  # an older kubelab without the doctor: look for the packages only
+        checks = []
+        for name in ("jupyterlab", "ipywidgets", "networkx", "nbgrader", "yaml", "nbclient"):
+            found = importlib.util.find_spec(name) is not None
+            checks.append(("ok" if found else "missing", name, "importable" if found else "pip install it"))
+    for status, name, detail in checks:
+        print(f"{status:<8} {name:<20} {detail}")
+    missing = [name for status, name, _ in checks if status == "missing"]
+    print("\\nEverything the notebooks need is here." if not missing else f"\\nMissing (optional unless listed "
+          f"in pyproject.toml): {', '.join(missing)}")
+    '''),
+    md('''
+    ## A first look at the model
+
+    A `kubelab.Cluster` starts like a fresh kind cluster: a control-plane node and two workers, each
+    with its own range of pod addresses, plus the cluster DNS. Applying a manifest schedules the pod
+    and gives it an IP, exactly as the same manifests would always get.
+    '''),
+    code('''
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: hello, labels: {app: hello}}
+    spec:
+      containers: [{name: web, image: nginx, ports: [{containerPort: 80}]}]
+    """)
+    hello = cluster.get("pod", "hello")
+    print(f"pod {hello.name} runs on {hello.spec.node_name} with IP {hello.status.pod_ip}")
+    for node in cluster.nodes():
+        print(f"node {node.name:<20} IP {node.internal_ip:<12} pod range {node.spec.pod_cidr}")
+    '''),
+    md('''
+    Every diagram in the course comes with its text description, printed under it: the drawing and the
+    text say the same thing.
+    '''),
+    code('''
+    viz.show(viz.cluster_graph(cluster))
+    '''),
+    md('''
+    Widgets let you change one setting and watch the model answer. Tick a box below; if the table and
+    the drawing change, widgets work in your JupyterLab. (If you only see a static table, the notebook
+    is running under the grader or the widget extension is missing: see the environment check above.)
+    '''),
+    code('''
+    two = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: duo}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx}, {name: helper, image: busybox}]
+    """)[0]
+    viz.namespace_explorer(two)
+    '''),
+    md('''
+    ## Security lens
+
+    The chapter this course follows is about securing Kubernetes, and it makes one point early: every
+    normal way for two things to communicate is also a way for an attacker to move. So every notebook
+    ends its topic with a short look at how that path could be abused, and what limits it. Keep the
+    question in mind as you go: *if this container were compromised, what else could it reach?*
+
+    ## Then and now
+
+    The chapter was written when Kubernetes clusters ran Docker on their nodes (around Kubernetes 1.18).
+    Since then the Docker integration in kubelet (dockershim) was removed in 1.24, so nodes run
+    containerd or CRI-O and you inspect them with `crictl`; several APIs the chapter uses moved or were
+    retired. Each notebook has a "Then and now" section that says what changed, and the model follows
+    current Kubernetes.
+
+    ## Summary
+
+    - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
+      run yourself and `python -m kubelab.course check` for the whole notebook.
+    - Parts 00 to 03 are ready (about two and a half hours with their exercise); 04 to 09 follow.
+    - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
+
+    ## Your turn
+
+    Open [part 01, the Kubernetes network model](01-network-model.ipynb) and run it from the top.
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 01
+NB01 = [
+    md('''
+    # The Kubernetes network model
+
+    Before Kubernetes, running many applications on one machine meant juggling ports. This notebook
+    shows that problem, how containers made it only half better, and the simple rule Kubernetes chose
+    instead: every pod gets its own IP address.
+
+    ## What you will learn
+
+    - Why two programs on one host collide on a port, and why publishing container ports on a Docker
+      host still collides.
+    - The Kubernetes model: one IP per pod, shared by its containers, and the two requirements every
+      network plugin must meet.
+    - Why Services exist: a stable address in front of pods that come and go.
+    '''),
+    SETUP,
+    md('''
+    ## The port-sharing problem
+
+    A machine with one IP address has one set of ports per protocol. When a program listens on TCP
+    port 80, the kernel hands that port to it; a second program that asks for port 80 on the same
+    address gets an error (`EADDRINUSE`) and usually exits. So two web servers on one host must agree
+    on who takes which port, and every client must learn the odd port numbers.
+    '''),
+    code('''
+    programs = [("apache", 80), ("nginx", 80), ("api", 8080)]
+    for conflict in linuxns.host_process_ports(programs):
+        print(conflict)
+    viz.show(viz.process_port_graph(programs))
+    '''),
+    md('''
+    ### Containers with their own addresses
+
+    Docker gives each container its own network namespace and an address on a bridge, so two containers
+    can both listen on port 80 inside. The trouble comes back as soon as they must be reachable from
+    outside: `docker run -p 80:80` *publishes* a port of the host, and the host still has only one
+    port 80. Here container B's publication fails, while C, published on another host port, is fine.
+    '''),
+    code('''
+    mappings = [("A", 80, 80), ("B", 80, 80), ("C", 80, 8080)]   # (container, container port, host port)
+    for conflict in linuxns.docker_host_ports(mappings):
+        print(conflict)
+    viz.show(viz.docker_port_graph(mappings))
+    '''),
+    md('''
+    Handing out host ports dynamically would work, but then every client needs to discover which port
+    each copy of each application got. Kubernetes avoids that whole business.
+
+    ## One IP per pod
+
+    In Kubernetes the unit that gets an address is the **pod**. Each pod has its own IP, taken from the
+    range of the node it runs on, so pods never compete for ports with each other: two pods can both
+    serve on port 80. The containers *inside* one pod share that IP and one port space, like programs
+    on one small machine; they are usually parts of one application (a web server and the process that
+    refreshes its content), so their authors choose distinct ports.
+    '''),
+    code('''
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, labels: {app: web}}
+    spec:
+      containers:
+      - {name: site, image: nginx, ports: [{containerPort: 80}]}
+      - {name: refresher, image: git-sync, ports: [{containerPort: 9090}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-2, labels: {app: web}}
+    spec:
+      containers: [{name: site, image: nginx, ports: [{containerPort: 80}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: db, labels: {app: db}}
+    spec:
+      containers: [{name: postgres, image: postgres, ports: [{containerPort: 5432}]}]
+    """)
+    for pod in cluster.pods("default"):
+        names = ", ".join(c.name for c in pod.spec.containers)
+        print(f"{pod.name:<6} on {pod.spec.node_name:<13} IP {pod.status.pod_ip:<11} containers: {names}")
+    print("port conflicts between these pods:", linuxns.port_conflicts(cluster.pods("default")) or "none")
+    '''),
+    md('''
+    The two `site` containers both listen on port 80 without trouble: they are in different pods. Inside
+    one pod it is different. Put two containers on port 80 in the same pod and the second one fails,
+    just like two programs on one host:
+    '''),
+    code('''
+    crowded = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: crowded}
+    spec:
+      nodeName: kind-worker
+      containers:
+      - {name: apache, image: httpd, ports: [{containerPort: 80}]}
+      - {name: nginx, image: nginx, ports: [{containerPort: 80}]}
+    """)[0]
+    for conflict in linuxns.port_conflicts([crowded]):
+        print(conflict.reason, "->", conflict.error)
+    '''),
+    md('''
+    ### Try it: the port playground
+
+    Add pods to the two worker nodes. A plain `containerPort` never collides between pods. A `hostPort`
+    asks the node to forward one of *its* ports to the pod, and `hostNetwork` puts the pod straight
+    into the node's network namespace: both bring the old collision back, per node. Try the same
+    hostPort on one node, then on two different nodes; then add a second container on the same port to
+    an existing pod with "Add to".
+    '''),
+    code('''
+    playground = viz.port_playground(cluster.pods("default")[:2], nodes=["kind-worker", "kind-worker2"])
+    playground
+    '''),
+    md('''
+    ## The two requirements
+
+    Kubernetes does not build the pod network itself: a network plugin (CNI plugin) does. Whatever the
+    plugin, it has to provide two things:
+
+    1. **Pod to pod without NAT.** A pod can reach any other pod, on any node, at that pod's own IP,
+       and the receiver sees the sender's real pod IP. Nobody rewrites addresses on the way.
+    2. **Node agents reach their pods.** Programs on a node, such as the kubelet running health checks,
+       can reach the pods on that node.
+
+    Together they make a pod feel like a small machine on a flat network, which is what lets ordinary
+    applications move into pods without learning about port mappings. In the model, the network
+    channel between containers of two pods on different nodes goes straight to the other pod's IP:
+    '''),
+    code('''
+    web1, web2 = cluster.get("pod", "web-1"), cluster.get("pod", "web-2")
+    net = linuxns.channels(web1, "refresher", "site", other_pod=web2)[0]
+    print(net.how)
+    print(net.why)
+    '''),
+    md('''
+    Each node hands out pod IPs from its own range, so a node can tell which addresses are local (and
+    route them into its pods) and which belong to another node:
+    '''),
+    code('''
+    import ipaddress
+
+    for node in cluster.nodes():
+        cidr = ipaddress.ip_network(node.spec.pod_cidr)
+        local = [p for p in cluster.pods() if p.status.pod_ip and ipaddress.ip_address(p.status.pod_ip) in cidr]
+        listed = ", ".join(f"{p.name} {p.status.pod_ip}" for p in local) or "none"
+        print(f"{node.name:<19} {node.spec.pod_cidr:<14} local pods: {listed}")
+    '''),
+    code('''
+    viz.show(viz.cluster_graph(cluster))
+    '''),
+    md('''
+    ## Services: the stable front door
+
+    Pod IPs are real but not lasting: a pod that is replaced comes back with a new address, and there
+    may be many copies of it. A **Service** gives a set of pods, chosen by labels, one stable virtual
+    address (the ClusterIP) and a name. The cluster keeps the list of the pods behind it, the
+    endpoints, up to date; the next parts show how traffic to the ClusterIP reaches them, and how a
+    Service is opened to the outside world.
+    '''),
+    code('''
+    events = []
+    stop = cluster.watch(lambda event: events.append(str(event)))
+    cluster.apply("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{port: 80, targetPort: 80}]
+    """)
+    svc = cluster.get("svc", "web")
+
+    def endpoints():
+        return [ep.addresses[0] for s in cluster.endpoint_slices("web") for ep in s.endpoints]
+
+    print(f"Service web: ClusterIP {svc.spec.cluster_ip}, endpoints {endpoints()}")
+    cluster.delete("pod", "web-2")
+    print(f"after deleting web-2: ClusterIP {cluster.get('svc', 'web').spec.cluster_ip}, endpoints {endpoints()}")
+    stop()
+    print("\\nwhat a watcher saw:", *events, sep="\\n  ")
+    '''),
+    code('''
+    viz.show(viz.cluster_graph(cluster))
+    '''),
+    md('''
+    ## Security lens
+
+    A flat network is convenient for attackers too. Once one pod is compromised, every other pod's IP
+    is reachable by default, on every port it listens on: nothing in the model above stops `web-1`
+    from connecting to the database. That is why NetworkPolicy (part 08) matters; without one, the
+    pod network is "allow everything".
+
+    `hostPort` and `hostNetwork` deserve suspicion as well. A hostNetwork pod shares the node's network
+    stack: it can listen on any node port, see the node's traffic and reach services bound to the node's
+    loopback. The Pod Security Standards forbid both at the *baseline* level for this reason.
+
+    ## Then and now
+
+    - The chapter shows containers on nodes with `docker ps`. Kubernetes 1.24 removed dockershim; nodes
+      run containerd or CRI-O, and `crictl pods` / `crictl ps` list pods and containers.
+    - Pods can have two IPs now: IPv4/IPv6 dual-stack is stable since 1.23 (`status.podIPs`).
+    - kube-proxy reads **EndpointSlices**, not Endpoints; the old Endpoints API is deprecated since 1.33.
+      The demo above reads slices for that reason.
+    - The service address range can grow with `ServiceCIDR` objects (networking.k8s.io/v1, stable in 1.33).
+    - The userspace kube-proxy mode the chapter describes was removed in 1.26, and Ingress
+      `extensions/v1beta1` / `networking.k8s.io/v1beta1` in 1.22: more in parts 05 and 07.
+
+    ## Summary
+
+    - On one address, one port can have one listener; Docker's own-IP containers still collide on
+      published host ports.
+    - Kubernetes gives every pod its own IP from its node's range; containers of a pod share it and its
+      ports. hostPort and hostNetwork reintroduce per-node collisions.
+    - Pods reach each other without NAT, and nodes reach their own pods; Services give pods a stable
+      ClusterIP whose endpoints follow the pods.
+
+    ## Your turn
+
+    In the playground, find a set of three pods where exactly one conflict comes from a hostPort and
+    one from two containers of one pod. Then continue with
+    [part 02, inside a pod](02-inside-a-pod.ipynb), which looks at how a pod's containers share one IP.
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 02
+NB02 = [
+    md('''
+    # Inside a pod: Linux namespaces and the pause container
+
+    A pod looks like one thing to the Kubernetes API. On the node it is several processes that the
+    kernel has placed in some shared and some separate *namespaces*. This notebook opens a pod up.
+
+    ## What you will learn
+
+    - The seven kinds of Linux namespace and what each one isolates.
+    - What the pause container is for, and which namespaces it holds for the pod.
+    - How to read a pod's namespace table, and what `hostNetwork` changes in it.
+    '''),
+    SETUP,
+    md('''
+    ## Seven kinds of Linux namespace
+
+    A namespace gives a group of processes their own copy of one kind of system resource. Processes in
+    another namespace of the same kind see a different copy, or none at all. Containers are built from
+    these: a container is, roughly, a process started in new namespaces plus resource limits. The kernel
+    names a namespace by an inode number, visible as a link under `/proc/<pid>/ns/`; two processes
+    share a namespace exactly when the numbers match.
+    '''),
+    code('''
+    from kubelab.linuxns.namespaces import CLONE_FLAGS, ISOLATES
+
+    for kind in linuxns.NAMESPACE_KINDS:
+        print(f"{kind:<7} {CLONE_FLAGS[kind]:<16} {ISOLATES[kind]}")
+    '''),
+    md('''
+    Linux 5.6 added an eighth kind, the time namespace; Kubernetes does not use it, and this course
+    keeps to the seven.
+
+    ## The pause container
+
+    Before any of your containers start, the container runtime starts a tiny **pause** container for the
+    pod, the *sandbox*. Its program does almost nothing: it waits for signals and, when the pod shares
+    one PID namespace, collects finished child processes. Its real job is to hold the pod-level
+    namespaces open. Your containers then *join* them, so they can crash and restart while the pod keeps
+    its network namespace, and therefore its IP.
+    '''),
+    code('''
+    pod = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web}
+    spec:
+      nodeName: kind-worker
+      containers:
+      - {name: app, image: nginx, ports: [{containerPort: 8080}]}
+      - {name: proxy, image: envoy, ports: [{containerPort: 9090}]}
+    """)[0]
+    sb = linuxns.sandbox(pod)
+    print(f"sandbox of {sb.pod} on {sb.node}: image {sb.pause_image}")
+    print("namespace modes (CRI words):", sb.modes)
+    for c in [sb.pause, *sb.containers]:
+        print(f"  {c.name:<6} role {c.role:<6} PID 1 in its PID namespace: {c.pid1}")
+    '''),
+    md('''
+    The modes are the words the kubelet uses when it asks the runtime for a sandbox: `POD` means one
+    namespace for the pod, held by pause and joined by every container; `CONTAINER` means each container
+    gets its own; `NODE` means the node's own namespace is used.
+
+    ## Who shares what
+
+    `linuxns.describe` lays this out the way you would discover it on a node by comparing the
+    `/proc/<pid>/ns` links of the pause process and of each container: one row per kind, the inode
+    number seen by each process.
+    '''),
+    code('''
+    table = linuxns.describe(pod)
+    print(table)
+    print("\\nshared by all containers:", sorted(table.shared_kinds()))
+    '''),
+    md('''
+    By default the containers share the network (one IP, one `localhost`, one port space), IPC and UTS
+    (one hostname) namespaces of the pod, and the user namespace of the node. Each has its own mount
+    namespace (its own filesystem), its own PID namespace (it cannot see the other's processes) and,
+    on cgroup v2 hosts, its own cgroup namespace. The diagram shows the same thing: shared namespaces on
+    the right, private ones on the left.
+    '''),
+    code('''
+    viz.show(viz.pod_graph(pod))
+    '''),
+    md('''
+    ## hostNetwork: using the node's namespaces
+
+    With `hostNetwork: true` the sandbox does not get a network namespace of its own: the pod runs in
+    the node's, with the node's IP and every port of the node. The runtime then also leaves the UTS
+    namespace alone, so the pod sees the node's hostname. Compare the `net` and `uts` rows:
+    '''),
+    code('''
+    import copy
+
+    on_host = copy.deepcopy(pod)
+    on_host.spec.host_network = True
+    host_table = linuxns.describe(on_host)
+    for kind in ("net", "uts", "ipc"):
+        before, after = table.row(kind), host_table.row(kind)
+        print(f"{kind:<4} default: {before.mode:<4} held by {before.holder:<6} | hostNetwork: {after.mode:<4} "
+              f"held by {after.holder:<5} inode {after.ids['app']}")
+    '''),
+    md('''
+    Inode `4026531992` is the network namespace every process of the node starts in: the pod is no
+    longer isolated from the node's network at all.
+
+    ### Try it: the namespace explorer
+
+    Tick one setting at a time and watch which rows change from `CONTAINER` or `POD` to `NODE`.
+    `shareProcessNamespace` moves the PID namespace to the pod level; `hostPID` and `hostIPC` use the
+    node's. Ticking both `hostPID` and `shareProcessNamespace` shows what the API server says about
+    that combination.
+    '''),
+    code('''
+    viz.namespace_explorer(pod)
+    '''),
+    md('''
+    ## Security lens
+
+    Namespaces are the walls between a container and everything else on the node. The `host*` settings
+    take walls down on purpose: `hostNetwork` exposes the node's network stack, `hostPID` lets a container
+    see (and, with enough privileges, signal or trace) every process of the node, and `hostIPC` lets it
+    attach to the node's shared memory. A compromised container with any of them is a long step closer
+    to the node. The Pod Security Standards' *baseline* profile forbids all three; admit them only for
+    node agents that truly need them.
+
+    Inside one pod, remember that the shared network namespace means `localhost` is shared: a port that
+    one container binds to `127.0.0.1`, thinking it private, is open to every other container of the pod.
+
+    ## Then and now
+
+    - The chapter finds pause containers with `docker ps` on a node. Since dockershim was removed
+      (Kubernetes 1.24), use `crictl pods` for sandboxes and `crictl ps` for containers, or
+      `crictl inspectp <pod-id>` for the namespace paths.
+    - The pause image moved from `k8s.gcr.io` to `registry.k8s.io`; current releases use
+      `registry.k8s.io/pause:3.10`.
+    - cgroup v2 is the default on current distributions, and with it each container gets its own
+      cgroup namespace.
+    - User namespaces for pods arrived: `hostUsers: false` (beta since 1.30) gives the pod its own user
+      namespace, so root inside maps to an unprivileged user on the node.
+    - Sidecar containers are stable since 1.33: an init container with `restartPolicy: Always` keeps
+      running next to the app containers, in the same shared namespaces:
+
+    ```yaml
+    spec:
+      initContainers:
+      - {name: log-shipper, image: fluent-bit, restartPolicy: Always}
+      containers:
+      - {name: app, image: nginx}
+    ```
+
+    ## Summary
+
+    - Linux has seven namespace kinds used by containers: cgroup, ipc, mnt, net, pid, user and uts.
+    - The pause container starts first and holds the pod's network, IPC and UTS namespaces (and PID,
+      with `shareProcessNamespace`); the app containers join them and keep private mount namespaces.
+    - `hostNetwork`, `hostPID` and `hostIPC` replace pod namespaces by the node's: powerful, and risky.
+
+    ## Your turn
+
+    Work through the graded exercise
+    [pods and Linux namespaces](../exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb)
+    (`exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb`): its questions on the pod's IP,
+    shared namespaces and the pause container are about this notebook. Then go on to [part 03, beyond the network](03-beyond-the-network.ipynb).
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 03
+NB03 = [
+    md('''
+    # Beyond the network: IPC, volumes and signals
+
+    Containers in one pod can talk over `localhost`, but that is not the only way. Shared namespaces
+    and shared volumes open other paths, and each of them is a path an attacker can use too.
+
+    ## What you will learn
+
+    - The four ways two containers can communicate: network, IPC, a shared volume and signals.
+    - Which pod settings open or close each of them, within a pod and between pods.
+    - Why these paths matter in an attack, and how to narrow them.
+    '''),
+    SETUP,
+    code('''
+    pod = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web}
+    spec:
+      nodeName: kind-worker
+      volumes:
+      - {name: content, emptyDir: {}}
+      containers:
+      - name: app
+        image: nginx
+        ports: [{containerPort: 8080}]
+        volumeMounts: [{name: content, mountPath: /usr/share/nginx/html, readOnly: true}]
+      - name: fetcher
+        image: git-sync
+        volumeMounts: [{name: content, mountPath: /git}]
+    """)[0]
+    '''),
+    md('''
+    ## Four ways to talk
+
+    `linuxns.channels(pod, a, b)` lists every kind of channel between two containers, whether it is
+    open, how it would be used, why (which namespace or volume decides it) and what an attacker in one
+    container would gain. For the pod above, where `fetcher` writes the web content that `app` serves:
+    '''),
+    code('''
+    for ch in linuxns.channels(pod, "fetcher", "app"):
+        print(f"{ch.kind:<8} {'open' if ch.available else 'closed':<7} {ch.how}")
+    '''),
+    md('''
+    ## IPC: shared memory and message queues
+
+    Besides sockets, Linux offers inter-process communication objects: System V shared memory segments,
+    semaphores and message queues, and POSIX message queues. They live in the IPC namespace, which the
+    containers of a pod share, so one container can create a segment and another can attach to it. Two
+    different pods have different IPC namespaces, unless both set `hostIPC` on the same node, in which
+    case they share the *node's*, with every other host process.
+    '''),
+    code('''
+    other = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: metrics}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: exporter, image: node-exporter}]
+    """)[0]
+    print("same pod:  ", linuxns.channels(pod, "fetcher", "app")[1].why)
+    print("two pods:  ", linuxns.channels(pod, "fetcher", "exporter", other_pod=other)[1].why)
+
+    import copy
+
+    pod_h, other_h = copy.deepcopy(pod), copy.deepcopy(other)
+    pod_h.spec.host_ipc = other_h.spec.host_ipc = True
+    print("both hostIPC:", linuxns.channels(pod_h, "fetcher", "exporter", other_pod=other_h)[1].why)
+    '''),
+    md('''
+    ## Shared volumes
+
+    A volume mounted by two containers is a shared directory: what one writes, the other reads. Where the
+    files live depends on the volume type: an `emptyDir` is created with the pod on the node's disk and
+    removed with it; `medium: Memory` makes it a tmpfs in the node's RAM (fast, counted against the
+    memory limit); a `hostPath` is a directory of the node itself, which outlives the pod and can be
+    shared with pods that mount the same path on the same node. `readOnly` on a mount makes the
+    channel one-way.
+    '''),
+    code('''
+    volumes = load_text("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: store}
+    spec:
+      nodeName: kind-worker
+      volumes:
+      - {name: scratch, emptyDir: {}}
+      - {name: cache, emptyDir: {medium: Memory}}
+      - {name: logs, hostPath: {path: /var/log/store}}
+      containers:
+      - name: writer
+        image: app
+        volumeMounts:
+        - {name: scratch, mountPath: /scratch}
+        - {name: cache, mountPath: /cache}
+        - {name: logs, mountPath: /logs}
+      - name: reader
+        image: sidecar
+        volumeMounts:
+        - {name: scratch, mountPath: /in}
+        - {name: cache, mountPath: /cache, readOnly: true}
+        - {name: logs, mountPath: /logs, readOnly: true}
+    """)[0]
+    for ch in linuxns.channels(volumes, "writer", "reader"):
+        if ch.kind == "volume":
+            print(f"{ch.volume:<8} {ch.medium:<44} writes go {ch.direction}")
+    '''),
+    md('''
+    ## Signals and shareProcessNamespace
+
+    By default each container has its own PID namespace: it cannot even see the other's processes, let
+    alone signal them. With `shareProcessNamespace: true` the pod gets one PID namespace, held by the
+    pause container (which becomes PID 1). Now `ps` in one container lists the processes of all of them,
+    and `kill` can send them signals such as `SIGTERM` or `SIGKILL`, subject to the usual permission
+    rules (same user, or the `CAP_KILL` capability). That is handy for a sidecar that tells a server to
+    reload its configuration, and for an attacker too.
+    '''),
+    code('''
+    import copy
+
+    shared = copy.deepcopy(pod)
+    shared.spec.share_process_namespace = True
+    for name, p in (("default", pod), ("shareProcessNamespace", shared)):
+        signal = linuxns.channels(p, "fetcher", "app")[-1]
+        print(f"{name:<22} signal {'open' if signal.available else 'closed'}: {signal.why}")
+    '''),
+    md('''
+    ## The channel graph
+
+    One line per open channel between two containers, with a different line pattern for each kind. The
+    widget after it lets you change the pod's settings and pick two containers; the table lists every
+    channel with the reason it is open or closed.
+    '''),
+    code('''
+    viz.show(viz.channel_graph(shared))
+    '''),
+    code('''
+    viz.namespace_explorer(pod, focus="channels")
+    '''),
+    md('''
+    ### Across pods
+
+    Between pods, far fewer paths remain: the network (always, unless a NetworkPolicy says no), and
+    only through node-level settings anything else: `hostIPC`, `hostPID`, or a `hostPath` both mount on
+    the same node.
+    '''),
+    code('''
+    viz.show(viz.channel_graph(pod, other))
+    '''),
+    md('''
+    ## Security lens
+
+    Attacks rarely stop at the first foothold. An attacker who compromises one container (say through a
+    bug in `fetcher`) next looks for what that container can reach: each open channel is a possible next
+    link in the chain. In this pod:
+
+    - the shared volume lets `fetcher` plant content that `app` serves to every visitor, or a script
+      that another container runs;
+    - with `shareProcessNamespace`, it can read `app`'s environment variables (often secrets) through
+      `/proc/<pid>/environ`, browse its files through `/proc/<pid>/root`, or simply kill it;
+    - shared IPC objects can be read or corrupted;
+    - `localhost` traffic never leaves the pod, so no NetworkPolicy filters it.
+
+    To shorten the chain: put components that do not need to share into separate pods; mount volumes
+    `readOnly` wherever one side only reads; turn on `shareProcessNamespace` only when a sidecar really
+    needs it; run containers as different users without extra capabilities; and avoid `hostPath`,
+    `hostIPC` and `hostPID` outside node agents.
+
+    ## Then and now
+
+    - `shareProcessNamespace` was still young when the chapter's Kubernetes was current; it is stable
+      since 1.17.
+    - Sidecar containers (init containers with `restartPolicy: Always`, stable since 1.33) start before
+      the app containers and keep running, so they share every channel above for the pod's whole life.
+    - Ephemeral debug containers (`kubectl debug -it web --image=busybox --target=app`, stable since
+      1.25) join a chosen container's PID namespace: another signal path, used on purpose.
+    - User namespaces (`hostUsers: false`, beta since 1.30) make root in a container an unprivileged
+      user on the node, which limits what a stolen process can do outside its pod.
+
+    ## Summary
+
+    - Containers of a pod can communicate over the network, IPC objects, shared volumes and, with
+      `shareProcessNamespace`, signals; `linuxns.channels` says which are open and why.
+    - Between pods only the network is open by default; node-level settings (`hostIPC`, `hostPID`,
+      `hostPath`) add more.
+    - Each channel is a possible step in a kill chain: close the ones you do not need.
+
+    ## Your turn
+
+    Open the graded exercise
+    [pods and Linux namespaces](../exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb)
+    (`exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb`): its questions on channels build on
+    this notebook, and its security-lens question asks you to write up an attack through
+    `shareProcessNamespace` yourself.
+    '''),
+]
+
+NOTEBOOKS = {
+    "00-start-here.ipynb": NB00,
+    "01-network-model.ipynb": NB01,
+    "02-inside-a-pod.ipynb": NB02,
+    "03-beyond-the-network.ipynb": NB03,
+}
+
+
+def build(cells) -> nbformat.NotebookNode:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata = {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"},
+                   "language_info": {"name": "python"}}
+    nb.cells = [nbformat.from_dict(dict(c)) for c in cells]
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:02d}"  # stable ids: a rebuild gives the same file
+    return nb
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = []
+    for name, cells in NOTEBOOKS.items():
+        text = nbformat.writes(build(cells)) + "\n"
+        path = HERE / name
+        if check:
+            if not path.exists() or path.read_text(encoding="utf-8") != text:
+                stale.append(name)
+        else:
+            path.write_text(text, encoding="utf-8")
+    if stale:
+        print("out of date with notebooks/_build.py:", ", ".join(stale))
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
