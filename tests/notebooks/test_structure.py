@@ -1,0 +1,140 @@
+"""The course notebooks follow the reading order of STYLE.md and are stored clean.
+
+For every notebooks/*.ipynb: one H1, headings never skip a level, the closing
+sections are there in order, each diagram comes with its text description,
+code cells fetch nothing from the network, and no outputs are stored.
+Execution is tested elsewhere (tests/course/).
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+CLOSING = ["Security lens", "Then and now", "Summary", "Your turn"]
+EXERCISE = "exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb"
+
+
+def headings(nb) -> list[tuple[int, str]]:
+    out = []
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        fenced = False
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith("```"):
+                fenced = not fenced
+                continue
+            m = re.match(r"^(#{1,6})\s+(.*\S)\s*$", line)
+            if m and not fenced:
+                out.append((len(m.group(1)), m.group(2)))
+    return out
+
+
+def code_cells(nb):
+    return [c for c in nb.cells if c.cell_type == "code"]
+
+
+def test_there_are_notebooks():
+    names = [p.name for p in NOTEBOOKS]
+    for expected in ("00-start-here.ipynb", "01-network-model.ipynb", "02-inside-a-pod.ipynb",
+                     "03-beyond-the-network.ipynb"):
+        assert expected in names
+
+
+@pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
+def nb(request):
+    return nbformat.read(request.param, as_version=4)
+
+
+def test_one_h1_first_and_levels_in_order(nb):
+    hs = headings(nb)
+    assert [lvl for lvl, _ in hs].count(1) == 1
+    assert hs[0][0] == 1
+    for (prev, _), (lvl, text) in zip(hs, hs[1:]):
+        assert lvl <= prev + 1, f"heading {text!r} skips a level"
+
+
+def test_what_you_will_learn_three_bullets(nb):
+    for cell in nb.cells:
+        if cell.cell_type == "markdown" and "## What you will learn" in cell.source:
+            after = cell.source.split("## What you will learn", 1)[1]
+            section = after.split("\n#", 1)[0]
+            assert len([line for line in section.splitlines() if line.startswith("- ")]) == 3
+            return
+    pytest.fail("no 'What you will learn' section")
+
+
+def test_closing_sections_in_order(nb):
+    titles = [text for lvl, text in headings(nb) if lvl == 2]
+    found = [t for t in titles if t in CLOSING]
+    assert found == CLOSING
+    assert titles[-len(CLOSING):] == CLOSING, "the closing sections end the notebook"
+
+
+def test_has_demo_widget_and_diagram(nb):
+    src = "\n".join(c.source for c in code_cells(nb))
+    assert "kubelab" in src
+    assert "namespace_explorer(" in src or "port_playground(" in src
+    assert "viz.show(" in src
+
+
+def test_every_diagram_has_its_text_description(nb):
+    for cell in code_cells(nb):
+        src = cell.source
+        draws = "to_svg(" in src or "show(" in src or "caption=False" in src
+        if not draws:
+            continue
+        # viz.show adds the description as a visible caption unless caption=False; to_svg needs it printed
+        if "caption=False" in src or "to_svg(" in src:
+            assert "describe_graph(" in src, src
+
+
+def test_no_network_fetches_in_code(nb):
+    for cell in code_cells(nb):
+        assert "http://" not in cell.source and "https://" not in cell.source, cell.source
+        for bad in ("urllib", "requests", "urlopen", "wget ", "curl "):
+            assert bad not in cell.source
+
+
+def test_stored_without_outputs(nb):
+    for cell in code_cells(nb):
+        assert cell.outputs == [] and cell.execution_count is None
+    assert "widgets" not in nb.metadata
+
+
+def test_links_are_local_and_descriptive(nb):
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for text, target in re.findall(r"\[([^\]]+)\]\(([^)]+)\)", cell.source):
+            assert text.lower() not in ("here", "this", "link", "click here")
+            assert not target.startswith(("http://", "https://")), target
+            if target.endswith(".ipynb"):
+                assert (ROOT / "notebooks" / target).resolve().relative_to(ROOT)
+
+
+def test_your_turn_links_the_exercise_or_next_notebook():
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        last = nb.cells[-1].source
+        your_turn = last.split("## Your turn", 1)[1]
+        if path.name.startswith(("02-", "03-")):
+            assert f"../{EXERCISE}" in your_turn
+        else:
+            assert re.search(r"\]\(\d\d-[a-z-]+\.ipynb\)", your_turn)
+
+
+def test_build_script_matches_the_notebooks():
+    build = ROOT / "notebooks" / "_build.py"
+    if not build.exists():
+        pytest.skip("no build script")
+    done = subprocess.run([sys.executable, str(build), "--check"], capture_output=True, text=True)
+    assert done.returncode == 0, done.stdout + done.stderr
