@@ -28,6 +28,7 @@ kubelab.errors.ValidationError: web.yaml: Service default/web: spec.ports[0].por
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -59,13 +60,22 @@ class Manifests(list):
 
 @functools.cache
 def _strict_loader() -> type:
-    """A PyYAML SafeLoader that rejects duplicate keys (PyYAML is imported on first use: it is slow to import)."""
+    """A PyYAML SafeLoader that rejects duplicate keys (PyYAML is imported on first use: it is slow to import).
+
+    It also keeps timestamps as strings: ``sigs.k8s.io/yaml`` converts YAML to
+    JSON, where an unquoted ``2024-01-01`` (a label value, a
+    ``creationTimestamp``) is just a string; PyYAML would make it a ``datetime``.
+    """
     import yaml
 
     class StrictLoader(yaml.SafeLoader):
         pass
 
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+    StrictLoader.yaml_implicit_resolvers = {
+        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+    }
     return StrictLoader
 
 
@@ -215,7 +225,7 @@ def load(*sources: Any) -> Manifests:
     out = Manifests()
     for src in sources:
         if isinstance(src, APIObject):
-            out.append(src)
+            out.append(copy.deepcopy(src))  # the caller keeps its object; the store gets its own
         elif isinstance(src, dict):
             out.extend_from(from_dict(src))
         elif isinstance(src, (list, tuple)):

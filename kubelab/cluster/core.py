@@ -37,6 +37,7 @@ Examples
 from __future__ import annotations
 
 import copy
+import functools
 import ipaddress
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
@@ -107,27 +108,74 @@ class Event:
 
 @dataclass
 class _State:
+    """The store.  Stored objects are never mutated in place (changes store a new object), so
+    :meth:`fork` can copy the indexes without copying the objects: that is what makes an
+    apply all-or-nothing and cheap."""
+
     objects: dict[tuple[str, str, str], APIObject] = field(default_factory=dict)
+    by_kind: dict[str, dict[tuple[str, str, str], APIObject]] = field(default_factory=dict)  # creation order
     seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
     counter: int = 0
     ips: ClusterIPAllocator | None = None
     ports: NodePortAllocator | None = None
     ipam_last: dict[str, int] = field(default_factory=dict)  # node -> last reserved pod IP (as int)
+    pod_ips: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # pod IP (not hostNetwork) -> key
+    pods_per_node: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
+    def fork(self) -> "_State":
+        new = copy.copy(self)
+        new.objects = dict(self.objects)
+        new.by_kind = {k: dict(v) for k, v in self.by_kind.items()}
+        new.seq = dict(self.seq)
+        new.ips = copy.copy(self.ips)
+        new.ips.used = dict(self.ips.used)
+        new.ips.networks = list(self.ips.networks)
+        new.ports = copy.copy(self.ports)
+        new.ports.used = dict(self.ports.used)
+        new.ipam_last = dict(self.ipam_last)
+        new.pod_ips = dict(self.pod_ips)
+        new.pods_per_node = dict(self.pods_per_node)
+        new.warnings = list(self.warnings)
+        return new
+
     def put(self, obj: APIObject) -> None:
-        if obj.key not in self.seq:
+        key = obj.key
+        if key in self.objects:
+            self._unindex(self.objects[key])
+        else:
             self.counter += 1
-            self.seq[obj.key] = self.counter
-        self.objects[obj.key] = obj
+            self.seq[key] = self.counter
+        self.objects[key] = obj
+        self.by_kind.setdefault(key[0], {})[key] = obj
+        self._index(obj)
 
     def remove(self, key) -> None:
-        self.objects.pop(key, None)
+        obj = self.objects.pop(key, None)
+        if obj is not None:
+            self._unindex(obj)
+            self.by_kind.get(key[0], {}).pop(key, None)
         self.seq.pop(key, None)
 
+    def _index(self, obj: APIObject) -> None:
+        if isinstance(obj, Pod):
+            if obj.status.pod_ip and not obj.spec.host_network:
+                self.pod_ips[obj.status.pod_ip] = obj.key
+            if obj.spec.node_name:
+                self.pods_per_node[obj.spec.node_name] = self.pods_per_node.get(obj.spec.node_name, 0) + 1
+
+    def _unindex(self, obj: APIObject) -> None:
+        if isinstance(obj, Pod):
+            if self.pod_ips.get(obj.status.pod_ip or "") == obj.key:
+                del self.pod_ips[obj.status.pod_ip]
+            if obj.spec.node_name:
+                self.pods_per_node[obj.spec.node_name] -= 1
+
     def of_kind(self, kind: str, namespace: str | None = None) -> list[APIObject]:
-        items = [o for k, o in self.objects.items() if k[0] == kind and (namespace is None or k[1] == namespace)]
-        return sorted(items, key=lambda o: self.seq[o.key])
+        items = self.by_kind.get(kind, {})
+        if namespace is None:
+            return list(items.values())
+        return [o for k, o in items.items() if k[1] == namespace]
 
 
 class Cluster:
@@ -139,7 +187,7 @@ class Cluster:
         Anything :func:`kubelab.api.load` accepts: paths, ``"-"``, YAML text,
         dicts, objects or a list of those.  If they declare Node objects those
         are the nodes; otherwise the three kind-like default nodes are created.
-    service_cidrs, pod_cidr, cluster_domain, cni, proxy_mode, dns_pods, node_port_range
+    service_cidrs, pod_cidr, cluster_domain, cni, proxy_mode, dns_pods, node_port_range, node_cidr_mask
         Cluster-wide settings (see :class:`~kubelab.cluster.settings.ClusterSettings`).
     system
         Create the ``kubernetes`` and ``kube-dns`` Services, CoreDNS pods and
@@ -149,11 +197,12 @@ class Cluster:
     def __init__(self, manifests: Any = None, *, service_cidrs: Iterable[str] | str = ("10.96.0.0/12",),
                  pod_cidr: str = "10.244.0.0/16", cluster_domain: str = "cluster.local", cni: str = "calico",
                  proxy_mode: str = "iptables", dns_pods: str = "insecure",
-                 node_port_range: str | tuple[int, int] = (30000, 32767), system: bool = True):
+                 node_port_range: str | tuple[int, int] = (30000, 32767), node_cidr_mask: int = 24,
+                 system: bool = True):
         cidrs = [service_cidrs] if isinstance(service_cidrs, str) else list(service_cidrs)
         self.settings = ClusterSettings(service_cidrs=cidrs, pod_cidr=pod_cidr, cluster_domain=cluster_domain,
                                         cni=cni, proxy_mode=proxy_mode, dns_pods=dns_pods,
-                                        node_port_range=node_port_range)
+                                        node_port_range=node_port_range, node_cidr_mask=node_cidr_mask)
         self._s = _State(ips=ClusterIPAllocator(self.settings.service_cidrs),
                          ports=NodePortAllocator(self.settings.node_port_range))
         self._watchers: list[Callable[[Event], None]] = []
@@ -279,7 +328,7 @@ class Cluster:
         """Delete an object.  ``terminating=True`` on a pod marks it terminating (``deletionTimestamp``) instead,
         as a pod looks during its grace period."""
         obj = self.get(kind, name, namespace)
-        s = copy.deepcopy(self._s)
+        s = self._s.fork()
         if terminating:
             if not isinstance(obj, Pod):
                 raise KubelabError(f"{obj.ref}: only pods have a termination grace period")
@@ -296,20 +345,20 @@ class Cluster:
                         s.ports.release(p.node_port)
                 if obj.spec.health_check_node_port:
                     s.ports.release(obj.spec.health_check_node_port)
-                for k in [k for k, o in s.objects.items() if k[0] in ("Endpoints", "EndpointSlice") and k[1] == obj.namespace
-                          and (o.name == obj.name if k[0] == "Endpoints" else o.service_name == obj.name)]:
-                    s.remove(k)
+                s.remove(("Endpoints", obj.namespace, obj.name))
+                for sl in s.of_kind("EndpointSlice", obj.namespace):
+                    if sl.service_name == obj.name:
+                        s.remove(sl.key)
         self._commit(s)
         return obj
 
     def _apply(self, objs: list[APIObject], warnings: list[str]) -> list[APIObject]:
-        s = copy.deepcopy(self._s)
+        s = self._s.fork()
         s.warnings.extend(warnings)
         ordered = [o for o in objs if o.kind in _FIRST] + [o for o in objs if o.kind not in _FIRST]
         stored = []
         for obj in ordered:
-            obj = copy.deepcopy(obj)
-            self._admit(s, obj)
+            self._admit(s, obj)  # load() hands over private objects (it copies objects passed in)
             stored.append(obj)
         self._commit(s)
         return [self._s.objects.get(o.key, o) for o in stored]
@@ -322,7 +371,7 @@ class Cluster:
         for key, obj in s.objects.items():
             if key not in old:
                 events.append(Event("ADDED", obj))
-            elif old[key].to_dict() != obj.to_dict():
+            elif old[key] is not obj and old[key].to_dict() != obj.to_dict():
                 events.append(Event("MODIFIED", obj))
         events.extend(Event("DELETED", o) for k, o in old.items() if k not in s.objects)
         self.events.extend(events)
@@ -469,9 +518,6 @@ class Cluster:
             pod.spec.node_name = old.spec.node_name
             if not pod.status.pod_ip and old.status.pod_ip:
                 pod.status.pod_ip, pod.status.pod_ips = old.status.pod_ip, list(old.status.pod_ips)
-        if old is not None:
-            s.remove(pod.key)  # the replaced pod's ports and IP are free for its successor
-            s.seq[pod.key] = s.seq.get(pod.key) or 0
         if pod.spec.node_name:
             node = s.objects.get(("Node", "", pod.spec.node_name))
             if node is None:
@@ -494,8 +540,6 @@ class Cluster:
                 return
             pod.spec.node_name = node.name
         self._run_pod(s, pod, node)
-        if old is not None and pod.key in s.seq and s.seq[pod.key] == 0:
-            s.seq[pod.key] = s.seq.pop(pod.key)  # keep creation order of a replaced pod
 
     def _host_port_conflict(self, s: _State, pod: Pod, node_name: str) -> str | None:
         mine = host_port_claims(pod)
@@ -556,11 +600,8 @@ class Cluster:
             for n in fits:
                 if ip is not None and any(ip in ipaddress.ip_network(c, strict=False) for c in n.spec.pod_cidrs):
                     return n
-        load_of = {n.name: 0 for n in fits}
-        for p in s.of_kind("Pod"):
-            if p.spec.node_name in load_of:
-                load_of[p.spec.node_name] += 1
-        return min(fits, key=lambda n: (load_of[n.name], nodes.index(n)))
+        order = {n.name: i for i, n in enumerate(nodes)}
+        return min(fits, key=lambda n: (s.pods_per_node.get(n.name, 0), order[n.name]))
 
     def _run_pod(self, s: _State, pod: Pod, node: Node) -> None:
         st = pod.status
@@ -569,6 +610,8 @@ class Cluster:
             st.pod_ip = st.pod_ip or node.internal_ip
         elif not st.pod_ip and st.phase in (None, "Running"):
             st.pod_ip = self._allocate_pod_ip(s, pod, node)
+            if st.pod_ip is None:
+                return
         elif st.pod_ip and not pod.spec.host_network:
             self._check_pod_ip(s, pod, node)
         if st.pod_ip and not st.pod_ips:
@@ -580,55 +623,65 @@ class Cluster:
                                  ("PodReadyToStartContainers", "Initialized", "Ready", "ContainersReady",
                                   "PodScheduled")]
 
-    def _pod_ips_in_use(self, s: _State, exclude: tuple) -> dict[str, Pod]:
-        return {p.status.pod_ip: p for p in s.of_kind("Pod")
-                if p.status.pod_ip and not p.spec.host_network and p.key != exclude}
-
     def _check_pod_ip(self, s: _State, pod: Pod, node: Node) -> None:
         ip = pod.status.pod_ip
-        other = self._pod_ips_in_use(s, pod.key).get(ip)
-        if other is not None:
-            self._fail(pod, FieldError.invalid("status.podIP", ip, f"already in use by {other.ref}"))
+        other = s.pod_ips.get(ip)
+        if other is not None and other != pod.key:
+            self._fail(pod, FieldError.invalid("status.podIP", ip, f"already in use by {s.objects[other].ref}"))
         cidrs = [ipaddress.ip_network(c, strict=False) for c in node.spec.pod_cidrs]
         if cidrs and not any(ipaddress.ip_address(ip) in c for c in cidrs):
             s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: status.podIP {ip} is outside the pod CIDR "
                               f"{', '.join(map(str, cidrs))} of node {node.name} (accepted, as the API server "
                               "accepts what kubelet reports)")
 
-    def _allocate_pod_ip(self, s: _State, pod: Pod, node: Node) -> str:
-        """host-local: the next free address after the last one reserved on this node (gateway .1 skipped)."""
-        net = ipaddress.ip_network(node.spec.pod_cidrs[0], strict=False)
+    def _allocate_pod_ip(self, s: _State, pod: Pod, node: Node) -> str | None:
+        """host-local: the next free address after the last one reserved on this node (gateway .1 skipped).
+
+        When the node's range is full the pod stays Pending without an IP, as a real pod stays in
+        ContainerCreating when its CNI plugin fails; the warning carries host-local's message.
+        """
+        net = _network(node.spec.pod_cidrs[0])
         first, last = int(net.network_address) + 2, int(net.broadcast_address) - 1
-        in_use = set(self._pod_ips_in_use(s, pod.key))
         start = s.ipam_last.get(node.name, first - 1) + 1
         span = last - first + 1
         for i in range(span):
             cand = first + (start - first + i) % span
             ip = str(ipaddress.ip_address(cand))
-            if ip not in in_use:
+            if s.pod_ips.get(ip, pod.key) == pod.key:
                 s.ipam_last[node.name] = cand
                 return ip
-        self._fail(pod, FieldError.invalid("status.podIP", None,
-                                           f"no free address in the pod CIDR {net} of node {node.name}"))
-        raise AssertionError  # unreachable
+        low, high = ipaddress.ip_address(first - 1), ipaddress.ip_address(last)
+        pod.status.phase = "Pending"
+        s.warnings.append(f"{pod.source or '<object>'}: {pod.ref}: FailedCreatePodSandBox on {node.name}: "
+                          f"failed to allocate for range 0: no IP addresses available in range set: {low}-{high}")
+        return None
 
     # ------------------------------------------------------------------ controllers
     def _run_controllers(self, s: _State) -> None:
-        pods: list[Pod] = s.of_kind("Pod")  # type: ignore[assignment]
         nodes = {n.name: n for n in s.of_kind("Node")}
+        # label index: (namespace, key, value) -> pods in creation order, so that a selector
+        # costs the size of its smallest label group, not the size of the cluster
+        by_label: dict[tuple[str, str, str], list[Pod]] = {}
+        for pod in s.of_kind("Pod"):
+            for k, v in pod.metadata.labels.items():
+                by_label.setdefault((pod.namespace, k, v), []).append(pod)  # type: ignore[arg-type]
+        managed_by_service: dict[tuple[str, str], list] = {}
+        for sl in s.of_kind("EndpointSlice"):
+            if sl.metadata.labels.get(MANAGED_BY_LABEL) in (CONTROLLER, MIRRORING_CONTROLLER):
+                managed_by_service.setdefault((sl.namespace, sl.service_name), []).append(sl.key)
         kubernetes_key = ("Service", "default", "kubernetes")
         for svc in s.of_kind("Service"):
             assert isinstance(svc, Service)
             ep_key = ("Endpoints", svc.namespace, svc.name)
-            managed = [k for k, o in s.objects.items() if k[0] == "EndpointSlice" and k[1] == svc.namespace
-                       and o.service_name == svc.name
-                       and o.metadata.labels.get(MANAGED_BY_LABEL) in (CONTROLLER, MIRRORING_CONTROLLER)]
+            managed = managed_by_service.get((svc.namespace, svc.name), [])
             if svc.key == kubernetes_key and not svc.spec.selector:
                 self._apiserver_endpoints(s, svc, nodes)
                 continue
             if svc.spec.selector:
-                ep = endpoints_for(svc, pods)
-                slices = endpoint_slices_for(svc, pods, nodes)
+                groups = [by_label.get((svc.namespace, k, v), []) for k, v in svc.spec.selector.items()]
+                candidates = min(groups, key=len)
+                ep = endpoints_for(svc, candidates)
+                slices = endpoint_slices_for(svc, candidates, nodes)
                 if ep is not None:
                     self._replace(s, ep_key, ep)
                 elif ep_key in s.objects:
@@ -667,6 +720,11 @@ class Cluster:
                            ports=[EndpointSlicePort(name="https", port=6443, protocol="TCP")])
         self._replace(s, ep.key, ep)
         self._replace(s, sl.key, sl)
+
+
+@functools.lru_cache(maxsize=1024)
+def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
+    return ipaddress.ip_network(cidr, strict=False)
 
 
 def _tolerated(taint, tolerations: list) -> bool:
