@@ -28,7 +28,7 @@ Examples
 >>> check_port_conflicts([], pods)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1 (kube-scheduler: node(s) didn't have free ports for the requested pod ports).
+kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1; the second fails with: kube-scheduler: node(s) didn't have free ports for the requested pod ports.
 """
 
 from __future__ import annotations
@@ -136,12 +136,18 @@ def _why_no_conflict(x: str, y: str, bindings: list[Any]) -> str:
     if px == py:
         return (f"{x} ({_ports_of(x, bindings)}) and {y} ({_ports_of(y, bindings)}) share pod {px}'s network "
                 f"namespace, but they do not use the same port and protocol")
-    node_side = [b for b in bindings if b.owner in (x, y) and b.source != "containerPort"]
     text = (f"{x} ({_ports_of(x, bindings)}) and {y} ({_ports_of(y, bindings)}) are in different pods, and "
             f"each pod has its own network namespace and IP, so their container ports never collide")
-    if node_side:
-        text += ("; only hostPort and hostNetwork ports share a node's port space, and theirs do not meet "
-                 "(other node, port, protocol or host IP)")
+    hx = [b for b in bindings if b.owner == x and b.source != "containerPort"]
+    hy = [b for b in bindings if b.owner == y and b.source != "containerPort"]
+    if hx and hy:
+        if not {b.node for b in hx} & {b.node for b in hy}:
+            why = f"they are on different nodes ({hx[0].node}, {hy[0].node})"
+        elif not {(b.port, b.protocol) for b in hx} & {(b.port, b.protocol) for b in hy}:
+            why = "they ask for different ports or protocols"
+        else:
+            why = "they bind different host IPs"
+        text += f"; their host ports share a node's port space only on the same node, and {why}"
     return text
 
 
@@ -198,6 +204,6 @@ def check_port_conflicts(answer: Any, pods: Iterable[Any]) -> None:
         problems.append(f"You listed {left} and {right}, but they do not conflict: {_why_no_conflict(x, y, bindings)}.")
     for i, c in enumerate(model):
         if i not in found:
-            problems.append(f"You missed a conflict: {c.reason} ({c.error}).")
+            problems.append(f"You missed a conflict: {c.reason}; the second fails with: {c.error}.")
     if problems:
         raise WrongAnswer(" ".join(problems))

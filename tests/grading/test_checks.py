@@ -273,7 +273,8 @@ def test_port_conflicts_wrong():
     assert ("You missed a conflict: default/duo/web and default/duo/metrics both listen on 8080/TCP in pod "
             "default/duo's shared network namespace") in msg
     msg = raises(check_port_conflicts, {("duo/web", "duo/metrics"), ("edge-a", "edge-c")}, pods)
-    assert "edge-a and edge-c, but they do not conflict" in msg and "theirs do not meet" in msg
+    assert "edge-a and edge-c, but they do not conflict" in msg
+    assert "they are on different nodes (kind-worker, kind-worker2)" in msg
     assert "kube-scheduler" in msg  # the edge-a/edge-b conflict missed, with the error it causes
     assert "blue and edge-a, but" in raises(check_port_conflicts, {("duo", "duo"), ("edge-a", "edge-b"),
                                                                    ("blue", "edge-a")}, pods)
@@ -321,3 +322,17 @@ def test_import_is_light():
             "if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+@pytest.mark.parametrize("port_b, phrase", [
+    ({"containerPort": 80, "hostPort": 81}, "they ask for different ports or protocols"),
+    ({"containerPort": 80, "hostPort": 80, "protocol": "UDP"}, "they ask for different ports or protocols"),
+    ({"containerPort": 80, "hostPort": 80, "hostIP": "10.0.0.2"}, "they bind different host IPs"),
+])
+def test_port_conflicts_why_host_ports_do_not_meet(port_b, phrase):
+    def one(name, port):
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"nodeName": "n1",
+                "containers": [{"name": "c", "image": "nginx", "ports": [port]}]}}
+    pods = kubelab.load(one("a", {"containerPort": 80, "hostPort": 80, "hostIP": "10.0.0.1"}), one("b", port_b))
+    check_port_conflicts(set(), pods)
+    assert phrase in raises(check_port_conflicts, {("a", "b")}, pods)
