@@ -82,7 +82,7 @@ def layout(g: Any) -> dict[Any, tuple[float, float]]:
     if g.graph.get("layout") == "circle":
         nodes = sorted(g.nodes, key=lambda n: g.nodes[n].get("order", 0))
         widest = max((sizes[n][0] for n in nodes), default=0)
-        r = max(130.0, 45.0 * len(nodes), widest * 0.9)
+        r = max(150.0, 80.0 * len(nodes), widest * 0.9)
         pos = {}
         for i, n in enumerate(nodes):
             angle = math.pi if len(nodes) == 2 and i == 0 else (0.0 if len(nodes) == 2 else
@@ -159,7 +159,7 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
             if kind not in used_kinds_e:
                 used_kinds_e.append(kind)
             (ux, uy), (vx, vy) = pos[u], pos[v]
-            off = (i - (m - 1) / 2) * 46.0
+            off = (i - (m - 1) / 2) * 32.0
             length = math.hypot(vx - ux, vy - uy) or 1.0
             nx_, ny_ = -(vy - uy) / length, (vx - ux) / length
             if str(u) > str(v):  # same bend side whatever the stored direction
