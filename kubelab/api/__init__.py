@@ -6,6 +6,7 @@ the way ``kubectl apply -f`` does.  See the modules for upstream sources.
 """
 
 from .calico import CalicoNetworkPolicy, GlobalNetworkPolicy
+from .convert import from_client, to_client
 from .endpoints import (Endpoint, EndpointAddress, EndpointConditions, EndpointPort, Endpoints, EndpointSlice,
                         EndpointSlicePort, EndpointSubset, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL)
 from .ingress import HTTPIngressPath, Ingress, IngressBackend, IngressClass, IngressRule
@@ -31,4 +32,5 @@ __all__ = [
     "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "IPBlock",
     "CalicoNetworkPolicy", "GlobalNetworkPolicy", "KubeProxyConfiguration", "ServiceCIDR",
     "KINDS", "lookup", "Manifests", "load", "load_text", "load_path", "load_stdin", "from_dict",
+    "to_client", "from_client",
 ]

@@ -116,11 +116,14 @@ def _validate_backend(b: IngressBackend, path: str) -> list[FieldError]:
     else:
         errs.extend(FieldError.invalid(f"{path}.service.name", svc.name, m) for m in is_dns1035_label(svc.name))
     port = svc.port
-    if port is None or (port.name is None and port.number is None):
+    # As upstream: an empty name and a zero number count as unset (Go zero values).
+    has_name = port is not None and bool(port.name)
+    has_number = port is not None and bool(port.number)
+    if not has_name and not has_number:
         errs.append(FieldError.invalid(f"{path}.service.port", "", "port name or number is required"))
-    elif port.name and port.number:
+    elif has_name and has_number:
         errs.append(FieldError.invalid(f"{path}.service.port", "", "cannot set both port name & port number"))
-    elif port.name:
+    elif has_name:
         errs.extend(FieldError.invalid(f"{path}.service.port.name", port.name, m) for m in is_valid_port_name(port.name))
     else:
         errs.extend(FieldError.invalid(f"{path}.service.port.number", port.number, m)
@@ -250,10 +253,13 @@ def convert_legacy_ingress(body: dict[str, Any], api_version: str) -> tuple[dict
     if isinstance(spec, dict):
         if "backend" in spec:
             spec["defaultBackend"] = _legacy_backend(spec.pop("backend"))
-        for rule in spec.get("rules") or []:
+        # Anything not shaped as expected is left alone for the strict decoder to report.
+        rules = spec.get("rules")
+        for rule in rules if isinstance(rules, list) else []:
             if not isinstance(rule, dict) or not isinstance(rule.get("http"), dict):
                 continue
-            for p in rule["http"].get("paths") or []:
+            paths = rule["http"].get("paths")
+            for p in paths if isinstance(paths, list) else []:
                 if isinstance(p, dict):
                     p.setdefault("pathType", "ImplementationSpecific")
                     if "backend" in p:

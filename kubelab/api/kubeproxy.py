@@ -4,6 +4,12 @@ Upstream: ``k8s.io/kube-proxy/config/v1alpha1/types.go``,
 ``pkg/proxy/apis/config/v1alpha1/defaults.go`` (``SetDefaults_KubeProxyConfiguration``:
 ``iptables.masqueradeBit`` 14, ``iptables.localhostNodePorts`` true,
 ``ipvs`` scheduler empty meaning ``rr``) and ``pkg/proxy/apis/config/validation``.
+Deviation in the messages: kube-proxy names fields by their Go struct path
+(``KubeProxyConfiguration.KubeProxyIPTablesConfiguration.MasqueradeBit: Invalid
+value: 32: must be within the range [0, 31]``) and rejects a bad mode or
+scheduler with ``Invalid value`` and a sentence; kubelab uses the YAML paths
+(``iptables.masqueradeBit``) and ``Unsupported value`` with the list of values.
+
 ``mode: ""`` means iptables on Linux.  The userspace mode was removed in 1.26
 and kubelab accepts it with a warning, because the course still models it; nftables is GA since 1.33; IPVS is deprecated since 1.35.
 

@@ -117,5 +117,6 @@ class Namespace(APIObject):
 
     def default(self) -> None:
         super().default()
-        # Since 1.21 the API server labels every namespace with its own name.
-        self.metadata.labels.setdefault("kubernetes.io/metadata.name", self.name)
+        # Since 1.21 the API server labels every namespace with its own name,
+        # overwriting any other value (SetDefaults_Namespace): the label can be trusted.
+        self.metadata.labels["kubernetes.io/metadata.name"] = self.name

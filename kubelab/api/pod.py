@@ -96,6 +96,7 @@ class EmptyDirVolumeSource(Model):
     _k8s_model: ClassVar[str] = "V1EmptyDirVolumeSource"
     medium: str | None = None
     size_limit: Any = None
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass
@@ -236,7 +237,7 @@ class Pod(APIObject):
             c.image_pull_policy = c.image_pull_policy or _image_pull_policy(c.image)
             for p in c.ports:
                 p.protocol = p.protocol or "TCP"
-                if s.host_network and p.host_port is None:
+                if s.host_network and not p.host_port:  # 0 is Go's "unset"
                     p.host_port = p.container_port  # defaultHostNetworkPorts
         if self.status.pod_ip and not self.status.pod_ips:
             self.status.pod_ips = [PodIP(ip=self.status.pod_ip)]

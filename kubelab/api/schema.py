@@ -17,6 +17,13 @@ kept that way, its name is checked against the official schema (the
 
 Simplification: unmodelled fields (``extra``) are checked for their name only,
 not for their type or content.
+
+Deviations in the messages: a value of the wrong type is ``spec.ports[0].port:
+Invalid value: "eighty": must be an integer`` (the API server: ``json: cannot
+unmarshal string into Go struct field ServicePort.spec.ports.port of type
+int32``), and an unknown field may carry a hint, ``unknown field
+"spec.selectr": did you mean "selector"?`` (the API server: ``strict decoding
+error: unknown field "spec.selectr"``).
 """
 
 from __future__ import annotations

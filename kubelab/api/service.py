@@ -211,7 +211,7 @@ class Service(APIObject):
                 errs.append(FieldError.required("spec.externalName"))
             else:
                 name = s.external_name.rstrip(".")
-                errs.extend(FieldError.invalid("spec.externalName", s.external_name, m)
+                errs.extend(FieldError.invalid("spec.externalName", name, m)  # upstream reports the trimmed name
                             for m in is_dns1123_subdomain(name))
             if s.cluster_ip and s.cluster_ip != "None" or s.cluster_ips:
                 errs.append(FieldError.forbidden("spec.clusterIPs", "may not be set for ExternalName services"))

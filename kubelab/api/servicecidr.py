@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from ..errors import FieldError
 from .meta import APIObject, ObjectMeta
@@ -39,7 +39,7 @@ class ServiceCIDR(APIObject):
     _k8s_model: ClassVar[str] = "V1ServiceCIDR"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: ServiceCIDRSpec = field(default_factory=ServiceCIDRSpec)
-    status: dict = field(default_factory=dict)
+    status: dict[str, Any] = field(default_factory=dict)
 
     def validate(self) -> list[FieldError]:
         errs = super().validate()

@@ -42,15 +42,18 @@ _HAS_LETTER = re.compile(r"[a-z]")
 
 
 def _regex_msg(what: str, fmt: str, examples: list[str]) -> str:
-    ex = ", ".join(f"'{e}'" for e in examples)
-    return f"{what} (e.g. {ex}, regex used for validation is '{fmt}')"
+    """apimachinery's ``RegexError``, including its odd ``'a',  or 'b', `` joining of examples."""
+    ex = " or ".join(f"'{e}', " for e in examples)
+    return f"{what} (e.g. {ex}regex used for validation is '{fmt}')"
 
 
 def is_dns1123_label(value: str) -> list[str]:
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.match(value):
+    if not _DNS1123_LABEL.match(value) and _DNS1123_SUBDOMAIN.match(value):
+        errs.append("must not contain dots")  # a valid subdomain, and the length was checked: it must be dots
+    elif not _DNS1123_LABEL.match(value):
         errs.append(_regex_msg(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
             "and must start and end with an alphanumeric character",
@@ -135,12 +138,12 @@ def is_valid_port_name(name: str) -> list[str]:
         errs.append("must be no more than 15 characters")
     if not _PORT_NAME_CHARS.match(name):
         errs.append("must contain only alpha-numeric characters (a-z, 0-9), and hyphens (-)")
+    if not _HAS_LETTER.search(name):
+        errs.append("must contain at least one letter (a-z)")
     if "--" in name:
         errs.append("must not contain consecutive hyphens")
     if name and (name[0] == "-" or name[-1] == "-"):
         errs.append("must not begin or end with a hyphen")
-    if not _HAS_LETTER.search(name):
-        errs.append("must contain at least one letter (a-z)")
     return errs
 
 
