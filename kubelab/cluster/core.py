@@ -312,6 +312,12 @@ class Cluster:
         other.events = list(self.events)
         return other
 
+    def connect(self, src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
+                seed: int | None = None, dead: set[str] | None = None):
+        """Trace a new connection through the data plane (see :func:`kubelab.net.connect`)."""
+        from ..net import connect  # the data plane sits above the store: imported on use
+        return connect(self, src, host, port, proto, mode=mode, seed=seed, dead=dead)
+
     # ------------------------------------------------------------------ watching
     def watch(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback(event)`` after every change; returns a function that stops watching."""

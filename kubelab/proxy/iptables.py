@@ -386,6 +386,15 @@ class IPTablesProxier(Proxier):
         order = ("nat", "filter") if backend == "legacy" else ("filter", "nat")
         return "".join(texts[n] for n in order)
 
+    def full_tables(self) -> dict[str, Table]:
+        """The tables as they are in the kernel after the sync: built-in jumps plus kube-proxy's chains."""
+        self.ensure_synced()
+        if getattr(self, "_full", None) is None or self._full_from is not self.tables:
+            jumps = self.jump_rules()
+            self._full = {name: Table(name, list(t.chains), [*jumps[name], *t.rules]) for name, t in self.tables.items()}
+            self._full_from = self.tables
+        return self._full
+
     def render(self, format: str | None = None) -> str:
         fmt = format or "save"
         if fmt == "restore":

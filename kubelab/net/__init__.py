@@ -1,0 +1,7 @@
+"""kubelab.net: packets, conntrack-style NAT, netfilter evaluation and the trace engine."""
+
+from .netfilter import ChainStep, Evaluator
+from .packet import Packet
+from .trace import Hop, Network, Trace, connect
+
+__all__ = ["Packet", "Evaluator", "ChainStep", "Hop", "Trace", "Network", "connect"]

@@ -1,0 +1,327 @@
+"""The trace engine: follow one connection hop by hop through the modelled cluster.
+
+``connect(cluster, src, host, port)`` starts a new connection (a fresh source
+port, so conntrack sees it as NEW) from a pod, a node or an outside client,
+and records every hop: the pod's ``eth0`` and veth, the node's netfilter hooks
+(each chain entered, every rule evaluated and whether it matched, NAT done),
+routing between nodes, and delivery into the backend pod.  The verdict says
+what the client sees: ``delivered``, ``rejected`` (ICMP port unreachable),
+``dropped`` (silence: the client times out), ``timeout`` (the chosen backend
+does not answer), ``refused`` (nothing listens on the port) or ``no route``.
+
+The kernel path modelled is the one of a Linux node with kube-proxy in
+iptables mode and ``br_netfilter`` on: traffic from a local pod enters the
+node's ``PREROUTING``, traffic a node process sends enters ``OUTPUT``; after NAT
+the routing decision sends it to ``INPUT`` (local) or ``FORWARD``, then
+``POSTROUTING``.  Upstream: ``net/ipv4/ip_input.c``/``ip_forward.c``/``ip_output.c``
+hook order, ``nf_nat`` (first packet only), conntrack (later packets of the
+connection reuse the first packet's NAT decision).
+
+Simplifications (also stated in the notebooks): pod-to-pod routing between
+nodes is one "route" hop (the CNI chapter refines it); a pod port is taken to
+be open when a container declares it, or when the pod declares no ports at all;
+a connection is traced by its first packet (replies follow conntrack and are
+not traced); the other proxy modes plug in through :meth:`Proxier.trace`.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import random
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..errors import KubelabError
+from .netfilter import ChainStep, Evaluator
+from .packet import Packet
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..api import Node, Pod
+    from ..cluster import Cluster
+
+__all__ = ["Hop", "Trace", "Network", "connect", "VERDICTS"]
+
+VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "no route")
+
+
+@dataclass
+class Hop:
+    """One step of the path.  ``kind``: send, veth, netfilter, route, deliver, proxy."""
+
+    kind: str
+    where: str
+    detail: str
+    steps: list[ChainStep] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        return f"[{self.kind}] {self.where}: {self.detail}"
+
+
+@dataclass
+class Trace:
+    src: str
+    dst: str
+    hops: list[Hop] = field(default_factory=list)
+    verdict: str = ""
+    backend: str | None = None  # "namespace/pod" that answered
+    backend_address: str | None = None  # ip:port after DNAT
+    source_seen: str | None = None  # the client address as the backend sees it
+    mode: str = "iptables"
+
+    @property
+    def rules_evaluated(self) -> int:
+        return sum(len(h.steps) for h in self.hops)
+
+    @property
+    def ok(self) -> bool:
+        return self.verdict == "delivered"
+
+    def lines(self, rules: bool = True) -> list[str]:
+        out = []
+        for h in self.hops:
+            out.append(str(h))
+            if rules:
+                for s in h.steps:
+                    mark = "match" if s.matched else "  -  "
+                    action = f"  => {s.action}" if s.action else ""
+                    out.append(f"      {mark} {s.table}/{s.chain}: {s.rule}{action}")
+        tail = f"verdict: {self.verdict}"
+        if self.backend:
+            tail += f" (backend {self.backend} at {self.backend_address}, sees client as {self.source_seen})"
+        out.append(tail)
+        out.append(f"rules evaluated: {self.rules_evaluated}")
+        return out
+
+    def __str__(self) -> str:
+        return "\n".join(self.lines())
+
+
+class Network:
+    """The data plane of a cluster: one netfilter state per node, conntrack, a seeded RNG.
+
+    Keep one ``Network`` to make many connections in one model: ``xt_recent``
+    (session affinity) and the random stream carry over, as on real nodes.
+    """
+
+    def __init__(self, cluster: "Cluster", mode: str | None = None, seed: int | None = None,
+                 dead: set[str] | None = None):
+        self.cluster = cluster
+        self.mode = mode or cluster.kube_proxy_config.effective_mode
+        self.rng = random.Random(seed if seed is not None else 0)
+        self.dead = set(dead or ())
+        self._proxiers: dict[str, Any] = {}
+        self._evaluators: dict[str, Evaluator] = {}
+        self._next_port = 40000
+        self.clock = 0
+
+    # -- the parts
+    def proxier(self, node: str):
+        from ..proxy import proxier_for
+        if node not in self._proxiers:
+            self._proxiers[node] = proxier_for(self.cluster, self.mode, node=node)
+        p = self._proxiers[node]
+        p.ensure_synced()
+        return p
+
+    def evaluator(self, node: str) -> Evaluator:
+        p = self.proxier(node)
+        ev = self._evaluators.get(node)
+        if ev is None or ev.tables is not getattr(p, "full_tables", None):
+            tables = p.full_tables() if hasattr(p, "full_tables") else {}
+            recent = ev.recent if ev else {}
+            ev = Evaluator(tables, self.local_ips(node), self.rng)
+            ev.recent = recent
+            self._evaluators[node] = ev
+        ev.clock = self.clock
+        return ev
+
+    def local_ips(self, node_name: str) -> set[str]:
+        node = self.cluster.node(node_name)
+        ips = {node.internal_ip or ""}
+        for cidr in node.spec.pod_cidrs:
+            ips.add(str(ipaddress.ip_network(cidr, strict=False)[1]))  # the bridge (cni0) gateway
+        return ips
+
+    def pod_by_ip(self, ip: str) -> "Pod | None":
+        for p in self.cluster.pods():
+            if p.status.pod_ip == ip and not p.spec.host_network:
+                return p
+        return None
+
+    def node_by_ip(self, ip: str) -> "Node | None":
+        for n in self.cluster.nodes():
+            if n.internal_ip == ip:
+                return n
+        return None
+
+    def node_for_ip(self, ip: str) -> "Node | None":
+        """The node whose pod CIDR holds ``ip`` (where a route for it leads)."""
+        for n in self.cluster.nodes():
+            if any(ipaddress.ip_address(ip) in ipaddress.ip_network(c, strict=False) for c in n.spec.pod_cidrs):
+                return n
+        return None
+
+    # -- resolving what the user typed
+    def resolve_source(self, src: str) -> tuple[str, str, "Pod | None", "Node | None"]:
+        """``(kind, ip, pod, node)`` for a pod (``ns/name`` or ``name``), a node name, or an IP."""
+        c = self.cluster
+        ns, _, name = src.rpartition("/")
+        for p in c.pods(ns or "default"):
+            if p.name == name:
+                if not p.status.pod_ip:
+                    raise KubelabError(f"{p.ref} has no IP yet (phase {p.status.phase}): it cannot send")
+                node = c.node_of(p)
+                return ("node" if p.spec.host_network else "pod", p.status.pod_ip, p, node)
+        for n in c.nodes():
+            if n.name == src:
+                return ("node", n.internal_ip or "", None, n)
+        try:
+            ipaddress.ip_address(src)
+        except ValueError:
+            raise KubelabError(f'--from "{src}": no pod, node or IP address of that name') from None
+        pod = self.pod_by_ip(src)
+        if pod is not None:
+            return ("pod", src, pod, c.node_of(pod))
+        node = self.node_by_ip(src)
+        if node is not None:
+            return ("node", src, None, node)
+        return ("external", src, None, None)
+
+    def resolve_destination(self, host: str) -> str:
+        """An IP, or a Service name (``name``, ``ns/name`` or ``name.ns.svc[.domain]``) -> its ClusterIP."""
+        try:
+            ipaddress.ip_address(host)
+            return host
+        except ValueError:
+            pass
+        domain = self.cluster.settings.cluster_domain
+        name, ns = host, "default"
+        if "/" in host:
+            ns, name = host.split("/", 1)
+        elif "." in host:
+            parts = host.rstrip(".").split(".")
+            if len(parts) >= 3 and parts[2] == "svc" and ".".join(parts[3:]) in ("", domain):
+                name, ns = parts[0], parts[1]
+            elif len(parts) == 2:
+                name, ns = parts
+            else:
+                raise KubelabError(f'cannot resolve "{host}": not a Service name in this cluster')
+        try:
+            svc = self.cluster.service(name, ns)
+        except KubelabError:
+            raise KubelabError(f'cannot resolve "{host}": no Service "{name}" in namespace "{ns}"') from None
+        if not svc.spec.cluster_ip or svc.spec.cluster_ip == "None":
+            raise KubelabError(f"{svc.ref} has no ClusterIP (headless or ExternalName): connect to a pod IP")
+        return svc.spec.cluster_ip
+
+    # -- the walk
+    def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
+        proto = proto.upper()
+        kind, src_ip, src_pod, src_node = self.resolve_source(src)
+        dst_ip = self.resolve_destination(host)
+        self._next_port += 1
+        self.clock += 1
+        pkt = Packet(src_ip, self._next_port, dst_ip, int(port), proto)
+        trace = Trace(src=f"{src} ({src_ip})", dst=f"{host}:{port}/{proto}", mode=self.mode)
+        trace.hops.append(Hop("send", src_pod.ref if src_pod else (src_node.name if src_node else "client"),
+                              f"new connection {pkt}"))
+        if kind == "pod":
+            trace.hops.append(Hop("veth", f"{src_node.name}", f"out of {src_pod.name}'s eth0 through its veth "
+                                  f"into the node's network namespace"))
+            self._node(trace, pkt, src_node.name, "PREROUTING")
+        elif kind == "node":
+            self._node(trace, pkt, src_node.name, "OUTPUT")
+        else:
+            target = self.node_by_ip(dst_ip) or (self.cluster.nodes()[0] if self.cluster.nodes() else None)
+            if target is None:
+                trace.verdict = "no route"
+                return trace
+            trace.hops.append(Hop("route", target.name, f"the outside network delivers {dst_ip} to {target.name}"))
+            self._node(trace, pkt, target.name, "PREROUTING")
+        return trace
+
+    def _node(self, trace: Trace, pkt: Packet, node: str, hook: str) -> None:
+        """Netfilter on ``node`` from ``hook`` (PREROUTING or OUTPUT), then routing onwards."""
+        proxier = self.proxier(node)
+        if hasattr(proxier, "trace_hook"):
+            handled = proxier.trace_hook(self, trace, pkt, node, hook)
+            if handled:
+                return
+        ev = self.evaluator(node)
+        nat = ev.run("nat", hook, pkt)
+        trace.hops.append(Hop("netfilter", node, f"nat {hook}" + (f": DNAT to {pkt.dst}:{pkt.dport}" if pkt.dnat else ""),
+                              nat.steps))
+        local = ev.is_local(pkt.dst)
+        filter_chain = "OUTPUT" if hook == "OUTPUT" else ("INPUT" if local else "FORWARD")
+        flt = ev.run("filter", filter_chain, pkt)
+        trace.hops.append(Hop("netfilter", node, f"filter {filter_chain}: {flt.verdict}", flt.steps))
+        if flt.verdict == "REJECT":
+            trace.verdict = "rejected"
+            trace.hops.append(Hop("deliver", node, f"the client gets ICMP {flt.reject_with}: connection refused at once"))
+            return
+        if flt.verdict == "DROP":
+            trace.verdict = "dropped"
+            trace.hops.append(Hop("deliver", node, "dropped silently: the client retries until it times out"))
+            return
+        if local and hook != "OUTPUT" or (hook == "OUTPUT" and local):
+            trace.verdict = "refused"
+            trace.hops.append(Hop("deliver", node, f"{pkt.dst}:{pkt.dport} is this node's own address and no "
+                                  "service rule matched: nothing listens there in the model"))
+            return
+        post = ev.run("nat", "POSTROUTING", pkt)
+        masq = post.verdict == "MASQUERADE"
+        detail = "nat POSTROUTING"
+        egress = self._egress_ip(node, pkt.dst)
+        if masq:
+            detail += f": MASQUERADE {pkt.src} -> {egress}"
+            pkt.src = egress
+        trace.hops.append(Hop("netfilter", node, detail, post.steps))
+        self._deliver(trace, pkt, node)
+
+    def _egress_ip(self, node: str, dst: str) -> str:
+        n = self.cluster.node(node)
+        for cidr in n.spec.pod_cidrs:
+            net = ipaddress.ip_network(cidr, strict=False)
+            if ipaddress.ip_address(dst) in net:
+                return str(net[1])  # out of the bridge: its gateway address
+        return n.internal_ip or ""
+
+    def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
+        pod = self.pod_by_ip(pkt.dst)
+        owner = self.node_for_ip(pkt.dst)
+        if owner is not None and owner.name != node:
+            trace.hops.append(Hop("route", f"{node} -> {owner.name}",
+                                  f"{pkt.dst} is in {owner.name}'s pod CIDR: routed to {owner.internal_ip}"))
+            ev = self.evaluator(owner.name)
+            fwd = ev.run("filter", "FORWARD", pkt)
+            trace.hops.append(Hop("netfilter", owner.name, f"filter FORWARD: {fwd.verdict}", fwd.steps))
+            if fwd.verdict in ("DROP", "REJECT"):
+                trace.verdict = "dropped" if fwd.verdict == "DROP" else "rejected"
+                return
+            node = owner.name
+        if pod is None:
+            trace.verdict = "no route" if owner is None else "timeout"
+            trace.hops.append(Hop("deliver", node, f"no pod has {pkt.dst}: the packet goes nowhere"))
+            return
+        trace.hops.append(Hop("veth", node, f"through {pod.name}'s veth into its network namespace (eth0 {pkt.dst})"))
+        trace.backend = f"{pod.namespace}/{pod.name}"
+        trace.backend_address = f"{pkt.dst}:{pkt.dport}"
+        trace.source_seen = f"{pkt.src}:{pkt.sport}"
+        if trace.backend in self.dead or pod.name in self.dead:
+            trace.verdict = "timeout"
+            trace.hops.append(Hop("deliver", pod.ref, "the pod does not answer: the client waits until it times "
+                                  "out (iptables mode does not retry another endpoint)"))
+            return
+        declared = {(p.container_port, p.protocol or "TCP") for c in pod.spec.containers for p in c.ports}
+        if declared and (pkt.dport, pkt.proto) not in declared:
+            trace.verdict = "refused"
+            trace.hops.append(Hop("deliver", pod.ref, f"nothing listens on {pkt.dport}/{pkt.proto}: TCP RST"))
+            return
+        trace.verdict = "delivered"
+        trace.hops.append(Hop("deliver", pod.ref, f"accepted on {pkt.dport}/{pkt.proto}"))
+
+
+def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
+            seed: int | None = None, dead: set[str] | None = None) -> Trace:
+    """Trace one new connection; see :class:`Network` to make several in one model."""
+    return Network(cluster, mode=mode, seed=seed, dead=dead).connect(src, host, port, proto)

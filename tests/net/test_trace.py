@@ -1,0 +1,136 @@
+"""The trace engine in iptables mode: verdicts, NAT, the backend split, affinity, failures.
+
+Behaviour as the kernel and kube-proxy produce it (pkg/proxy/iptables/proxier.go rules,
+net/netfilter xt_statistic / xt_recent), and as the chapter teaches it: iptables mode
+does not retry another endpoint when the chosen one does not answer.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+
+import pytest
+import yaml
+
+from kubelab import Cluster
+from kubelab.errors import KubelabError
+from kubelab.net import Network, connect
+
+
+def cluster(n_backends=3, **spec):
+    spec.setdefault("ports", [{"port": 80, "targetPort": 8080}])
+    docs = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
+             "spec": {"selector": {"app": "web"}, **spec}},
+            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
+             "spec": {"nodeName": "kind-worker", "containers": [{"name": "c", "image": "busybox"}]}}]
+    for i in range(n_backends):
+        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i}", "labels": {"app": "web"}},
+                     "spec": {"nodeName": ["kind-worker", "kind-worker2"][i % 2],
+                              "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 8080}]}]}})
+    return Cluster([yaml.safe_dump(d) for d in docs])
+
+
+def test_clusterip_connection_is_dnated_to_a_backend():
+    c = cluster()
+    t = connect(c, "client", "web", 80, seed=1)
+    assert t.verdict == "delivered" and t.backend.startswith("default/web-")
+    ip, port = t.backend_address.split(":")
+    assert port == "8080" and ip == c.pod(t.backend.split("/")[1]).status.pod_ip
+    assert t.source_seen.startswith(c.pod("client").status.pod_ip + ":")  # pod traffic is not masqueraded
+    assert any("DNAT" in s.action for h in t.hops for s in h.steps)
+    assert t.rules_evaluated > 5
+
+
+def test_backend_split_matches_rule_probabilities():
+    c = cluster(n_backends=3)
+    net = Network(c, seed=42)
+    n = 3000
+    counts = Counter(net.connect("client", "web", 80).backend for _ in range(n))
+    assert set(counts) == {"default/web-0", "default/web-1", "default/web-2"}
+    # chi-square against the uniform split the probability ladder (1/3, 1/2, 1) produces
+    chi2 = sum((k - n / 3) ** 2 / (n / 3) for k in counts.values())
+    assert chi2 < 13.8  # p = 0.001 for 2 degrees of freedom
+
+
+def test_same_seed_same_backends():
+    c = cluster()
+    a = [Network(c, seed=5).connect("client", "web", 80).backend for _ in range(5)]
+    b = [Network(c, seed=5).connect("client", "web", 80).backend for _ in range(5)]
+    assert a == b
+
+
+def test_no_endpoints_rejects():
+    c = cluster(n_backends=0)
+    t = connect(c, "client", "web", 80)
+    assert t.verdict == "rejected" and t.backend is None
+    assert any("has no endpoints" in s.rule and s.matched for h in t.hops for s in h.steps)
+
+
+def test_dead_backend_times_out_in_iptables_mode():
+    c = cluster(n_backends=2)
+    verdicts = Counter()
+    net = Network(c, seed=3, dead={"web-0"})
+    for _ in range(200):
+        t = net.connect("client", "web", 80)
+        verdicts[(t.backend, t.verdict)] += 1
+    assert verdicts[("default/web-0", "timeout")] > 50
+    assert verdicts[("default/web-1", "delivered")] > 50
+    assert ("default/web-0", "delivered") not in verdicts
+
+
+def test_session_affinity_sticks_to_one_backend():
+    c = cluster(sessionAffinity="ClientIP")
+    net = Network(c, seed=9)
+    backends = {net.connect("client", "web", 80).backend for _ in range(30)}
+    assert len(backends) == 1
+
+
+def test_nodeport_from_outside_is_masqueraded():
+    c = cluster(type="NodePort", ports=[{"port": 80, "targetPort": 8080, "nodePort": 30080}])
+    t = connect(c, "198.51.100.7", "172.18.0.3", 30080, seed=2)
+    assert t.verdict == "delivered"
+    assert not t.source_seen.startswith("198.51.100.7")  # SNAT: the client address is lost
+
+
+def test_local_policy_preserves_source_and_drops_on_nodes_without_endpoints():
+    c = cluster(n_backends=1, type="NodePort", externalTrafficPolicy="Local",
+                ports=[{"port": 80, "targetPort": 8080, "nodePort": 30080}])
+    on = connect(c, "198.51.100.7", "172.18.0.3", 30080)  # web-0 runs on kind-worker (172.18.0.3)
+    assert on.verdict == "delivered" and on.source_seen.startswith("198.51.100.7:")
+    off = connect(c, "198.51.100.7", "172.18.0.4", 30080)
+    assert off.verdict == "dropped"
+
+
+def test_node_to_clusterip_and_cross_node_route():
+    c = cluster(n_backends=1)
+    c.apply(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "far"},
+                            "spec": {"nodeName": "kind-worker2", "containers": [{"name": "c", "image": "x"}]}}))
+    t = connect(c, "far", "web", 80)
+    assert t.verdict == "delivered"
+    assert any(h.kind == "route" and "kind-worker2 -> kind-worker" in h.where for h in t.hops)
+    n = connect(c, "kind-worker2", "web", 80)
+    assert n.verdict == "delivered" and n.source_seen.split(":")[0] == "172.18.0.4"
+
+
+def test_wrong_port_is_refused_and_pod_ip_direct():
+    c = cluster(n_backends=1)
+    t = connect(c, "client", "web", 81)
+    assert t.verdict == "rejected" or t.verdict == "refused" or t.verdict == "no route"
+    direct = connect(c, "client", c.pod("web-0").status.pod_ip, 8080)
+    assert direct.verdict == "delivered" and direct.backend == "default/web-0"
+    closed = connect(c, "client", c.pod("web-0").status.pod_ip, 9999)
+    assert closed.verdict == "refused"
+
+
+def test_bad_input_is_a_kubelab_error():
+    c = cluster()
+    with pytest.raises(KubelabError, match='no Service "nope"'):
+        connect(c, "client", "nope", 80)
+    with pytest.raises(KubelabError, match='--from "ghost"'):
+        connect(c, "ghost", "web", 80)
+
+
+def test_cluster_connect_method():
+    c = cluster()
+    assert c.connect("client", "web.default.svc.cluster.local", 80, seed=1).verdict == "delivered"
