@@ -46,6 +46,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 
 from ..api.pod import Pod
+from ..cluster.hostports import claims_conflict
 from .sandbox import UNSCHEDULED_NODE, pod_key
 
 __all__ = ["WILDCARD", "PortBinding", "PortConflict", "bind", "port_conflicts", "docker_host_ports",
@@ -77,8 +78,8 @@ class PortBinding:
 
     def overlaps(self, other: "PortBinding") -> bool:
         """Same namespace, port and protocol, and addresses that meet (equal, or one is the wildcard)."""
-        return (self.netns == other.netns and self.port == other.port and self.protocol == other.protocol
-                and (self.ip == other.ip or WILDCARD in (self.ip, other.ip)))
+        return self.netns == other.netns and claims_conflict((self.ip, self.protocol, self.port),
+                                                             (other.ip, other.protocol, other.port))
 
     def __str__(self) -> str:
         return f"{self.ip}:{self.port}/{self.protocol}"
