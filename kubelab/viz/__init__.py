@@ -6,7 +6,9 @@ graphs whose nodes and edges carry ``kind`` and ``label`` attributes;
 course has this text beside it); :mod:`.svg` draws a graph as a
 self-contained SVG (no network, no matplotlib) with ``<title>``/``<desc>``,
 the Okabe-Ito palette and a line style and label for every meaning, so colour
-never carries it alone; :mod:`.widgets` holds the ipywidgets apps.
+never carries it alone; :mod:`.widgets` holds the ipywidgets apps; :mod:`.trace`
+draws one connection hop by hop (and steps through it); :mod:`.scaling` scales
+the pods behind a Service and charts kube-proxy's cost as Services grow.
 
 Nothing in the model imports this package, and this ``__init__`` loads its
 submodules (and networkx, ipywidgets) only when a name is first used.
@@ -38,6 +40,9 @@ _LAZY = {
     "process_port_graph": "graphs", "cluster_graph": "graphs", "describe_graph": "describe",
     "to_svg": "svg", "show": "svg", "PALETTE": "svg",
     "namespace_explorer": "widgets", "port_playground": "widgets", "interact": "widgets",
+    "trace_graph": "trace", "rule_table": "trace", "trace_stepper": "trace", "available_modes": "trace",
+    "scaling_curve": "scaling", "line_chart": "scaling", "scaling_chart": "scaling", "scaling_explorer": "scaling",
+    "endpoint_explorer": "scaling",
 }
 
 __all__ = sorted(_LAZY)
