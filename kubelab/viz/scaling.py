@@ -31,7 +31,7 @@ Examples
 --------
 >>> pts = scaling_curve("iptables", sizes=(10, 20), measured_up_to=20)
 >>> [p.services for p in pts], pts[1].evaluated - pts[0].evaluated
-([10, 20], 10)
+([10, 20], 10.0)
 """
 
 from __future__ import annotations
@@ -115,7 +115,8 @@ def _measure(mode: str, services: int) -> ScalePoint:
 
 
 @functools.lru_cache(maxsize=32)
-def scaling_curve(mode: str, sizes: Sequence[int] = SIZES, measured_up_to: int = MEASURED_UP_TO) -> tuple[ScalePoint, ...]:
+def scaling_curve(mode: str, sizes: Sequence[int] = SIZES,
+                  measured_up_to: int = MEASURED_UP_TO) -> tuple[ScalePoint, ...]:
     """The points of ``mode`` at ``sizes``: measured up to ``measured_up_to``, extrapolated beyond (cached)."""
     sizes = tuple(sorted(sizes))
     measured = [_measure(mode, n) for n in sizes if n <= measured_up_to]
@@ -156,7 +157,8 @@ def _marker(shape: str, x: float, y: float, colour: str, filled: bool) -> str:
     if shape == "triangle":
         return f"<path d='M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y + 4:.1f} L{x - 5:.1f},{y + 4:.1f} z' {common}/>"
     if shape == "diamond":
-        return f"<path d='M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y:.1f} L{x:.1f},{y + 5:.1f} L{x - 5:.1f},{y:.1f} z' {common}/>"
+        return (f"<path d='M{x:.1f},{y - 5:.1f} L{x + 5:.1f},{y:.1f} L{x:.1f},{y + 5:.1f} L{x - 5:.1f},{y:.1f} z' "
+                f"{common}/>")
     return f"<circle cx='{x:.1f}' cy='{y:.1f}' r='4' {common}/>"
 
 
@@ -208,7 +210,8 @@ def line_chart(title: str, x_label: str, y_label: str, series: dict[str, Sequenc
             f"<text x='{left:.0f}' y='22' {font} font-size='14' font-weight='bold'>{xml_escape(title)}</text>"]
     for k in range(6):  # grid and ticks
         yv, xv = y_max * k / 5, x_max * k / 5
-        body.append(f"<line x1='{left:.1f}' y1='{py(yv):.1f}' x2='{left + pw:.1f}' y2='{py(yv):.1f}' stroke='#DDDDDD'/>")
+        body.append(f"<line x1='{left:.1f}' y1='{py(yv):.1f}' x2='{left + pw:.1f}' y2='{py(yv):.1f}' "
+                    "stroke='#DDDDDD'/>")
         body.append(f"<text x='{left - 6:.1f}' y='{py(yv) + 4:.1f}' text-anchor='end' {font} font-size='11'>"
                     f"{yv:,.0f}</text>")
         body.append(f"<line x1='{px(xv):.1f}' y1='{top + ph:.1f}' x2='{px(xv):.1f}' y2='{top + ph + 4:.1f}' "
