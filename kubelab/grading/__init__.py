@@ -10,7 +10,8 @@ long names (``network`` for ``net``, ``volumes`` for ``volume``) do not matter.
 One module per topic: :mod:`.answers` (reading answers), :mod:`.network`
 (one IP per pod), :mod:`.namespaces` (shared namespaces, the pause
 container), :mod:`.channels` (network, IPC, volume, signal between two
-containers) and :mod:`.ports` (port conflicts).  Importing this package does
+containers), :mod:`.ports` (port conflicts) and :mod:`.proxy` (kube-proxy:
+probabilities, chain names, reading ``iptables-save``, dead pods per mode).  Importing this package does
 not import the model; each check loads :mod:`kubelab.linuxns` when first called.
 
 Examples
@@ -27,6 +28,8 @@ from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_
                          shared_namespace_kinds)
 from .network import check_container_ips, check_ip_per
 from .ports import check_port_conflicts, conflict_pairs
+from .proxy import (check_backend, check_dead_pod_outcomes, check_probability_ladder, check_service_chain,
+                    dead_pod_outcomes, dnat_targets, probability_ladder, service_chain_name)
 
 __all__ = [
     "WrongAnswer", "namespace_kinds", "channel_kinds",
@@ -34,4 +37,6 @@ __all__ = [
     "check_shared_namespaces", "check_pause_namespaces", "shared_namespace_kinds", "pause_namespace_kinds",
     "check_channels", "available_channels",
     "check_port_conflicts", "conflict_pairs",
+    "check_probability_ladder", "probability_ladder", "check_service_chain", "service_chain_name",
+    "check_backend", "dnat_targets", "check_dead_pod_outcomes", "dead_pod_outcomes",
 ]

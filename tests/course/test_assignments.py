@@ -85,6 +85,46 @@ VARIANTS: dict[str, dict[str, Variant]] = {
             },
         ),
     },
+    "a02-services-and-kube-proxy": {
+        "wrong": Variant(
+            answers={
+                "q1-answer": 'def ladder(n):\n    return [f"{1.0 / n:0.10f}"] * (n - 1)\n\n\n'
+                             'def saved_ladder(n):\n    return ladder(n)\n',
+                "q2-answer": 'def backend_of(dump, chain):\n    for line in dump.splitlines():\n'
+                             '        if line.startswith(f"-A {chain} ") and "-s " in line:\n'
+                             '            return line.split("-s ")[1].split("/")[0]\n',
+                "q3-answer": 'import base64\nimport hashlib\n\n\ndef svc_chain(namespace, name, port_name, protocol):\n'
+                             '    text = f"{namespace}/{name}:{port_name}" + protocol\n'
+                             '    return "KUBE-SVC-" + base64.b32encode(hashlib.sha256(text.encode()).digest())'
+                             '.decode()[:16]\n',
+                "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "delivered", "ipvs": "timeout"}\n'
+                             'NOT_READY = DEAD_POD\n',
+            },
+            fails={
+                "q1-test": ["Rule 2 of 3", "takes 1/(n-i) of what is left"],
+                "q2-test": ["The port matters too"],
+                "q3-test": ["the protocol goes in lower case"],
+                "q4-test": ["iptables: you said delivered", "iptables mode has no retry"],
+            },
+        ),
+        "hidden": Variant(
+            answers={
+                "q1-answer": 'def ladder(n):\n    return ["0.3333333333", "0.5000000000"]\n\n\n'
+                             'def saved_ladder(n):\n    return ["0.33333333349", "0.50000000000"]\n',
+                "q3-answer": 'import base64\nimport hashlib\n\n\ndef svc_chain(namespace, name, port_name, protocol):\n'
+                             '    text = f"{namespace}/{name}:{port_name or \'\'}" + protocol.lower()\n'
+                             '    return "KUBE-SVC-" + base64.b32encode(hashlib.sha256(text.encode()).digest())'
+                             '.decode()[:16]\n',
+                "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "timeout", "ipvs": "timeout"}\n'
+                             'NOT_READY = DEAD_POD\n',
+            },
+            fails={
+                "q1-test": ["With 1 endpoint(s) kube-proxy writes 0 probabilities"],
+                "q3-test": ["an unnamed port adds no ':'"],
+                "q4-test": ["fails its readiness probe", "only sends new connections to ready endpoints"],
+            },
+        ),
+    },
 }
 
 STUDENTS = ["solution", "blank", "wrong", "hidden"]
