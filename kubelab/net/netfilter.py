@@ -31,9 +31,12 @@ from __future__ import annotations
 import ipaddress
 import random
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from ..proxy.netfilter import Rule, Table
 from .packet import Packet
+
+if TYPE_CHECKING:  # the rule model lives with kube-proxy; importing it here would be circular
+    from ..proxy.netfilter import Rule, Table
 
 __all__ = ["Evaluator", "ChainStep", "RunResult", "TERMINATING"]
 

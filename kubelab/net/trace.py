@@ -7,7 +7,8 @@ and records every hop: the pod's ``eth0`` and veth, the node's netfilter hooks
 routing between nodes, and delivery into the backend pod.  The verdict says
 what the client sees: ``delivered``, ``rejected`` (ICMP port unreachable),
 ``dropped`` (silence: the client times out), ``timeout`` (the chosen backend
-does not answer), ``refused`` (nothing listens on the port) or ``no route``.
+does not answer), ``refused`` (nothing listens on the port), ``closed`` (a user-space
+proxy accepted the connection, then closed it: no endpoint answered) or ``no route``.
 
 The kernel path modelled is the one of a Linux node with kube-proxy in
 iptables mode and ``br_netfilter`` on: traffic from a local pod enters the
@@ -41,12 +42,12 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Hop", "Trace", "Network", "connect", "VERDICTS"]
 
-VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "no route")
+VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "closed", "no route")
 
 
 @dataclass
 class Hop:
-    """One step of the path.  ``kind``: send, veth, netfilter, route, deliver, proxy."""
+    """One step of the path.  ``kind``: send, veth, netfilter, route, deliver, proxy, ipvs."""
 
     kind: str
     where: str
@@ -113,6 +114,8 @@ class Network:
         self._evaluators: dict[str, Evaluator] = {}
         self._next_port = 40000
         self.clock = 0
+        #: traced connection (by trace id) -> (first node, packet after NAT, hook it entered by)
+        self.conntrack: dict[int, tuple[str, Packet, str]] = {}
 
     # -- the parts
     def proxier(self, node: str):
@@ -126,10 +129,11 @@ class Network:
     def evaluator(self, node: str) -> Evaluator:
         p = self.proxier(node)
         ev = self._evaluators.get(node)
-        if ev is None or ev.tables is not getattr(p, "full_tables", None):
-            tables = p.full_tables() if hasattr(p, "full_tables") else {}
+        tables = p.full_tables() if hasattr(p, "full_tables") else {}
+        if ev is None or ev.tables is not tables:  # the proxier re-synced: new rules, same xt_recent state
             recent = ev.recent if ev else {}
-            ev = Evaluator(tables, self.local_ips(node), self.rng)
+            make = getattr(p, "make_evaluator", Evaluator)  # a mode may extend netfilter (ipsets, REDIRECT)
+            ev = make(tables, self.local_ips(node), self.rng)
             ev.recent = recent
             self._evaluators[node] = ev
         ev.clock = self.clock
@@ -214,6 +218,32 @@ class Network:
             raise KubelabError(f"{svc.ref} has no ClusterIP (headless or ExternalName): connect to a pod IP")
         return svc.spec.cluster_ip
 
+    # -- later packets of a connection
+    def next_packet(self, trace: Trace) -> Trace:
+        """A later packet of a traced connection: conntrack already knows it.
+
+        The kernel looks the packet up in the conntrack table and applies the NAT decided for the
+        first packet; the ``nat`` table is not consulted again.  The ``filter`` chains are still
+        walked, but kube-proxy's jumps there match only ``--ctstate NEW``, so they cost little.
+        """
+        conn = self.conntrack.get(id(trace))
+        later = Trace(src=trace.src, dst=trace.dst, mode=self.mode)
+        if conn is None or trace.verdict != "delivered":
+            later.verdict = trace.verdict
+            later.hops.append(Hop("conntrack", "-", "no established connection: nothing to send"))
+            return later
+        node, pkt, hook = conn
+        pkt = pkt.copy()
+        ev = self.evaluator(node)
+        later.hops.append(Hop("conntrack", node, f"ESTABLISHED: {trace.dst} was translated to "
+                              f"{trace.backend_address} for the first packet; the nat table is skipped"))
+        chain = "OUTPUT" if hook == "OUTPUT" else "FORWARD"
+        flt = ev.run("filter", chain, pkt, new=False)
+        later.hops.append(Hop("netfilter", node, f"filter {chain}: {flt.verdict}", flt.steps))
+        later.verdict, later.backend = "delivered", trace.backend
+        later.backend_address, later.source_seen = trace.backend_address, trace.source_seen
+        return later
+
     # -- the walk
     def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
         proto = proto.upper()
@@ -249,6 +279,7 @@ class Network:
                 return
         ev = self.evaluator(node)
         nat = ev.run("nat", hook, pkt)
+        self.conntrack[id(trace)] = (node, pkt, hook)
         trace.hops.append(Hop("netfilter", node, f"nat {hook}" + (f": DNAT to {pkt.dst}:{pkt.dport}" if pkt.dnat else ""),
                               nat.steps))
         local = ev.is_local(pkt.dst)
@@ -310,7 +341,7 @@ class Network:
         if trace.backend in self.dead or pod.name in self.dead:
             trace.verdict = "timeout"
             trace.hops.append(Hop("deliver", pod.ref, "the pod does not answer: the client waits until it times "
-                                  "out (iptables mode does not retry another endpoint)"))
+                                  f"out ({self.mode} mode does not retry another endpoint)"))
             return
         declared = {(p.container_port, p.protocol or "TCP") for c in pod.spec.containers for p in c.ports}
         if declared and (pkt.dport, pkt.proto) not in declared:

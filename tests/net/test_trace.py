@@ -134,3 +134,14 @@ def test_bad_input_is_a_kubelab_error():
 def test_cluster_connect_method():
     c = cluster()
     assert c.connect("client", "web.default.svc.cluster.local", 80, seed=1).verdict == "delivered"
+
+
+def test_later_packets_skip_the_nat_table():
+    c = cluster()
+    net = Network(c, seed=4)
+    first = net.connect("client", "web", 80)
+    later = net.next_packet(first)
+    assert later.verdict == "delivered" and later.backend == first.backend
+    assert not any(s.table == "nat" for h in later.hops for s in h.steps)
+    assert later.rules_evaluated < first.rules_evaluated
+    assert not any(s.matched and "ctstate NEW" in s.rule for h in later.hops for s in h.steps)
