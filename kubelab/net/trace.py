@@ -68,10 +68,18 @@ class Trace:
     backend_address: str | None = None  # ip:port after DNAT
     source_seen: str | None = None  # the client address as the backend sees it
     mode: str = "iptables"
+    #: the cost model of the path, by unit: the trace counts iptables rules evaluated itself;
+    #: proxy modes add theirs (``ipvs_hash_lookups``, ``user_kernel_copies``, ...)
+    extra_cost: dict[str, int] = field(default_factory=dict)
 
     @property
     def rules_evaluated(self) -> int:
         return sum(len(h.steps) for h in self.hops)
+
+    @property
+    def cost(self) -> dict[str, int]:
+        """What this connection's first packet cost in the model: rules evaluated plus mode-specific units."""
+        return {"rules_evaluated": self.rules_evaluated, **self.extra_cost}
 
     @property
     def ok(self) -> bool:
@@ -90,7 +98,7 @@ class Trace:
         if self.backend:
             tail += f" (backend {self.backend} at {self.backend_address}, sees client as {self.source_seen})"
         out.append(tail)
-        out.append(f"rules evaluated: {self.rules_evaluated}")
+        out.append("cost: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.cost.items()))
         return out
 
     def __str__(self) -> str:
