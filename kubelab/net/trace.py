@@ -98,7 +98,9 @@ class Trace:
         if self.backend:
             tail += f" (backend {self.backend} at {self.backend_address}, sees client as {self.source_seen})"
         out.append(tail)
-        out.append("cost: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.cost.items()))
+        if self.extra_cost:
+            out.append("cost: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.extra_cost.items()))
+        out.append(f"rules evaluated: {self.rules_evaluated}")
         return out
 
     def __str__(self) -> str:
