@@ -1,6 +1,6 @@
-"""Write the course notebooks 00-03 from the cell text below (stored without outputs).
+"""Write the course notebooks 00-05 from the cell text below (stored without outputs).
 
-    python notebooks/_build.py          # rewrite notebooks/0[0-3]-*.ipynb
+    python notebooks/_build.py          # rewrite notebooks/0[0-5]-*.ipynb
     python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
 
 Editing the .ipynb in JupyterLab is fine too; then bring the change back here
@@ -86,8 +86,8 @@ NB00 = [
         ("01", "The network model: port sharing, an IP per pod, services", 40, True),
         ("02", "Inside a pod: Linux namespaces and the pause container", 40, True),
         ("03", "Beyond the network: IPC, volumes, signals", 40, True),
-        ("04", "Services and endpoints", 45, False),
-        ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, False),
+        ("04", "Pods and Services: selectors, EndpointSlices, readiness", 45, True),
+        ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, True),
         ("06", "Service discovery: DNS and environment variables", 40, False),
         ("07", "Service types and Ingress", 50, False),
         ("08", "CNI, Calico and network policy", 60, False),
@@ -99,7 +99,7 @@ NB00 = [
     print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
     '''),
     md('''
-    Parts 00 to 03 exist now; 04 to 09 are being written and will appear in `notebooks/` with the
+    Parts 00 to 05 exist now; 06 to 09 are being written and will appear in `notebooks/` with the
     same shape.
 
     ## Check your environment
@@ -190,7 +190,7 @@ NB00 = [
 
     - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
       run yourself and `python -m kubelab.course check` for the whole notebook.
-    - Parts 00 to 03 are ready (about two and a half hours with their exercise); 04 to 09 follow.
+    - Parts 00 to 05 are ready (about four and a half hours of notebooks, plus two exercises); 06 to 09 follow.
     - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
 
     ## Your turn
@@ -792,7 +792,565 @@ NB03 = [
     [pods and Linux namespaces](../exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb)
     (`exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb`): its questions on channels build on
     this notebook, and its security-lens question asks you to write up an attack through
-    `shareProcessNamespace` yourself.
+    `shareProcessNamespace` yourself. Then go on to [part 04, Pods and Services](04-pods-and-services.ipynb).
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 04
+
+NB04 = [
+    md('''
+    # Pods and Services: a stable address for pods that come and go
+
+    Every pod has its own IP, but a pod is not meant to last: it is replaced when it crashes, when
+    its node drains, when a new version rolls out. This notebook shows why clients cannot simply
+    remember pod IPs, and how a Service, its selector and the EndpointSlices the cluster keeps for
+    it solve that.
+
+    ## What you will learn
+
+    - Why pod IPs are not enough: replaced pods come back with new addresses, and a client must
+      also choose among several copies.
+    - How a Service selects pods by label, and how the controllers list the pods behind it in
+      EndpointSlices (and the older Endpoints), with their readiness and resolved ports.
+    - Services without a selector, whose endpoints you write yourself, and what an attacker can do
+      with the same power.
+    '''),
+    SETUP,
+    md('''
+    ## Pods come and go
+
+    A Deployment keeps a number of identical pods running. Each one gets an address from its
+    node's range when it starts. Below, three `web` pods and a `client` are created; then `web-2` is
+    deleted and a replacement with the same name is created, as a ReplicaSet would do after a
+    crash. The model's IP management works like the `host-local` plugin most clusters use: it
+    hands out the *next* free address on the node, not the one that was just freed.
+    '''),
+    code('''
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-2, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-3, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: client}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: shell, image: curl}]
+    """)
+
+    def web_ips():
+        return {p.name: p.status.pod_ip for p in cluster.pods("default") if p.metadata.labels.get("app") == "web"}
+
+    print("before:", web_ips())
+    replacement = cluster.get("pod", "web-2").to_dict()
+    replacement.pop("status")               # a new pod: no IP yet
+    cluster.delete("pod", "web-2")
+    cluster.apply(replacement)
+    print("after: ", web_ips())
+    '''),
+    md('''
+    `web-2` has the same name and runs on the same node, yet its address changed. A client that
+    stored the old IP would now reach nothing, or, worse, whatever pod gets that address next. So a
+    client that wants "a web pod" faces two questions: *which addresses are valid right now*, and
+    *which of them should this connection go to*. Kubernetes answers the first with Services and
+    their endpoints (this notebook) and the second with kube-proxy (the next one).
+
+    ## Services: one name and one virtual IP
+
+    A Service names a group of pods by a **label selector** and gives the group a ClusterIP, taken
+    from the service range (`10.96.0.0/12` here), not from any node. No network interface in the
+    cluster carries that address: it exists only as rules that kube-proxy writes on every node,
+    which is why it is called *virtual*. It stays the same for the Service's whole life, however
+    often the pods behind it change.
+
+    The Service below listens on port 80 and sends to `targetPort: http`, a port *name*: each pod
+    says which of its ports is called `http`.
+    '''),
+    code('''
+    cluster.apply("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: http}]
+    """)
+    svc = cluster.get("svc", "web")
+    print(f"Service web: ClusterIP {svc.spec.cluster_ip}, port {svc.spec.ports[0].port} -> "
+          f"targetPort {svc.spec.ports[0].target_port!r}")
+    owners = [p.name for p in cluster.pods() if p.status.pod_ip == svc.spec.cluster_ip]
+    owners += [n.name for n in cluster.nodes() if n.internal_ip == svc.spec.cluster_ip]
+    print("pods or nodes that own this address:", owners or "none: it is virtual")
+    '''),
+    md('''
+    ## EndpointSlices: the list of pods behind a Service
+
+    The Service object itself does not list pods. Two controllers in the control plane watch
+    Services and pods and write that list down:
+
+    - the **EndpointSlice controller** writes `EndpointSlice` objects (group `discovery.k8s.io`),
+      at most 100 endpoints each, labelled `kubernetes.io/service-name: web`. Each endpoint has
+      its addresses, conditions (`ready`, `serving`, `terminating`), node and pod. This is what
+      kube-proxy and DNS read.
+    - the older **Endpoints controller** writes one `Endpoints` object named like the Service, with
+      ready pods under `addresses` and the others under `notReadyAddresses`.
+
+    Both resolve `targetPort: http` per pod, to the number that pod gave its `http` port.
+    '''),
+    code('''
+    def show_slices(name="web"):
+        for sl in cluster.endpoint_slices(name):
+            ports = ", ".join(f"{p.name}={p.port}/{p.protocol}" for p in sl.ports)
+            manager = sl.metadata.labels.get("endpointslice.kubernetes.io/managed-by")
+            print(f"EndpointSlice {sl.name} (managed by {manager}), ports {ports}")
+            for ep in sl.endpoints:
+                c = ep.conditions
+                where = f"pod {ep.target_ref.name} on {ep.node_name}" if ep.target_ref else "no pod (written by hand)"
+                print(f"  {ep.addresses[0]:<11} ready={c.ready!s:<5} serving={c.serving!s:<5} "
+                      f"terminating={c.terminating!s:<5} {where}")
+
+    def show_endpoints(name="web"):
+        for subset in cluster.get("ep", name).subsets:
+            ports = [p.port for p in subset.ports]
+            print(f"Endpoints {name}: addresses {[a.ip for a in subset.addresses]} "
+                  f"notReadyAddresses {[a.ip for a in subset.not_ready_addresses]} ports {ports}")
+
+    show_slices()
+    show_endpoints()
+    '''),
+    md('''
+    ### Readiness decides who gets traffic
+
+    A pod whose readiness probe fails keeps running and keeps its IP, but it should not receive new
+    requests. kubelet reports the failure in the pod's `Ready` condition; the controllers react by
+    marking the endpoint `ready: false` in the slice and moving its address to
+    `notReadyAddresses` in Endpoints. Here `web-1` starts failing its probe:
+    '''),
+    code('''
+    failing = cluster.get("pod", "web-1").to_dict()
+    failing["status"]["conditions"] = [c for c in failing["status"]["conditions"] if c["type"] != "Ready"]
+    failing["status"]["conditions"].append({"type": "Ready", "status": "False"})
+    cluster.apply(failing)
+    show_slices()
+    show_endpoints()
+    '''),
+    md('''
+    ### A named port, resolved per pod
+
+    Because `targetPort` is a name, a new version of the application may move the port. Add a pod
+    whose `http` port is 9090: the controller puts it into a second slice, since all endpoints of
+    one slice share the same port numbers. The Service did not change at all.
+    '''),
+    code('''
+    cluster.apply("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-v2, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 9090}]}]
+    """)
+    show_slices()
+    '''),
+    md('''
+    The diagram draws the cluster now: nodes, the pods on them and the Service with a line to each
+    endpoint, labelled with its address and port. A dashed line marks an endpoint that is not
+    ready. The text description under it says the same in words.
+    '''),
+    code('''
+    viz.show(viz.cluster_graph(cluster))
+    '''),
+    md('''
+    ### Try it: the endpoint explorer
+
+    Move the *Replicas* slider to scale the `web` pods (new pods copy `web-1`'s labels and ports; the
+    newest pod goes first when scaling down), or pick a pod and press *Toggle ready* to make it fail
+    or pass its readiness probe. Watch the pod IPs change as pods are replaced, the EndpointSlice and
+    Endpoints follow, and the ClusterIP stay put. The explorer works on a copy of the cluster.
+    '''),
+    code('''
+    viz.endpoint_explorer(cluster, "web")
+    '''),
+    md('''
+    ## Services without a selector
+
+    A Service does not have to select pods. Leave out `selector` and the controllers leave its
+    endpoints alone: you write them. This is how a cluster gives a stable in-cluster name to
+    something outside it, such as a database on a virtual machine. If you write an `Endpoints`
+    object, the **EndpointSlice mirroring controller** copies it into an EndpointSlice (managed by
+    `endpointslicemirroring-controller.k8s.io`), so kube-proxy sees it; you can also write the
+    EndpointSlice yourself.
+    '''),
+    code('''
+    cluster.apply("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: billing-db}
+    spec:
+      ports: [{name: pg, port: 5432}]
+    ---
+    apiVersion: v1
+    kind: Endpoints
+    metadata: {name: billing-db}
+    subsets:
+    - addresses: [{ip: 192.0.2.10}]
+      notReadyAddresses: [{ip: 192.0.2.11}]
+      ports: [{name: pg, port: 5432}]
+    """)
+    print("ClusterIP:", cluster.get("svc", "billing-db").spec.cluster_ip)
+    show_slices("billing-db")
+    '''),
+    md('''
+    ## Security lens
+
+    Endpoints decide where a Service's traffic goes, so whoever can write them can redirect it.
+
+    - **Writing Endpoints or EndpointSlices** for a selector-less Service can point a trusted name at
+      any IP, including addresses the user could not reach otherwise. This confused-deputy problem
+      was published as CVE-2021-25740; since Kubernetes 1.22 the built-in `edit` and `admin` roles no
+      longer grant write access to Endpoints and EndpointSlices. Review who still has it.
+    - **Labels are the selector's only test.** Anyone who may create pods in the namespace can create
+      one labelled `app: web`, and it becomes an endpoint of `web` and receives a share of its
+      traffic. Restrict pod creation, and consider admission policies on sensitive labels.
+    - **Endpoint lists are a map.** Reading EndpointSlices shows every backend pod's IP and port,
+      useful reconnaissance for someone who wants to bypass the Service and talk to pods directly.
+    - A pod that is not ready still has its IP and still accepts connections sent straight to it:
+      readiness only takes it out of Service load balancing, it is not a firewall.
+
+    ## Then and now
+
+    - The chapter's kube-proxy read **Endpoints**. EndpointSlices arrived to split big Services into
+      pieces (the API is stable since 1.21) and kube-proxy has read slices instead for years; the
+      Endpoints API itself is **deprecated since 1.33**: it still works, but new code should use
+      EndpointSlices.
+    - Endpoints now say more than ready or not: `serving` and `terminating` let kube-proxy keep
+      sending to pods that are shutting down gracefully when nothing else is left.
+    - Services can prefer nearby endpoints (`trafficDistribution: PreferClose`), and the service
+      address range can be extended with `ServiceCIDR` objects (stable in 1.33).
+
+    ## Summary
+
+    - Pod IPs change whenever a pod is replaced (host-local hands out the next free address), and
+      there are usually several pods to choose from; clients need something steadier.
+    - A Service selects pods by label and gets a virtual ClusterIP; the EndpointSlice controller
+      lists the matching pods with their readiness and per-pod resolved `targetPort`, and the
+      deprecated Endpoints controller writes the same as addresses and notReadyAddresses.
+    - A Service without a selector takes the endpoints you write; write access to endpoints is
+      therefore a way to redirect traffic.
+
+    ## Your turn
+
+    Go on to [part 05, kube-proxy](05-kube-proxy.ipynb), which shows how traffic to the ClusterIP
+    reaches one of these endpoints. Its graded exercise,
+    [Services and kube-proxy](../exercises/a02-services-and-kube-proxy/services-and-kube-proxy.ipynb)
+    (`exercises/a02-services-and-kube-proxy/services-and-kube-proxy.ipynb`), builds on both notebooks;
+    its last question asks what a readiness failure changes for clients.
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 05
+NB05 = [
+    md('''
+    # kube-proxy: userspace, iptables and IPVS modes
+
+    A ClusterIP belongs to no interface, yet connections to it work from every pod and node. The
+    component that makes this happen is kube-proxy, which runs on every node. It has had several
+    ways of doing the job; this notebook puts them side by side on one small cluster, follows a
+    connection through each, and shows what each costs when the cluster grows and what happens when
+    a pod stops answering.
+
+    ## What you will learn
+
+    - What kube-proxy watches and what it programs, and how its userspace, iptables and IPVS modes
+      forward a connection to a Service.
+    - How to read the rules of iptables mode: chain names, the probability ladder, masquerading.
+    - Why rule count matters at scale, why iptables mode never retries a dead pod, and what a node's
+      rules reveal to an attacker.
+    '''),
+    SETUP,
+    code('''
+    from collections import Counter
+
+    from kubelab import proxy
+    from kubelab.net import Network
+
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: http}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-2, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-3, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: client}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: shell, image: curl}]
+    """)
+    svc = cluster.get("svc", "web")
+    print(f"Service web: {svc.spec.cluster_ip}:80 -> pods",
+          ", ".join(f"{p.name} {p.status.pod_ip}" for p in cluster.pods("default") if p.name.startswith("web")))
+    MODES = viz.available_modes()
+    print("kube-proxy modes in this model:", ", ".join(MODES))
+    '''),
+    md('''
+    ## What kube-proxy does
+
+    kube-proxy is a watcher with one job. It follows Services and EndpointSlices through the API
+    server and, each time something changes, rewrites the node's forwarding state so that a
+    connection to `ClusterIP:port` ends up at one of the ready endpoints. It does not carry the
+    traffic itself, except in the oldest mode. The modes differ in *where* the forwarding happens:
+
+    | mode | who forwards | how a backend is chosen | status today |
+    |---|---|---|---|
+    | userspace | the kube-proxy process, copying bytes | round robin, retries on failure | removed in 1.26 |
+    | iptables | the kernel's netfilter (NAT rules) | random, one rule per endpoint | the default on Linux |
+    | IPVS | the kernel's IP Virtual Server | a scheduler (round robin by default) | deprecated in 1.35 |
+    | nftables | the kernel's nftables | random, through maps | stable since 1.33 |
+
+    The model has the modes listed above the table; the cells below show each one that it has.
+
+    ## The userspace mode: a real proxy
+
+    In the first design kube-proxy was a proxy in the everyday sense. For each Service port it opened
+    a listening socket on a random port of the node and installed a NAT rule sending traffic for the
+    ClusterIP to that socket. It then opened a second connection to a backend pod and copied the
+    bytes between the two, in both directions. Every byte crosses from the kernel to the process and
+    back again, which is slow, but the process knows when a backend fails to answer and can try
+    another.
+    '''),
+    code('''
+    if "userspace" in MODES:
+        print(proxy.proxier_for(cluster, "userspace", node="kind-worker").render("ports"))
+    else:
+        print("This kubelab has no userspace proxier yet: the mode was removed from Kubernetes in 1.26.")
+    '''),
+    md('''
+    ## The iptables mode: rules in the kernel
+
+    In iptables mode kube-proxy only writes rules; netfilter applies them to the first packet of each
+    new connection, and conntrack applies the same translation to the rest. Per Service port there
+    is a `KUBE-SERVICES` rule matching the ClusterIP and port, a `KUBE-SVC-…` chain that chooses an
+    endpoint, and per endpoint a `KUBE-SEP-…` chain that rewrites the destination (DNAT). Below is
+    what `iptables-save` would print on `kind-worker`, limited to the lines about `web`:
+    '''),
+    code('''
+    ipt = proxy.proxier_for(cluster, "iptables", node="kind-worker")
+    saved = ipt.render("save")
+    print("\\n".join(line for line in saved.splitlines() if "default/web" in line))
+    print(f"\\n{ipt.rule_count} rules in kube-proxy's chains on this node, for {len(cluster.services())} Services")
+    '''),
+    md('''
+    `iptables-save` sorts by chain, so start at the `KUBE-SERVICES` line in the middle: it sends
+    traffic for the ClusterIP to the Service's chain, listed after it. That chain's first rule marks connections from outside the pod range
+    for masquerading, so replies come back through this node. Then three rules choose an endpoint;
+    each `KUBE-SEP-…` chain marks hairpin traffic (a pod reaching itself through the Service) and DNATs
+    to `pod IP:8080`: the named `targetPort` was resolved from the EndpointSlice.
+
+    ### The probability ladder
+
+    The `statistic` rules are tried in order, and each sees only the connections the ones above it
+    let through. With n endpoints, rule i (from 0) takes 1/(n−i) of what reaches it and the last rule
+    takes the rest, so every endpoint gets 1/n overall. kube-proxy writes ten decimals; the kernel
+    keeps a 31-bit fixed-point number, and `iptables-save` prints that back with eleven, which is why
+    the dump above shows `0.33333333349`.
+    '''),
+    code('''
+    from kubelab.proxy.netfilter import kernel_probability
+
+    for n in range(1, 6):
+        written = [proxy.probability(n - i) for i in range(n - 1)]
+        print(f"{n} endpoint(s): writes {written or '-'}  saves {[kernel_probability(p) for p in written] or '-'}")
+
+    net = Network(cluster, mode="iptables", seed=7)
+    picked = Counter(net.connect("client", "web", 80).backend for _ in range(300))
+    print("\\n300 new connections from client:", dict(sorted(picked.items())))
+    '''),
+    md('''
+    ### Chain names are hashes
+
+    The suffix of `KUBE-SVC-…` is the first 16 characters of a base32-encoded SHA-256 of the service
+    port name and protocol, so it is the same on every node and after every restart:
+    '''),
+    code('''
+    for name in ("default/web:http", "kube-system/kube-dns:dns", "default/kubernetes:https"):
+        proto = "UDP" if name.endswith(":dns") else "TCP"
+        print(f"{name + ' ' + proto:<32} -> {proxy.service_port_chain('KUBE-SVC-', name, proto)}")
+    '''),
+    md('''
+    ## The IPVS mode: a load balancer in the kernel
+
+    IPVS is the Linux Virtual Server's load balancer, part of the kernel and built on netfilter. In
+    this mode kube-proxy binds every ClusterIP to a dummy interface, `kube-ipvs0`, and creates one
+    IPVS *virtual server* per ClusterIP and port, with the endpoints as *real servers*. The kernel
+    finds the virtual server with a hash lookup instead of walking a list of rules, and a scheduler
+    picks the real server: round robin by default, least connections and others on request. A few
+    iptables rules and ipsets remain for masquerading and filtering. This is what `ipvsadm -Ln`
+    would list on the node:
+    '''),
+    code('''
+    if "ipvs" in MODES:
+        print(proxy.proxier_for(cluster, "ipvs", node="kind-worker").render("ipvsadm"))
+    else:
+        print("This kubelab has no IPVS proxier yet.")
+    '''),
+    md('''
+    ## Follow one connection
+
+    The step-through below traces one new connection from `client` to a Service, in the mode you
+    pick. *Next* moves to the next hop; the diagram marks the current hop with **NOW**, and the table
+    under it lists every rule the packet met at that hop, with `matched` or `no match` and what the
+    rule did. Compare the number of rules in iptables mode with the hash lookup of IPVS and the extra
+    hops of the userspace proxy. *Pod down* makes one backend stop answering.
+    '''),
+    code('''
+    viz.trace_stepper(cluster, "client", [("web", 80), ("kube-system/kube-dns", 53)])
+    '''),
+    md('''
+    The same connection in iptables mode, drawn whole: the third hop, where the DNAT happens, is
+    marked as the current step.
+    '''),
+    code('''
+    trace = cluster.connect("client", "web", 80, mode="iptables", seed=1)
+    viz.show(viz.trace_graph(trace, step=2))
+    '''),
+    md('''
+    ## When a pod stops answering
+
+    Suppose the pod a connection is sent to has hung: it is still listed as ready, but it accepts
+    nothing. In iptables mode the choice was made once, in the kernel, when the first packet passed
+    the `statistic` rules; every retransmission follows the same conntrack entry to the same dead
+    pod, and the client waits until it gives up. IPVS behaves the same way. The userspace proxy,
+    which opens the backend connection itself, notices the failure and tries another endpoint.
+    '''),
+    code('''
+    for mode in MODES:
+        healthy = cluster.connect("client", "web", 80, mode=mode, seed=1)
+        victim = healthy.backend.split("/")[1]
+        hung = cluster.connect("client", "web", 80, mode=mode, seed=1, dead={victim})
+        print(f"{mode:<10} picks {victim}; with {victim} hung: {hung.verdict:<9} backend {hung.backend}")
+    '''),
+    md('''
+    What protects clients in the kernel modes is **readiness**: once the pod fails its readiness
+    probe, the EndpointSlice marks it not ready and kube-proxy stops sending new connections to it.
+    Until the probe notices, connections to that pod fail.
+
+    ## Scaling: rules as Services grow
+
+    iptables matches rules one after the other. A new connection to a Service whose rule sits far down
+    `KUBE-SERVICES` is checked against every rule above it, so the cost of the first packet grows with
+    the number of Services, and every change makes kube-proxy rewrite a ruleset that grows with them
+    too. IPVS finds the virtual server by hashing, so its per-connection cost stays flat.
+
+    Two Kubernetes Enhancement Proposals give the published side of this. **KEP-3866**, which
+    introduced the nftables mode, lists the growth of iptables first-packet latency with the number of
+    Services among its reasons. **KEP-3453** reduced how much kube-proxy passes to `iptables-restore`
+    on each sync, because rewriting everything was too slow in large clusters. The model counts rules,
+    not microseconds: the figures below show the shape of the growth, not timings on real hardware.
+
+    ### Try it: the scaling explorer
+
+    Slide the number of Services (each with two endpoints) and switch between the rules a new
+    connection is checked against and the rules kept on the node. Up to 100 Services are measured in
+    the model; the larger sizes continue the measured line and are marked extrapolated (tracing
+    thousands of Services in the model would take minutes).
+    '''),
+    code('''
+    viz.scaling_explorer()
+    '''),
+    md('''
+    ## Security lens
+
+    - **A node's rules are a map of the cluster.** Root on any node can run `iptables-save` (or
+      `ipvsadm -Ln`) and list every Service's ClusterIP and port with every ready endpoint's pod IP
+      and port, whatever node those pods run on. Comments name the Services; where they are left out
+      (clusters with more than 1000 endpoints), the chain names can still be matched by hashing
+      guessed names.
+    - **Write access to the rules is write access to the traffic.** A process that can change the
+      node's netfilter rules can send a Service's traffic from this node to a pod of its choosing.
+      Keep workloads away from `NET_ADMIN`, `hostNetwork` and privileged mode.
+    - **Hairpin traffic is masqueraded.** A pod that reaches itself through its Service sees the
+      connection come from the node's bridge address, not from its own IP, so source-address checks
+      inside the pod do not see the real peer.
+    - **No retry is an availability risk.** In iptables and IPVS mode a hung pod that still passes
+      its readiness probe keeps receiving a share of new connections, and each of them times out.
+      Readiness probes that test the real work, and clients with timeouts and retries, limit the harm.
+
+    ## Then and now
+
+    - The **userspace** mode the chapter starts with was removed in Kubernetes 1.26.
+    - **nftables** mode is stable since 1.33 and is the intended successor of iptables mode: it
+      looks up Services in maps, so the first-packet cost does not grow with the number of Services.
+    - The **IPVS** mode is deprecated since 1.35 (KEP-5495); clusters that chose it for scale are
+      pointed to nftables.
+    - kube-proxy reads **EndpointSlices**, not Endpoints, and the Endpoints API is deprecated since
+      1.33.
+    - iptables mode no longer rewrites every rule on every change: since KEP-3453 (on by default
+      from 1.27) it sends only the chains that changed.
+    - Some network plugins replace kube-proxy altogether with eBPF programs (Cilium, for example),
+      which do the Service lookup in their own hash maps.
+
+    ## Summary
+
+    - kube-proxy watches Services and EndpointSlices and programs every node so that a ClusterIP
+      connection reaches a ready endpoint; the userspace mode copied the bytes itself, iptables and
+      IPVS leave forwarding to the kernel.
+    - In iptables mode a `KUBE-SVC` chain picks an endpoint with probabilities 1/(n−i) and a
+      `KUBE-SEP` chain DNATs to it; the first packet of a new connection walks a list that grows with
+      the number of Services, while IPVS finds a Service by hash.
+    - Kernel modes choose once and do not retry a dead pod; only readiness takes a pod out of the
+      rotation. The userspace proxy retried, at the price of speed.
+
+    ## Your turn
+
+    Do the graded exercise
+    [Services and kube-proxy](../exercises/a02-services-and-kube-proxy/services-and-kube-proxy.ipynb)
+    (`exercises/a02-services-and-kube-proxy/services-and-kube-proxy.ipynb`): it asks you to compute the
+    probability ladder, read an `iptables-save` dump, recover a Service from its chain name and
+    predict what a dead pod does to clients in each mode. To review Services and EndpointSlices first,
+    go back to [part 04, Pods and Services](04-pods-and-services.ipynb).
     '''),
 ]
 
@@ -801,6 +1359,8 @@ NOTEBOOKS = {
     "01-network-model.ipynb": NB01,
     "02-inside-a-pod.ipynb": NB02,
     "03-beyond-the-network.ipynb": NB03,
+    "04-pods-and-services.ipynb": NB04,
+    "05-kube-proxy.ipynb": NB05,
 }
 
 

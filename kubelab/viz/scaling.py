@@ -55,14 +55,16 @@ __all__ = ["ScalePoint", "SIZES", "MEASURED_UP_TO", "ENDPOINTS_PER_SERVICE", "sc
 #: The sizes offered (number of Services, besides the cluster's own).
 SIZES = (10, 50, 100, 250, 500, 1000, 2500, 5000)
 #: Sizes up to this are measured in the model; larger ones are extrapolated.
-MEASURED_UP_TO = 250
+MEASURED_UP_TO = 100
 #: Ready pods behind every Service of the scaling cluster.
 ENDPOINTS_PER_SERVICE = 2
 #: figure key -> (axis title, what it means)
 METRICS = {
     "evaluated": ("rules checked by the first packet",
                   "packet-filter rules a new connection's first packet is checked against on the client's node"),
-    "rules": ("rules programmed on the node", "rules (or IPVS entries) kube-proxy keeps on one node"),
+    "rules": ("iptables rules on the node",
+              "iptables rules kube-proxy keeps on one node; IPVS mode keeps its per-Service state in IPVS tables "
+              "and ipsets, found by hash and not counted here"),
 }
 _SERIES_STYLE = [  # colour, dash, marker
     (PALETTE["vermillion"], "", "circle"), (PALETTE["blue"], "8 4", "square"),
@@ -268,12 +270,13 @@ def scaling_chart(modes: Sequence[str], metric: str = "evaluated", mark: int | N
 
 
 def _numbers_table(modes: Sequence[str], size: int) -> str:
-    rows = []
+    rows: list[list[str]] = []
     for mode in modes:
         p = next(p for p in scaling_curve(mode) if p.services == size)
         rules = "-" if p.rules is None else f"{p.rules:,.0f}"
         rows.append([mode, f"{size:,}", rules, f"{p.evaluated:,.0f}", "measured" if p.measured else "extrapolated"])
-    return _table(["mode", "Services", "rules on the node", "rules checked by a new connection", "how known"], rows,
+    return _table(["mode", "Services", "iptables rules on the node", "rules checked by a new connection", "how known"],
+                  rows,
                   f"With {size:,} Services, {ENDPOINTS_PER_SERVICE} endpoints each")
 
 

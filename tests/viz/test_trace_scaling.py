@@ -69,7 +69,7 @@ def test_available_modes_include_iptables_in_history_order():
 
 
 def test_trace_stepper_steps_and_recomputes(cluster):
-    app = viz.trace_stepper(cluster, "client", [("web", 80), ("kube-system/kube-dns", 53)])
+    app = viz.trace_stepper(cluster, "client", [("web", 80), ("kube-system/kube-dns", 53)], modes=["iptables"])
     assert app.step == 0 and app.controls["Prev"].disabled
     first = app.html
     assert "Step 1 of" in first and "<svg" in first
@@ -84,7 +84,7 @@ def test_trace_stepper_steps_and_recomputes(cluster):
     assert app.step == 0
     for _ in range(20):
         viz.interact(app, Next="click")
-    assert app.trace.verdict == "timeout" and "verdict: timeout" in app.html
+    assert app.trace.verdict == "timeout" and "verdict: timeout" in app.html  # iptables mode does not retry
     viz.interact(app, Service="kube-system/kube-dns:53")
     assert app.controls["Pod down"].value == trace.NO_DEAD
     assert app.controls["Pod down"].options[1:] == tuple(sorted(
@@ -133,7 +133,7 @@ def test_scaling_explorer_redraws_fast_from_cache():
     viz.interact(app, Services=5000)
     assert app.html != before and "5,000" in app.html and "extrapolated" in app.html
     viz.interact(app, Figure="rules")
-    assert "rules programmed on the node" in app.html
+    assert "iptables rules on the node" in app.html
     assert len(app.timings) == 2
 
 
