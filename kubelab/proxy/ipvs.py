@@ -589,6 +589,7 @@ class IPVSProxier(Proxier):
         from ..net.trace import Hop
         self.ensure_synced()
         ev = network.evaluator(node)
+        ev.ipvs_vip = None
         client_src = pkt.src
         node_ip = self.node_ip
         if hook == "OUTPUT" and pkt.dst in self.bound and pkt.src == node_ip:
@@ -663,6 +664,7 @@ class IPVSProxier(Proxier):
         dest = next(d for d in vs.dests if d.key == decision.dest)
         trace.hops.append(Hop("ipvs", node, f"{head}: {decision.reason} -> real server {dest.key} "
                               f"(Masq: DNAT {pkt.dst}:{pkt.dport} -> {dest.key})"))
+        trace.extra_cost["ipvs_hash_lookups"] = decision.lookups
         ev.ipvs_vip = (vs.address, vs.protocol.lower(), vs.port)
         pkt.dst, pkt.dport, pkt.dnat = dest.ip, dest.port, True
         if hook == "OUTPUT":
@@ -672,6 +674,7 @@ class IPVSProxier(Proxier):
                 dest.inactive += 1
                 return True
         masq = self._postrouting(trace, pkt, node, ev, network)
+        network.conntrack[id(trace)] = (node, pkt.copy(), hook)
         network._deliver(trace, pkt, node)
         if trace.verdict == "delivered" and vs.local_only and not masq and dest.node_name != node \
                 and hook != "OUTPUT" and not self._on_node(client_src, node):

@@ -343,6 +343,7 @@ class UserspaceProxier(Proxier):
                                   f"waited {waited} ms" + ("" if reset else "; affinity is ignored from now on")))
             reset = True
         else:
+            trace.extra_cost["proxy_dial_attempts"] = len(attempts)
             total = sum(a.waited_ms for a in attempts)
             trace.verdict = "closed"
             trace.hops.append(Hop("proxy", node, f"all {len(attempts)} dial attempts failed after {total} ms: "
@@ -354,6 +355,10 @@ class UserspaceProxier(Proxier):
         out = Packet(src, network._next_port, ip, int(port), pkt.proto)
         trace.hops.append(Hop("proxy", node, f"new connection {out} from kube-proxy: the backend sees the node "
                               f"({src}), not the client {client}"))
+        # two copies each way (client socket -> kube-proxy -> backend socket, and back) per request/response
+        trace.extra_cost["user_kernel_copies"] = 4
+        trace.extra_cost["proxy_dial_attempts"] = len(attempts)
+        network.conntrack[id(trace)] = (node, out.copy(), "OUTPUT")
         network._deliver(trace, out, node)
         return True
 
