@@ -51,6 +51,7 @@ from .allocator import AllocationError, ClusterIPAllocator, NodePortAllocator
 from .endpoints import endpoints_for
 from .endpointslice import CONTROLLER, MIRRORING_CONTROLLER, endpoint_slices_for, mirrored_slices_for
 from .hostports import claims_conflict, host_port_claims
+from .loadbalancer import LoadBalancerPool
 from .readiness import is_pod_ready
 from .settings import DEFAULT_NODES, ClusterSettings
 from .system import CONTROL_PLANE_LABEL, node_manifest, system_objects
@@ -118,6 +119,7 @@ class _State:
     counter: int = 0
     ips: ClusterIPAllocator | None = None
     ports: NodePortAllocator | None = None
+    lbs: LoadBalancerPool = field(default_factory=LoadBalancerPool)
     ipam_last: dict[str, int] = field(default_factory=dict)  # node -> last reserved pod IP (as int)
     pod_ips: dict[str, tuple[str, str, str]] = field(default_factory=dict)  # pod IP (not hostNetwork) -> key
     pods_per_node: dict[str, int] = field(default_factory=dict)
@@ -133,6 +135,7 @@ class _State:
         new.ips.networks = list(self.ips.networks)
         new.ports = copy.copy(self.ports)
         new.ports.used = dict(self.ports.used)
+        new.lbs = self.lbs.copy()
         new.ipam_last = dict(self.ipam_last)
         new.pod_ips = dict(self.pod_ips)
         new.pods_per_node = dict(self.pods_per_node)
@@ -351,6 +354,7 @@ class Cluster:
                         s.ports.release(p.node_port)
                 if obj.spec.health_check_node_port:
                     s.ports.release(obj.spec.health_check_node_port)
+                s.lbs.release(f"{obj.namespace}/{obj.name}")
                 s.remove(("Endpoints", obj.namespace, obj.name))
                 for sl in s.of_kind("EndpointSlice", obj.namespace):
                     if sl.service_name == obj.name:
@@ -448,6 +452,9 @@ class Cluster:
         old = s.objects.get(svc.key)
         spec = svc.spec
         old_ips = old.spec.cluster_ips if isinstance(old, Service) else []
+        if isinstance(old, Service) and svc.status.load_balancer is None:
+            # status is a subresource: an update of the spec keeps what the cloud wrote
+            svc.status.load_balancer = copy.deepcopy(old.status.load_balancer)
         if spec.type == "ExternalName":
             pass
         elif spec.cluster_ip == "None":
@@ -676,6 +683,7 @@ class Cluster:
             if sl.metadata.labels.get(MANAGED_BY_LABEL) in (CONTROLLER, MIRRORING_CONTROLLER):
                 managed_by_service.setdefault((sl.namespace, sl.service_name), []).append(sl.key)
         kubernetes_key = ("Service", "default", "kubernetes")
+        self._service_controller(s)
         for svc in s.of_kind("Service"):
             assert isinstance(svc, Service)
             ep_key = ("Endpoints", svc.namespace, svc.name)
@@ -701,6 +709,37 @@ class Cluster:
                     s.remove(k)
             for sl in slices:
                 self._replace(s, sl.key, sl)
+
+    def _service_controller(self, s: _State) -> None:
+        """The simulated cloud's service controller (:mod:`kubelab.cluster.loadbalancer`)."""
+        from ..api.service import LoadBalancerIngress, LoadBalancerStatus
+        for svc in s.of_kind("Service"):
+            owner = f"{svc.namespace}/{svc.name}"
+            status = svc.status.load_balancer
+            current = [i.ip for i in status.ingress if i.ip] if status else []
+            if svc.spec.type != "LoadBalancer" or svc.spec.load_balancer_class:
+                mine = [ip for ip in current if s.lbs.owner.get(ip) == owner]
+                s.lbs.release(owner)
+                if mine:  # the cloud deletes its load balancer and clears the status it wrote
+                    new = copy.deepcopy(svc)
+                    new.status.load_balancer.ingress = [i for i in status.ingress if i.ip not in mine]
+                    s.put(new)
+                continue
+            if current:
+                for ip in [ip for ip, who in s.lbs.owner.items() if who == owner and ip not in current]:
+                    del s.lbs.owner[ip]  # the status now names other addresses
+                for ip in current:
+                    if s.lbs.contains(ip):
+                        s.lbs.owner.setdefault(ip, owner)
+                continue
+            ip = s.lbs.assign(owner, svc.spec.load_balancer_ip)
+            if ip is None:
+                s.warnings.append(f"{svc.ref}: the simulated cloud has no free load balancer address: "
+                                  "EXTERNAL-IP stays <pending>")
+                continue
+            new = copy.deepcopy(svc)
+            new.status.load_balancer = LoadBalancerStatus(ingress=[LoadBalancerIngress(ip=ip, ip_mode="VIP")])
+            s.put(new)
 
     def _replace(self, s: _State, key, obj: APIObject) -> None:
         obj.default()

@@ -31,6 +31,7 @@ def node_manifest(name: str, ip: str, control_plane: bool) -> dict:
     spec: dict = {}
     if control_plane:
         labels[CONTROL_PLANE_LABEL] = ""
+        labels["node.kubernetes.io/exclude-from-external-load-balancers"] = ""  # kubeadm sets it
         spec["taints"] = [dict(CONTROL_PLANE_TAINT)]
     return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name, "labels": labels}, "spec": spec,
             "status": {"addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}]}}

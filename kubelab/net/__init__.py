@@ -2,6 +2,7 @@
 
 from .netfilter import ChainStep, Evaluator
 from .packet import Packet
+from .reachability import Reachability, reachability
 from .trace import Hop, Network, Trace, connect
 
-__all__ = ["Packet", "Evaluator", "ChainStep", "Hop", "Trace", "Network", "connect"]
+__all__ = ["Packet", "Evaluator", "ChainStep", "Hop", "Trace", "Network", "connect", "Reachability", "reachability"]

@@ -272,13 +272,67 @@ class Network:
         elif kind == "node":
             self._node(trace, pkt, src_node.name, "OUTPUT")
         else:
-            target = self.node_by_ip(dst_ip) or (self.cluster.nodes()[0] if self.cluster.nodes() else None)
+            target = self._entry_node(trace, dst_ip, pkt)
             if target is None:
-                trace.verdict = "no route"
                 return trace
-            trace.hops.append(Hop("route", target.name, f"the outside network delivers {dst_ip} to {target.name}"))
-            self._node(trace, pkt, target.name, "PREROUTING")
+            self._node(trace, pkt, target, "PREROUTING")
         return trace
+
+    def _entry_node(self, trace: Trace, dst_ip: str, pkt: Packet) -> str | None:
+        """Where traffic from outside the cluster enters it, or ``None`` (with the verdict set).
+
+        A node address: that node.  A load balancer address (``status.loadBalancer.ingress``):
+        the cloud load balancer forwards to one of its healthy nodes, keeping the client address
+        (a VIP-style balancer); nodes labelled ``node.kubernetes.io/exclude-from-external-load-balancers``
+        (kubeadm labels the control plane) are not in its pool, and with
+        ``externalTrafficPolicy: Local`` its health check on ``healthCheckNodePort`` passes only on
+        nodes with a local endpoint.  An external IP: the outside network must route it to a node;
+        kubelab assumes it reaches the first schedulable node.  Anything else (a ClusterIP, a pod
+        IP) has no route from outside: those ranges exist only inside the cluster.
+        """
+        node = self.node_by_ip(dst_ip)
+        if node is not None:
+            trace.hops.append(Hop("route", node.name, f"the outside network delivers {dst_ip} to {node.name}"))
+            return node.name
+        for svc in self.cluster.services(None):
+            lb = svc.status.load_balancer
+            if svc.spec.type == "LoadBalancer" and lb and any(i.ip == dst_ip for i in lb.ingress):
+                return self._cloud_load_balancer(trace, svc, dst_ip, pkt)
+            if dst_ip in svc.spec.external_ips:
+                workers = [n for n in self.cluster.nodes() if n.schedulable] or self.cluster.nodes()
+                name = workers[0].name
+                trace.hops.append(Hop("route", name, f"{dst_ip} is an externalIP of {svc.ref}: the outside network "
+                                      f"routes it to {name} (kube-proxy on every node captures it)"))
+                return name
+        trace.verdict = "no route"
+        trace.hops.append(Hop("route", "outside", f"no route to {dst_ip} from outside the cluster: ClusterIPs and "
+                              "pod IPs are reachable only from nodes and pods"))
+        return None
+
+    def _cloud_load_balancer(self, trace: Trace, svc, vip: str, pkt: Packet) -> str | None:
+        exclude = "node.kubernetes.io/exclude-from-external-load-balancers"
+        pool = [n for n in self.cluster.nodes() if exclude not in n.metadata.labels
+                and not any(t.key == "node-role.kubernetes.io/control-plane" for t in n.spec.taints)]
+        healthy = pool
+        detail = ""
+        if svc.spec.external_traffic_policy == "Local":
+            local_nodes = {e.node_name for sl in self.cluster.endpoint_slices(svc.name, svc.namespace)
+                           for e in sl.endpoints if e.conditions.ready and e.node_name}
+            healthy = [n for n in pool if n.name in local_nodes]
+            detail = (f"; health check on healthCheckNodePort {svc.spec.health_check_node_port} passes on "
+                      f"{', '.join(n.name for n in healthy) or 'no node'}")
+        ranges = svc.spec.load_balancer_source_ranges
+        if not healthy:
+            trace.verdict = "dropped"
+            trace.hops.append(Hop("route", f"load balancer {vip}", f"no healthy node in the pool{detail}: the "
+                                  "cloud load balancer drops the connection"))
+            return None
+        node = healthy[self.rng.randrange(len(healthy))]
+        note = f" (loadBalancerSourceRanges {', '.join(ranges)} also filter on the node)" if ranges else ""
+        trace.hops.append(Hop("route", f"load balancer {vip}",
+                              f"the cloud load balancer of {svc.ref} forwards to {node.name} ({node.internal_ip}), "
+                              f"client address kept{detail}{note}"))
+        return node.name
 
     def _node(self, trace: Trace, pkt: Packet, node: str, hook: str) -> None:
         """Netfilter on ``node`` from ``hook`` (PREROUTING or OUTPUT), then routing onwards."""
@@ -328,6 +382,16 @@ class Network:
         return n.internal_ip or ""
 
     def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
+        other = self.node_by_ip(pkt.dst)
+        if other is not None and other.name != node:
+            if sum(1 for h in trace.hops if h.kind == "route") > 4:
+                trace.verdict = "no route"
+                trace.hops.append(Hop("route", node, "routing loop: given up"))
+                return
+            trace.hops.append(Hop("route", f"{node} -> {other.name}",
+                                  f"{pkt.dst} is {other.name}'s address: sent over the node network"))
+            self._node(trace, pkt, other.name, "PREROUTING")  # a new connection for that node's conntrack
+            return
         pod = self.pod_by_ip(pkt.dst)
         owner = self.node_for_ip(pkt.dst)
         if owner is not None and owner.name != node:
