@@ -365,6 +365,9 @@ class UserspaceProxier(Proxier):
     def _answers(self, network: "Network", endpoint: str, proto: str) -> tuple[bool, str]:
         ip, _, port = endpoint.rpartition(":")
         pod = network.pod_by_ip(ip)
+        if pod is None and network.node_by_ip(ip) is not None:
+            # as in the other modes: a node address has no listener in the model (TCP RST at once)
+            return False, f"refused: nothing listens on {endpoint} (a node address) in the model"
         if pod is None:
             return False, "no answer (no pod has this address)"
         if pod.ref.split(" ")[-1] in network.dead or f"{pod.namespace}/{pod.name}" in network.dead \
