@@ -98,6 +98,12 @@ def _iptables() -> str | None:
     return "no iptables-restore (Debian package iptables)"
 
 
+def _ipset() -> str | None:
+    if shutil.which("ipset") or shutil.which("ipset", path="/usr/sbin:/sbin"):
+        return None
+    return "no ipset (Debian package ipset)"
+
+
 def _chromium() -> str | None:
     return None if os.access(CHROMIUM, os.X_OK) else f"no {CHROMIUM} (Debian package chromium)"
 
@@ -122,6 +128,7 @@ CHECKS: dict[str, Callable[[], str | None]] = {
     "root": _root,
     "cni": _cni,
     "iptables": _iptables,
+    "ipset": _ipset,
     "chromium": _chromium,
     "playwright": _playwright,
     "ipvs": _ipvs,

@@ -400,3 +400,27 @@ def test_persistence_template_then_expiry():
     assert net.proxier("kind-worker").decisions[-1].persistent
     net.clock += 100  # the template expired: the scheduler chooses again (rr moves on)
     assert net.connect("kind-worker", "web", 80).backend != first
+
+
+# ---------------------------------------------------------------- the real kernel
+@pytest.mark.requires("root", "ipset", "iptables")
+def test_real_ipset_restore_and_iptables_rules_match_the_model():
+    """The model's `ipset save` text restores into the real kernel and lists back as modelled;
+    the IPVS mode's iptables rules (which reference the sets) load with the real iptables-restore."""
+    from kubelab.lab import NetNS
+    p = proxier_for(web_cluster(type="NodePort", externalIPs=["192.0.2.7"], sessionAffinity="ClientIP"),
+                    "ipvs", node="kind-worker")
+    p.sync()
+    with NetNS() as ns:
+        restored = ns.run(["ipset", "restore"], input=p.render("ipset-save"), check=False)
+        assert restored.returncode == 0, restored.stderr
+        for name, model in p.ipsets.items():
+            real = ns.run(["ipset", "list", name]).stdout
+            lines, mine = real.splitlines(), model.list().splitlines()
+            cut, mcut = lines.index("Members:"), mine.index("Members:")
+            # the header fields as the kernel keeps them (size in memory depends on the kernel's buckets)
+            strip = lambda ls: [l for l in ls if not l.startswith(("Size in memory", "References"))]  # noqa: E731
+            assert strip(lines[:cut]) == strip(mine[:mcut]), name
+            assert sorted(lines[cut + 1:]) == sorted(mine[mcut + 1:]), name  # the kernel's order is its hash order
+        loaded = ns.run(["iptables-nft-restore", "--noflush"], input=p.render("restore"), check=False)
+        assert loaded.returncode == 0, loaded.stderr
