@@ -17,6 +17,7 @@ from .networkpolicy import IPBlock, NetworkPolicy, NetworkPolicyPeer, NetworkPol
 from .node import Namespace, Node, NodeAddress, Taint
 from .pod import Container, ContainerPort, EnvVar, Pod, PodSpec, PodStatus, Volume, VolumeMount
 from .registry import KINDS, lookup
+from .secret import Secret
 from .service import Service, ServicePort, ServiceSpec
 from .servicecidr import ServiceCIDR
 
@@ -24,7 +25,7 @@ __all__ = [
     "APIObject", "ObjectMeta", "ObjectReference", "LabelSelector", "LabelSelectorRequirement",
     "Namespace", "Node", "NodeAddress", "Taint",
     "Pod", "PodSpec", "PodStatus", "Container", "ContainerPort", "EnvVar", "Volume", "VolumeMount",
-    "Service", "ServiceSpec", "ServicePort",
+    "Service", "ServiceSpec", "ServicePort", "Secret",
     "Endpoints", "EndpointSubset", "EndpointAddress", "EndpointPort",
     "EndpointSlice", "Endpoint", "EndpointConditions", "EndpointSlicePort",
     "SERVICE_NAME_LABEL", "MAX_ENDPOINTS_PER_SLICE",

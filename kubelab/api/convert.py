@@ -51,6 +51,7 @@ __all__ = ["to_client", "from_client", "CLIENT_CLASSES"]
 CLIENT_CLASSES: dict[tuple[str, str], str] = {
     ("v1", "Pod"): "V1Pod",
     ("v1", "Service"): "V1Service",
+    ("v1", "Secret"): "V1Secret",
     ("v1", "Endpoints"): "V1Endpoints",
     ("discovery.k8s.io/v1", "EndpointSlice"): "V1EndpointSlice",
     ("v1", "Node"): "V1Node",

@@ -28,6 +28,7 @@ from .meta import APIObject
 from .networkpolicy import NetworkPolicy
 from .node import Namespace, Node
 from .pod import Pod
+from .secret import Secret
 from .service import Service
 from .servicecidr import ServiceCIDR
 
@@ -44,7 +45,7 @@ def register(cls: type[APIObject]) -> type[APIObject]:
     return cls
 
 
-for _cls in (Namespace, Node, Pod, Service, Endpoints, EndpointSlice, Ingress, IngressClass, NetworkPolicy,
+for _cls in (Namespace, Node, Pod, Service, Secret, Endpoints, EndpointSlice, Ingress, IngressClass, NetworkPolicy,
              ServiceCIDR, CalicoNetworkPolicy, GlobalNetworkPolicy, KubeProxyConfiguration):
     register(_cls)
 for _legacy in ("extensions/v1beta1", "networking.k8s.io/v1beta1"):

@@ -42,9 +42,10 @@ def model_names() -> list[str]:
     """Every ``_k8s_model`` named by a kubelab model class."""
     import dataclasses
 
-    from . import calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, service, servicecidr
+    from . import (calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, secret, service,
+                   servicecidr)
     names = set()
-    for mod in (calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, service, servicecidr):
+    for mod in (calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, secret, service, servicecidr):
         for obj in vars(mod).values():
             if isinstance(obj, type) and dataclasses.is_dataclass(obj) and getattr(obj, "_k8s_model", None):
                 names.add(obj._k8s_model)

@@ -61,7 +61,7 @@ __all__ = ["Cluster", "Event", "RESOURCES", "resolve_kind"]
 #: resource names, singular names and short names kubectl accepts -> qualified kind
 RESOURCES: dict[str, str] = {}
 _PLURALS = {
-    "Pod": ("pods", "pod", "po"), "Service": ("services", "service", "svc"),
+    "Pod": ("pods", "pod", "po"), "Service": ("services", "service", "svc"), "Secret": ("secrets", "secret"),
     "Endpoints": ("endpoints", "ep"), "EndpointSlice": ("endpointslices", "endpointslice"),
     "Node": ("nodes", "node", "no"), "Namespace": ("namespaces", "namespace", "ns"),
     "Ingress": ("ingresses", "ingress", "ing"), "IngressClass": ("ingressclasses", "ingressclass"),

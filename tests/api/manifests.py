@@ -179,6 +179,14 @@ INGRESS = {
     "status": {"loadBalancer": {"ingress": [{"ip": "172.18.0.2"}]}},
 }
 
+SECRET = {
+    "apiVersion": "v1", "kind": "Secret",
+    "metadata": {"name": "shop-tls", "namespace": "shop"},
+    "type": "kubernetes.io/tls",
+    "data": {"tls.crt": "Y2VydA==", "tls.key": "a2V5"},
+    "immutable": True,
+}
+
 INGRESS_CLASS = {
     "apiVersion": "networking.k8s.io/v1", "kind": "IngressClass",
     "metadata": {"name": "nginx", "annotations": {"ingressclass.kubernetes.io/is-default-class": "true"}},
@@ -245,7 +253,7 @@ ALL = [
     ("service", SERVICE), ("service-nodeport", NODEPORT_SERVICE), ("service-lb", LB_SERVICE),
     ("service-externalname", EXTERNALNAME_SERVICE), ("service-headless", HEADLESS_SERVICE),
     ("endpoints", ENDPOINTS), ("endpointslice", ENDPOINT_SLICE), ("node", NODE), ("namespace", NAMESPACE),
-    ("ingress", INGRESS), ("ingressclass", INGRESS_CLASS), ("networkpolicy", NETWORK_POLICY),
+    ("ingress", INGRESS), ("ingressclass", INGRESS_CLASS), ("secret", SECRET), ("networkpolicy", NETWORK_POLICY),
     ("servicecidr", SERVICE_CIDR), ("calico-networkpolicy", CALICO_POLICY),
     ("calico-globalnetworkpolicy", GLOBAL_POLICY), ("kubeproxyconfiguration", KUBE_PROXY),
 ]

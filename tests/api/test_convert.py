@@ -22,8 +22,8 @@ from .manifests import ALL, POD, SERVICE, fresh
 
 client = pytest.importorskip("kubernetes.client")
 
-API_MODULES = ["calico", "endpoints", "ingress", "kubeproxy", "meta", "networkpolicy", "node", "pod", "service",
-               "servicecidr"]
+API_MODULES = ["calico", "endpoints", "ingress", "kubeproxy", "meta", "networkpolicy", "node", "pod", "secret",
+               "service", "servicecidr"]
 
 
 def _model_classes():
