@@ -1,0 +1,104 @@
+"""``kubelab route URL -f ...``: which backend an Ingress controller sends an HTTP(S) request to.
+
+The decision is :meth:`kubelab.ingress.IngressController.route` (DESIGN §4): the
+Ingresses the modelled ingress-nginx serves (their IngressClass; a cluster without an
+IngressClass ``nginx`` is read as if the controller were installed with it as the
+default), the server chosen by host (exact, ``*.`` wildcard for one label, else the
+catch-all), the longest matching path (Exact over Prefix at equal length), else a
+``defaultBackend``, else ``404``.  For ``https://`` URLs the certificate presented for the
+URL's host (SNI) is part of the decision.
+
+Prints ``NAMESPACE/SERVICE:PORT`` (the Service port, resolved when the Service exists) or
+``404``; ``--why`` adds the reasons; ``-o json`` prints the whole decision (rule, reasons,
+TLS certificate -- names and fingerprint, never key material).  ``--trace`` follows the
+request end to end through the modelled data plane: client -> load balancer -> node ->
+controller pod (kube-proxy), then controller pod -> endpoint (the controller picks the
+endpoint itself, round robin); the controller is installed into the model first if the
+manifests do not include one.
+
+Exit status: 0 when a backend is chosen (whatever its HTTP status), 1 for ``404``, 2 for
+bad input (a URL that is not http or https, a malformed ``-H``).
+"""
+
+from __future__ import annotations
+
+import argparse
+
+from .common import UsageError, add_filename_option, add_output_option, command, load_cluster
+from .output import print_document, write
+
+__all__ = ["parse_header"]
+
+
+def parse_header(text: str) -> tuple[str, str]:
+    """``"Host: foo.com"`` -> ``("Host", "foo.com")``, as ``curl -H`` takes it.
+
+    >>> parse_header("Host:foo.bar.com"), parse_header("X-Canary:  always")
+    (('Host', 'foo.bar.com'), ('X-Canary', 'always'))
+    """
+    name, sep, value = text.partition(":")
+    if not sep or not name.strip() or any(c.isspace() for c in name.strip()):
+        raise UsageError(f'-H "{text}": want NAME: VALUE (for example -H "Host: foo.com")')
+    return name.strip(), value.strip()
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("url", metavar="URL", help="http:// or https:// URL of the request (the host routes, unless -H Host:)")
+    add_filename_option(parser)
+    parser.add_argument("-H", "--header", dest="headers", action="append", default=[], metavar="NAME:VALUE",
+                        help="a request header, as curl -H (Host:, a canary header, Cookie:); repeatable")
+    parser.add_argument("-X", "--request", dest="method", default="GET", metavar="METHOD",
+                        help="the HTTP method (default GET; Ingress rules do not look at it)")
+    parser.add_argument("--seed", type=int, default=None, metavar="N",
+                        help="seed of the canary-weight draw and the load balancer's choices (default 0)")
+    parser.add_argument("--implementation-specific", choices=("nginx", "prefix"), default="nginx",
+                        help="ImplementationSpecific paths: nginx (a string prefix, as ingress-nginx without regex; "
+                             "default) or prefix (as pathType Prefix)")
+    parser.add_argument("--why", action="store_true", help="also print why, one reason a line")
+    parser.add_argument("--trace", action="store_true",
+                        help="follow the request end to end: client, load balancer, node, controller pod, endpoint")
+    add_output_option(parser)
+
+
+@command("route", "the backend an Ingress controller sends an HTTP(S) request to: NAMESPACE/SERVICE:PORT or 404",
+         configure)
+def run(args: argparse.Namespace) -> int:
+    from urllib.parse import urlsplit
+
+    from ..ingress import CONTROLLER_NAMESPACE, CONTROLLER_SERVICE, IngressController, install
+
+    scheme = urlsplit(args.url).scheme.lower() if "://" in args.url else "http"
+    if scheme not in ("http", "https"):
+        raise UsageError(f'URL "{args.url}": an Ingress routes http:// and https:// requests only')
+    headers = dict(parse_header(h) for h in args.headers)
+    cluster, _ = load_cluster(args)
+    if args.trace:
+        if not any(s.name == CONTROLLER_SERVICE for s in cluster.services(CONTROLLER_NAMESPACE)):
+            install(cluster)
+        ctl = IngressController(cluster, seed=args.seed, implementation_specific=args.implementation_specific)
+        trace = ctl.request(args.url, args.method, headers)
+        if args.output:
+            doc = {"decision": trace.decision.to_dict() if trace.decision else None, "status": trace.status,
+                   "verdict": trace.verdict, "controller_pod": trace.controller_pod, "backend": trace.backend,
+                   "backend_address": trace.backend_address, "notes": trace.notes,
+                   "legs": [{"title": t, "verdict": leg.verdict, "backend": leg.backend,
+                             "hops": [str(h) for h in leg.hops]} for t, leg in trace.legs]}
+            print_document(doc, args.output)
+        else:
+            write("\n".join(trace.lines()))
+        return 0 if trace.decision is not None and trace.decision.routed else 1
+    ctl = IngressController(cluster, seed=args.seed, implementation_specific=args.implementation_specific)
+    decision = ctl.route(args.url, args.method, headers)
+    if args.output:
+        doc = decision.to_dict()
+        doc["not_served"] = ctl.not_served()
+        print_document(doc, args.output)
+    else:
+        lines = [decision.target]
+        if args.why:
+            lines += [f"  {w}" for w in decision.why]
+            if decision.tls is not None:
+                lines += [f"  tls: {w}" for w in decision.tls.why]
+            lines += [f"  not served: {ref}: {w}" for ref, w in ctl.not_served().items()]
+        write("\n".join(lines))
+    return 0 if decision.routed else 1
