@@ -67,7 +67,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 __all__ = ["env_var_name", "from_services", "services_for_pod", "service_env", "container_env", "expand",
-           "mapping_for", "MASTER_SERVICE_NAMESPACE", "MASTER_SERVICES"]
+           "mapping_for", "find_container", "MASTER_SERVICE_NAMESPACE", "MASTER_SERVICES"]
 
 #: kubelet's ``--master-service-namespace`` default (deprecated flag, fixed value).
 MASTER_SERVICE_NAMESPACE = "default"
@@ -201,7 +201,8 @@ def expand(value: str, mapping: Callable[[str], str] | Mapping[str, str]) -> str
 
 
 # ---------------------------------------------------------------- the container's environment
-def _find_container(pod: Any, container: Any) -> Any:
+def find_container(pod: Any, container: Any) -> Any:
+    """``container`` of ``pod`` by name (or as given); ``None`` is the first app container."""
     containers = pod.spec.all_containers()
     if container is None:
         if not pod.spec.containers:
@@ -251,7 +252,7 @@ def container_env(cluster: Any, pod: Any, container: Any = None) -> dict[str, st
     still sees the service value, because the service variable is dropped only
     after the declared value is expanded.
     """
-    c = _find_container(pod, container)
+    c = find_container(pod, container)
     service = service_env(cluster, pod)
     declared: dict[str, str] = {}
     mapping = mapping_for(declared, service)
