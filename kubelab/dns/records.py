@@ -78,6 +78,7 @@ _https._tcp.kubernetes.default.svc.cluster.local. 30 IN SRV 0 100 443 kubernetes
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import math
 import weakref
@@ -162,6 +163,7 @@ def _in_zone(lname: str, zone: str) -> bool:
     return lname == zone or lname.endswith("." + zone)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     try:
         return ipaddress.ip_address(text)
@@ -209,6 +211,8 @@ def _address_from_reverse(lname: str) -> str | None:
 
 
 def _norm_ip(text: str) -> str:
+    if ":" not in text:
+        return text  # an IPv4 address in the API is already in dotted-quad form
     ip = _ip(text)
     return str(ip) if ip is not None else text
 
