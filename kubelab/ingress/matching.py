@@ -28,9 +28,12 @@ chosen first (an exact host, else the one-label wildcard, else the catch-all ser
 whose path matches nothing in its server goes to that server's root location: the
 ``defaultBackend`` of the oldest Ingress that has a rule for that host, else the
 controller's own default backend, which answers 404.  The catch-all server's root is
-the ``defaultBackend`` of the oldest Ingress that has *no rules at all* (ingress-nginx's
-"catch all" case), else 404.  So an unmatched path never falls back to host-less rules,
-and an Ingress with both rules and a ``defaultBackend`` does not catch unknown hosts.
+the ``defaultBackend`` of the oldest Ingress that has no rules (ingress-nginx's "catch
+all" case) or has rules without a host (the docs' table: Prefix ``/aaa``, request
+``/ccc``: "uses default backend"), else 404.  So an unmatched path never falls back to
+host-less rules, and an Ingress whose rules all name hosts does not catch unknown hosts
+with its ``defaultBackend`` (as in ingress-nginx, though the API docs' wording suggests
+it would).
 
 Request paths are normalised as nginx does before matching (``$uri``): percent-decoded,
 ``.``/``..`` segments resolved, repeated slashes merged, the query string dropped.
@@ -215,7 +218,8 @@ class RouteTable:
         ref = f"{ing.namespace or 'default'}/{ing.name}"
         ns = ing.namespace or "default"
         spec = ing.spec
-        if not spec.rules and spec.default_backend is not None and self.catch_all.default is None:
+        hostless = not spec.rules or any(not r.host for r in spec.rules)
+        if hostless and spec.default_backend is not None and self.catch_all.default is None:
             self.catch_all.default = (ref, ns, spec.default_backend)
             self.catch_all.owner = ref
         for i, rule in enumerate(spec.rules):
@@ -271,7 +275,7 @@ class RouteTable:
             why.append(f"no path of server {server.name} matches {path}")
         if server.default is not None:
             ref, ns, backend = server.default
-            where = "it has no rules (catch-all)" if server is self.catch_all else \
+            where = "it has no rules or rules without host (catch-all)" if server is self.catch_all else \
                 f"it is the oldest Ingress with a rule for {server.name}"
             why.append(f"the defaultBackend of Ingress {ref} answers: {where}")
             return Match("default-backend", server.name, None, ref, ns, backend, why)
