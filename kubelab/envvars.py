@@ -18,7 +18,9 @@ What kubelet does, and this module with it:
 * When: kubelet lists Services from its informer when it starts the
   container, so a Service created after the pod is not in its environment
   (restart the pod to see it).  kubelab uses the cluster's creation order:
-  Services created before the pod count.
+  Services created before the pod count.  That is the safe reading of a race:
+  a Service applied in the same ``kubectl apply`` just after the pod usually
+  exists by the time the image is pulled and the container starts.
 * Names: ``upper(name)`` with ``-`` -> ``_``; per Service ``X_SERVICE_HOST``,
   ``X_SERVICE_PORT`` (the first port), ``X_SERVICE_PORT_<PORTNAME>`` per named
   port, and the Docker-link variables ``X_PORT`` (``proto://ip:port`` of the
