@@ -90,7 +90,8 @@ def _question(name: str, qtype: str) -> str:
 
 
 def configure_dns(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("name", metavar="NAME", help="the name to look up (with --from: as the pod's program writes it)")
+    parser.add_argument("name", metavar="NAME",
+                        help="the name to look up (with --from: as the pod's program writes it)")
     add_filename_option(parser)
     parser.add_argument("-t", "--type", dest="qtype", type=str.upper, default="A", choices=TYPES,
                         metavar="|".join(TYPES), help="the record type (default A)")

@@ -230,7 +230,9 @@ def parse_upstream(table: Mapping[str, Any] | None) -> dict[str, list[tuple[str,
     """Normalise an upstream table: lower-case FQDN -> ``[(TYPE, DATA), ...]``.
 
     >>> parse_upstream({"Example.com": ["93.184.215.14", "2606:2800::1"], "www.example.com": "CNAME example.com"})
-    {'example.com.': [('A', '93.184.215.14'), ('AAAA', '2606:2800::1')], 'www.example.com.': [('CNAME', 'example.com.')]}
+    ... # doctest: +NORMALIZE_WHITESPACE
+    {'example.com.': [('A', '93.184.215.14'), ('AAAA', '2606:2800::1')],
+     'www.example.com.': [('CNAME', 'example.com.')]}
     """
     out: dict[str, list[tuple[str, str]]] = {}
     for name, value in (table or {}).items():

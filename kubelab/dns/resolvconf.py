@@ -123,7 +123,8 @@ def parse_resolv_conf(text: str) -> tuple[list[str], list[str], list[str]]:
     """``parseResolvConf``: (nameservers, searches, options); nameservers accumulate, the last ``search``
     line wins (trailing dots trimmed, ``.`` dropped), options merge by name.
 
-    >>> parse_resolv_conf("nameserver 1.2.3.4\\nsearch foo\\nnameserver 5.6.7.8\\nsearch bar\\noptions ndots:5 attempts:4")
+    >>> parse_resolv_conf("nameserver 1.2.3.4\\nsearch foo\\nnameserver 5.6.7.8\\nsearch bar\\n"
+    ...                   "options ndots:5 attempts:4")
     (['1.2.3.4', '5.6.7.8'], ['bar'], ['ndots:5', 'attempts:4'])
     """
     nameservers: list[str] = []

@@ -30,7 +30,9 @@ with ``ndots`` or more dots.
 Examples
 --------
 >>> search_order("example.com", ["default.svc.cluster.local", "svc.cluster.local", "cluster.local"], 5)
-['example.com.default.svc.cluster.local.', 'example.com.svc.cluster.local.', 'example.com.cluster.local.', 'example.com.']
+... # doctest: +NORMALIZE_WHITESPACE
+['example.com.default.svc.cluster.local.', 'example.com.svc.cluster.local.', 'example.com.cluster.local.',
+ 'example.com.']
 >>> search_order("a.b.c", ["x"], 2)
 ['a.b.c.', 'a.b.c.x.']
 >>> search_order("db.", ["x"], 5)
