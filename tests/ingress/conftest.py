@@ -58,7 +58,7 @@ def cert_factory():
 
 
 def cluster(*docs: str, **kw) -> Cluster:
-    return Cluster("\n---\n".join(textwrap.dedent(d).strip() for d in docs), **kw)
+    return Cluster("\n---\n".join(textwrap.dedent(d).strip() for d in docs), **kw) if docs else Cluster(**kw)
 
 
 def service(name: str, *, namespace: str = "default", port: int = 8080, port_name: str = "http",
