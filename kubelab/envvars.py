@@ -129,9 +129,8 @@ def from_services(services: Iterable[Any]) -> list[tuple[str, str]]:
 
 
 def _created_before(cluster: Any, svc: Any, pod: Any) -> bool:
-    if cluster.creation_index(pod) == 0:  # a pod that is not (yet) in the cluster starts now
-        return True
-    return cluster.created_before(svc, pod)
+    """Kubelet reads the Services when a container starts (see ``Cluster.existed_at_start``)."""
+    return cluster.existed_at_start(svc, pod)
 
 
 def services_for_pod(cluster: Any, pod: Any) -> list[Any]:

@@ -117,6 +117,8 @@ class _State:
     by_kind: dict[str, dict[tuple[str, str, str], APIObject]] = field(default_factory=dict)  # creation order
     seq: dict[tuple[str, str, str], int] = field(default_factory=dict)
     counter: int = 0
+    batch: dict[tuple[str, str, str], int] = field(default_factory=dict)  # the apply that created it
+    batches: int = 0
     ips: ClusterIPAllocator | None = None
     ports: NodePortAllocator | None = None
     lbs: LoadBalancerPool = field(default_factory=LoadBalancerPool)
@@ -130,6 +132,7 @@ class _State:
         new.objects = dict(self.objects)
         new.by_kind = {k: dict(v) for k, v in self.by_kind.items()}
         new.seq = dict(self.seq)
+        new.batch = dict(self.batch)
         new.ips = copy.copy(self.ips)
         new.ips.used = dict(self.ips.used)
         new.ips.networks = list(self.ips.networks)
@@ -149,6 +152,7 @@ class _State:
         else:
             self.counter += 1
             self.seq[key] = self.counter
+            self.batch[key] = self.batches
         self.objects[key] = obj
         self.by_kind.setdefault(key[0], {})[key] = obj
         self._index(obj)
@@ -159,6 +163,7 @@ class _State:
             self._unindex(obj)
             self.by_kind.get(key[0], {}).pop(key, None)
         self.seq.pop(key, None)
+        self.batch.pop(key, None)
 
     def _index(self, obj: APIObject) -> None:
         if isinstance(obj, Pod):
@@ -284,6 +289,19 @@ class Cluster:
         """Whether ``a`` was created before ``b`` (kubelet's service env vars depend on it)."""
         return self._s.seq.get(a.key, 0) < self._s.seq.get(b.key, 0)
 
+    def existed_at_start(self, a: APIObject, pod: APIObject) -> bool:
+        """Whether ``a`` existed when ``pod``'s containers started.
+
+        Containers start a moment after their pod is created, so kubelab counts everything
+        created up to the end of the apply that created the pod (the rest of the same file, as
+        ``kubectl apply -f`` sends it in one go); objects applied later did not exist yet.
+        """
+        if a.key not in self._s.seq:
+            return False
+        if pod.key not in self._s.seq:
+            return True  # a pod that is not (yet) in the cluster would start now
+        return self._s.batch.get(a.key, 0) <= self._s.batch.get(pod.key, 0)
+
     def creation_index(self, obj: APIObject) -> int:
         return self._s.seq.get(obj.key, 0)
 
@@ -364,6 +382,7 @@ class Cluster:
 
     def _apply(self, objs: list[APIObject], warnings: list[str]) -> list[APIObject]:
         s = self._s.fork()
+        s.batches += 1
         s.warnings.extend(warnings)
         ordered = [o for o in objs if o.kind in _FIRST] + [o for o in objs if o.kind not in _FIRST]
         stored = []

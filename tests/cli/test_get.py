@@ -38,16 +38,28 @@ def test_pods_wide(kubelab, web):
 def test_services_ports_external_ip_and_types(kubelab, web):
     r = kubelab("get", "svc", "-f", web)
     assert r.out.splitlines() == [
-        "NAME         TYPE           CLUSTER-IP     EXTERNAL-IP   PORT(S)                      AGE",
-        "db           ClusterIP      10.96.100.12   <none>        5432/TCP                     <unknown>",
-        "ext          ExternalName   <none>         example.com   <none>                       <unknown>",
-        "kubernetes   ClusterIP      10.96.0.1      <none>        443/TCP                      <unknown>",
-        "lb           LoadBalancer   10.96.100.11   <pending>     80:31000/TCP                 <unknown>",
-        "web          NodePort       10.96.100.10   <none>        80:30080/TCP,443:30443/TCP   <unknown>",
+        "NAME         TYPE           CLUSTER-IP     EXTERNAL-IP      PORT(S)                      AGE",
+        "db           ClusterIP      10.96.100.12   <none>           5432/TCP                     <unknown>",
+        "ext          ExternalName   <none>         example.com      <none>                       <unknown>",
+        "kubernetes   ClusterIP      10.96.0.1      <none>           443/TCP                      <unknown>",
+        # the simulated cloud's service controller gave the LoadBalancer an address
+        "lb           LoadBalancer   10.96.100.11   172.18.255.200   80:31000/TCP                 <unknown>",
+        "web          NodePort       10.96.100.10   <none>           80:30080/TCP,443:30443/TCP   <unknown>",
     ]
     wide = kubelab("get", "services", "-o", "wide", "-f", web).out.splitlines()
     assert wide[0].endswith("AGE         SELECTOR")
     assert wide[-1].endswith("<unknown>   app=web") and wide[1].endswith("<unknown>   app=db")
+
+
+def test_load_balancer_of_another_class_stays_pending(kubelab, manifest):
+    path = manifest("lbc.yaml", """
+        apiVersion: v1
+        kind: Service
+        metadata: {name: lb}
+        spec: {type: LoadBalancer, loadBalancerClass: example.com/lb, ports: [{port: 80}]}
+        """)
+    row = kubelab("get", "svc", "lb", "-f", path).out.splitlines()[1].split()
+    assert row[:4] == ["lb", "LoadBalancer", row[2], "<pending>"]
 
 
 def test_load_balancer_with_status_and_external_ips(kubelab, manifest):
