@@ -279,3 +279,13 @@ def test_copy_is_independent(make):
     d.apply(make.pod("b"))
     with pytest.raises(NotFoundError):
         c.pod("b")
+
+
+def test_existed_at_start_counts_the_rest_of_the_same_apply(make):
+    c = Cluster(make.docs(make.pod("a"), make.svc("same-file", {"app": "x"})))
+    c.apply(make.svc("later", {"app": "x"}))
+    pod = c.pod("a")
+    assert c.existed_at_start(c.service("same-file"), pod)
+    assert not c.existed_at_start(c.service("later"), pod)
+    assert c.existed_at_start(c.service("kubernetes"), pod)
+    assert c.created_before(pod, c.service("same-file"))  # creation order itself is kept
