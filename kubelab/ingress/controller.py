@@ -248,6 +248,16 @@ class IngressController:
                     self._canary_index.setdefault(key, []).append((ing, p.backend))
         self.certificates = server_certificates(self.ingresses, self._secret, require_tls_type)
         self._rr: dict[str, int] = {}
+        self._networks: dict[frozenset, Any] = {}
+        self._slices: dict[tuple[str, str], list[Any]] | None = None  # (namespace, service) -> EndpointSlices
+
+    def _slices_of(self, namespace: str, service: str) -> list[Any]:
+        """The Service's EndpointSlices, from an index built once (the controller's informer cache)."""
+        if self._slices is None:
+            self._slices = {}
+            for sl in self.cluster.list("endpointslices"):
+                self._slices.setdefault((sl.namespace, sl.service_name or ""), []).append(sl)
+        return self._slices.get((namespace, service), [])
 
     # -- lookups
     def _secret(self, namespace: str, name: str) -> Any:
@@ -391,7 +401,7 @@ class IngressController:
         if port is None:
             return []
         out = []
-        for sl in self.cluster.endpoint_slices(svc.name, svc.namespace):
+        for sl in self._slices_of(svc.namespace, svc.name):
             sp = next((p for p in sl.ports if (p.name or "") == (port.name or "")), None)
             if sp is None or sp.port is None:
                 continue
@@ -442,7 +452,10 @@ class IngressController:
         """Trace ``method url`` from ``client``: to a controller pod through kube-proxy, the decision, then the backend."""
         from ..net import Network
 
-        net = network or Network(self.cluster, seed=self.rng.randrange(2**31), dead=dead)
+        key = frozenset(dead or ())
+        if network is None and key not in self._networks:  # one data plane per set of dead pods: state carries over
+            self._networks[key] = Network(self.cluster, seed=self.rng.randrange(2**31), dead=set(key))
+        net = network or self._networks[key]
         ip, port, how = self.entry(url)
         out = IngressTrace(url=url, method=method.upper())
         out.notes.append(f"entry: {how}; {client} connects to {ip}:{port}")

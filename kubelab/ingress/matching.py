@@ -141,6 +141,19 @@ class PathRule:
     rule_index: int
     path_index: int
     order: int  # the Ingress's position (creation order)
+    elements: tuple[str, ...] = ()  # the path split on "/" (for Prefix), computed once
+
+    def length_for(self, request_path: str, request_elements: list[str], implementation_specific: str) -> int:
+        """:func:`match_length` with the split done once per rule and once per request."""
+        t = self.path_type
+        if t == "Exact":
+            return len(self.path) if request_path == self.path else -1
+        if t == "ImplementationSpecific" and implementation_specific == "nginx":
+            return len(self.path) if request_path.startswith(self.path) else -1
+        n = len(self.elements)
+        if len(request_elements) < n or tuple(request_elements[:n]) != self.elements:
+            return -1
+        return len(self.path.rstrip("/"))
 
     @property
     def field(self) -> str:
@@ -232,7 +245,8 @@ class RouteTable:
                 continue
             for j, p in enumerate(rule.http.paths):
                 path = p.path or ("/" if p.path_type == "ImplementationSpecific" else "")
-                server.rules.append(PathRule(ref, ns, rule.host or "", path, p.path_type or "", p.backend, i, j, order))
+                server.rules.append(PathRule(ref, ns, rule.host or "", path, p.path_type or "", p.backend, i, j, order,
+                                             tuple(_elements(path))))
                 self.rule_count += 1
 
     def servers(self) -> list[str]:
@@ -261,15 +275,18 @@ class RouteTable:
         why = [why_host]
         best: PathRule | None = None
         best_key: tuple[int, int, int] | None = None
+        matching = []
+        elements = _elements(path)
         for r in server.rules:
-            n = match_length(r.path_type, r.path, path, self.implementation_specific)
+            n = r.length_for(path, elements, self.implementation_specific)
             if n < 0:
                 continue
+            matching.append(r)
             key = (n, _TYPE_RANK.get(r.path_type, 0), -r.order)
             if best_key is None or key > best_key:
                 best, best_key = r, key
         if best is not None:
-            why.append(self._explain(best, path, server))
+            why.append(self._explain(best, path, [o for o in matching if o is not best]))
             return Match("rule", server.name, best, best.ingress, best.namespace, best.backend, why)
         if server.rules:
             why.append(f"no path of server {server.name} matches {path}")
@@ -284,7 +301,7 @@ class RouteTable:
         why.append("the controller's default backend answers 404")
         return Match("none", server.name, why=why)
 
-    def _explain(self, r: PathRule, path: str, server: _Server) -> str:
+    def _explain(self, r: PathRule, path: str, others: list[PathRule]) -> str:
         if r.path_type == "Exact":
             text = f"Exact {r.path} equals {path}"
         elif r.path_type == "Prefix":
@@ -293,8 +310,6 @@ class RouteTable:
             text = f"ImplementationSpecific {r.path} matches {path} (ingress-nginx: an nginx string-prefix location)"
         else:
             text = f"ImplementationSpecific {r.path} matches {path} (treated as Prefix)"
-        others = [o for o in server.rules if o is not r
-                  and match_length(o.path_type, o.path, path, self.implementation_specific) >= 0]
         if others:
             beaten = ", ".join(f"{o.path_type} {o.path}" for o in others[:3])
             text += f"; it beats {beaten}{' ...' if len(others) > 3 else ''} (longest match, then Exact, then oldest)"
