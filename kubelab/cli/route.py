@@ -9,7 +9,9 @@ catch-all), the longest matching path (Exact over Prefix at equal length), else 
 URL's host (SNI) is part of the decision.
 
 Prints ``NAMESPACE/SERVICE:PORT`` (the Service port, resolved when the Service exists) or
-``404``; ``--why`` adds the reasons; ``-o json`` prints the whole decision (rule, reasons,
+``404``; ``--why`` adds the reasons; ``--count N`` makes N requests to one controller (the
+canary draw and round robin carry over) and prints each target, then the split;
+``-o json`` prints the whole decision (rule, reasons,
 TLS certificate -- names and fingerprint, never key material).  ``--trace`` follows the
 request end to end through the modelled data plane: client -> load balancer -> node ->
 controller pod (kube-proxy), then controller pod -> endpoint (the controller picks the
@@ -42,6 +44,26 @@ def parse_header(text: str) -> tuple[str, str]:
     return name.strip(), value.strip()
 
 
+def _count(args: argparse.Namespace, ctl, headers: dict[str, str]) -> int:
+    """``--count N``: one line per request, then the split (the seed's fifth variant: weights in action)."""
+    from .output import format_table
+    from .trace import split_rows
+
+    decisions = [ctl.route(args.url, args.method, headers) for _ in range(args.count)]
+    rows = split_rows([d.target for d in decisions])
+    if args.output:
+        print_document({"count": args.count, "targets": [d.target for d in decisions], "split": rows}, args.output)
+    else:
+        width = len(str(args.count))
+        lines = [f"{i:>{width}}  {d.target}" for i, d in enumerate(decisions, 1)]
+        lines.append(f"split over {args.count} requests:")
+        table = format_table(["TARGET", "COUNT", "SHARE"], [[r["outcome"], r["count"], f"{r['percent']:.1f}%"]
+                                                            for r in rows])
+        lines += ["  " + line for line in table.splitlines()]
+        write("\n".join(lines))
+    return 0 if any(d.routed for d in decisions) else 1
+
+
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("url", metavar="URL", help="http:// or https:// URL of the request (the host routes, unless -H Host:)")
     add_filename_option(parser)
@@ -55,6 +77,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="ImplementationSpecific paths: nginx (a string prefix, as ingress-nginx without regex; "
                              "default) or prefix (as pathType Prefix)")
     parser.add_argument("--why", action="store_true", help="also print why, one reason a line")
+    parser.add_argument("--count", type=int, default=None, metavar="N",
+                        help="N successive requests to one controller (canary draws, round robin carry over): "
+                             "each target, then the split")
     parser.add_argument("--trace", action="store_true",
                         help="follow the request end to end: client, load balancer, node, controller pod, endpoint")
     add_output_option(parser)
@@ -72,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f'URL "{args.url}": an Ingress routes http:// and https:// requests only')
     headers = dict(parse_header(h) for h in args.headers)
     cluster, _ = load_cluster(args)
+    if args.count is not None and args.count < 1:
+        raise UsageError(f'--count "{args.count}": must be at least 1')
     if args.trace:
         if not any(s.name == CONTROLLER_SERVICE for s in cluster.services(CONTROLLER_NAMESPACE)):
             install(cluster)
@@ -88,6 +115,8 @@ def run(args: argparse.Namespace) -> int:
             write("\n".join(trace.lines()))
         return 0 if trace.decision is not None and trace.decision.routed else 1
     ctl = IngressController(cluster, seed=args.seed, implementation_specific=args.implementation_specific)
+    if args.count is not None:
+        return _count(args, ctl, headers)
     decision = ctl.route(args.url, args.method, headers)
     if args.output:
         doc = decision.to_dict()

@@ -159,3 +159,14 @@ def test_bad_input_is_exit_2(kubelab, fanout, argv, message):
     args = ["route", *argv] + (["-f", fanout] if "NoColon" in argv or "ftp" in argv[0] else [])
     r = kubelab(*args)
     assert r.code == 2 and r.err.startswith(message)
+
+
+def test_count_shows_the_canary_split(kubelab):
+    r = kubelab("route", "http://lb.example.com/", "-f", str(DATA / "05-load-balancing.yaml"), "--count", "500",
+                "-o", "json")
+    doc = json.loads(r.out)
+    split = {s["outcome"]: s["count"] for s in doc["split"]}
+    assert r.code == 0 and sum(split.values()) == 500 and 70 <= split["lb/service-2:80"] <= 130  # weight 20 of 100
+    text = kubelab("route", "http://lb.example.com/", "-f", str(DATA / "05-load-balancing.yaml"), "--count", "5").out
+    assert text.splitlines()[5] == "split over 5 requests:"
+    assert kubelab("route", "http://x/", "-f", str(DATA / "05-load-balancing.yaml"), "--count", "0").code == 2
