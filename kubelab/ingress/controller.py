@@ -438,7 +438,10 @@ class IngressController:
         except ValueError:
             pass
         name = "https" if https else "http"
-        sport = next(p for p in svc.spec.ports if p.name == name)
+        sport = next((p for p in svc.spec.ports if p.name == name), None) or \
+            next((p for p in svc.spec.ports if p.port == (443 if https else 80)), None)
+        if sport is None:
+            raise KubelabError(f"{svc.ref} has no {name} port (named {name}, or {443 if https else 80})")
         lb = svc.status.load_balancer
         ips = [i.ip for i in (lb.ingress if lb else []) if i.ip]
         if svc.spec.type == "LoadBalancer" and ips:
