@@ -10,8 +10,10 @@ long names (``network`` for ``net``, ``volumes`` for ``volume``) do not matter.
 One module per topic: :mod:`.answers` (reading answers), :mod:`.network`
 (one IP per pod), :mod:`.namespaces` (shared namespaces, the pause
 container), :mod:`.channels` (network, IPC, volume, signal between two
-containers), :mod:`.ports` (port conflicts) and :mod:`.proxy` (kube-proxy:
-probabilities, chain names, reading ``iptables-save``, dead pods per mode).  Importing this package does
+containers), :mod:`.ports` (port conflicts), :mod:`.proxy` (kube-proxy:
+probabilities, chain names, reading ``iptables-save``, dead pods per mode) and
+:mod:`.discovery` (service env vars, the resolver's search walk, Ingress routes,
+a legacy Ingress rewritten as v1).  Importing this package does
 not import the model; each check loads :mod:`kubelab.linuxns` when first called.
 
 Examples
@@ -24,6 +26,8 @@ Examples
 
 from .answers import WrongAnswer, channel_kinds, namespace_kinds
 from .channels import available_channels, check_channels
+from .discovery import (check_ingress_conversion, check_routes, check_search_order, check_service_vars,
+                        route_targets, service_vars)
 from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_namespace_kinds,
                          shared_namespace_kinds)
 from .network import check_container_ips, check_ip_per
@@ -39,4 +43,6 @@ __all__ = [
     "check_port_conflicts", "conflict_pairs",
     "check_probability_ladder", "probability_ladder", "check_service_chain", "service_chain_name",
     "check_backend", "dnat_targets", "check_dead_pod_outcomes", "dead_pod_outcomes",
+    "check_service_vars", "service_vars", "check_search_order", "check_routes", "route_targets",
+    "check_ingress_conversion",
 ]

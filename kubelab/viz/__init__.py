@@ -8,7 +8,9 @@ self-contained SVG (no network, no matplotlib) with ``<title>``/``<desc>``,
 the Okabe-Ito palette and a line style and label for every meaning, so colour
 never carries it alone; :mod:`.widgets` holds the ipywidgets apps; :mod:`.trace`
 draws one connection hop by hop (and steps through it); :mod:`.scaling` scales
-the pods behind a Service and charts kube-proxy's cost as Services grow.
+the pods behind a Service and charts kube-proxy's cost as Services grow;
+:mod:`.discovery` walks a pod's DNS search list and draws who can reach a
+Service; :mod:`.ingress` shows which Ingress rule wins a request, and why.
 
 Nothing in the model imports this package, and this ``__init__`` loads its
 submodules (and networkx, ipywidgets) only when a name is first used.
@@ -43,6 +45,9 @@ _LAZY = {
     "trace_graph": "trace", "rule_table": "trace", "trace_stepper": "trace", "available_modes": "trace",
     "scaling_curve": "scaling", "line_chart": "scaling", "scaling_chart": "scaling", "scaling_explorer": "scaling",
     "endpoint_explorer": "scaling",
+    "resolver_walk": "discovery", "lookup_html": "discovery", "reachability_graph": "discovery",
+    "reachability_html": "discovery", "service_type_explorer": "discovery",
+    "route_graph": "ingress", "decision_html": "ingress", "route_explorer": "ingress", "exposure_counts": "ingress",
 }
 
 __all__ = sorted(_LAZY)
