@@ -1,6 +1,6 @@
-"""Write the course notebooks 00-05 from the cell text below (stored without outputs).
+"""Write the course notebooks 00-07 from the cell text below (stored without outputs).
 
-    python notebooks/_build.py          # rewrite notebooks/0[0-5]-*.ipynb
+    python notebooks/_build.py          # rewrite notebooks/0[0-7]-*.ipynb
     python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
 
 Editing the .ipynb in JupyterLab is fine too; then bring the change back here
@@ -88,8 +88,8 @@ NB00 = [
         ("03", "Beyond the network: IPC, volumes, signals", 40, True),
         ("04", "Pods and Services: selectors, EndpointSlices, readiness", 45, True),
         ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, True),
-        ("06", "Service discovery: DNS and environment variables", 40, False),
-        ("07", "Service types and Ingress", 50, False),
+        ("06", "Service discovery and service types: env vars, DNS, NodePort...", 50, True),
+        ("07", "Ingress: host and path routing, v1 API, TLS", 50, True),
         ("08", "CNI, Calico and network policy", 60, False),
         ("09", "Summary and the chapter's questions", 30, False),
     ]
@@ -99,7 +99,7 @@ NB00 = [
     print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
     '''),
     md('''
-    Parts 00 to 05 exist now; 06 to 09 are being written and will appear in `notebooks/` with the
+    Parts 00 to 07 exist now; 08 and 09 are being written and will appear in `notebooks/` with the
     same shape.
 
     ## Check your environment
@@ -190,7 +190,8 @@ NB00 = [
 
     - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
       run yourself and `python -m kubelab.course check` for the whole notebook.
-    - Parts 00 to 05 are ready (about four and a half hours of notebooks, plus two exercises); 06 to 09 follow.
+    - Parts 00 to 07 are ready (about five and a half hours of notebooks, plus three exercises); 08 and 09
+      follow.
     - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
 
     ## Your turn
@@ -1350,7 +1351,650 @@ NB05 = [
     (`exercises/a02-services-and-kube-proxy/services-and-kube-proxy.ipynb`): it asks you to compute the
     probability ladder, read an `iptables-save` dump, recover a Service from its chain name and
     predict what a dead pod does to clients in each mode. To review Services and EndpointSlices first,
-    go back to [part 04, Pods and Services](04-pods-and-services.ipynb).
+    go back to [part 04, Pods and Services](04-pods-and-services.ipynb). Then go on to
+    [part 06, service discovery and service types](06-discovery-and-service-types.ipynb).
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 06
+EXERCISE_A03 = "../exercises/a03-discovery-and-ingress/discovery-and-ingress.ipynb"
+
+NB06 = [
+    md('''
+    # Service discovery and service types: finding a Service, and reaching it
+
+    A Service gives a group of pods one stable address. Two questions remain: how does a client
+    *learn* that address, and *from where* can it be reached? This notebook answers the first with
+    the two mechanisms Kubernetes offers, environment variables and DNS, and the second with the
+    Service types, from the in-cluster-only ClusterIP to a cloud load balancer. Every answer comes
+    from the model: kubelet's variables, CoreDNS's records, the resolver's queries, and real traces
+    through kube-proxy.
+
+    ## What you will learn
+
+    - How a pod finds a Service through environment variables or DNS, why the variables depend on
+      the order objects were created, and what a pod's resolver actually sends for a short name.
+    - What ClusterIP, NodePort, LoadBalancer, ExternalName and headless Services each give a
+      client, read from a reachability matrix in which every cell is a traced connection.
+    - How `externalTrafficPolicy` changes the source address a pod sees and which nodes answer,
+      and three ways these mechanisms help an attacker.
+    '''),
+    SETUP,
+    code('''
+    from kubelab import dns, envvars, net
+
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: shop}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: early, namespace: shop}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: busybox}]
+    """)
+    cluster.apply("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: db, namespace: shop}
+    spec:
+      selector: {app: db}
+      ports: [{name: pg, port: 5432}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: db-0, namespace: shop, labels: {app: db}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: pg, image: postgres, ports: [{containerPort: 5432}]}]
+    """)
+    cluster.apply("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: late, namespace: shop}
+    spec:
+      nodeName: kind-worker
+      containers:
+      - name: app
+        image: busybox
+        env: [{name: DATABASE_URL, value: "postgres://$(DB_SERVICE_HOST):$(DB_SERVICE_PORT)/orders"}]
+    """)
+    for p in cluster.pods("shop"):
+        print(f"pod shop/{p.name:<6} on {p.spec.node_name:<12} IP {p.status.pod_ip}")
+    print("Service shop/db ClusterIP", cluster.get("svc", "db", "shop").spec.cluster_ip)
+    '''),
+    md('''
+    The pods were created in three steps on purpose: `early` first, then the `db` Service with its
+    pod, then `late`. Keep that order in mind.
+
+    ## Two ways to find a Service
+
+    ### Environment variables, written once at container start
+
+    When kubelet starts a container it adds a set of variables for every Service of the pod's
+    namespace that has a ClusterIP, plus the API server's own `kubernetes` Service. The name is
+    upper-cased with dashes turned into underscores, so `db` gives `DB_SERVICE_HOST`,
+    `DB_SERVICE_PORT`, and a family of older `DB_PORT_…` variables in the style of Docker links.
+    The catch is *when*: the list is taken as the container starts and never updated. A pod that
+    started before the Service existed does not have its variables until it is restarted.
+    '''),
+    code('''
+    for name in ("early", "late"):
+        env = envvars.service_env(cluster, cluster.pod(name, "shop"))
+        db_vars = {k: v for k, v in env.items() if k.startswith("DB_")}
+        print(f"{name}: {len(env)} service variables, {len(db_vars)} of them for db")
+        for key, value in sorted(db_vars.items()):
+            print(f"    {key}={value}")
+    print()
+    print("late's DATABASE_URL:", envvars.container_env(cluster, cluster.pod("late", "shop"), "app")["DATABASE_URL"])
+    '''),
+    md('''
+    `late` also shows the one place where the variables are still handy: a declared variable can
+    refer to them with `$(NAME)`, and kubelet expands it. For everything else, DNS is the better
+    tool: it is looked up when needed, so it follows Services created later, and it works across
+    namespaces.
+
+    ### DNS: every pod asks the cluster DNS first
+
+    The cluster DNS (CoreDNS, reached through the `kube-dns` Service at `10.96.0.10`) answers for
+    names under `cluster.local`: a Service `db` in namespace `shop` is
+    `db.shop.svc.cluster.local`. kubelet writes each pod's `/etc/resolv.conf` so that short names
+    work too. This is `late`'s file, as kubelet writes it for the default `dnsPolicy: ClusterFirst`:
+    '''),
+    code('''
+    print(dns.pod_resolv_conf(cluster, cluster.pod("late", "shop")).text())
+    print(dns.query(cluster, "db.shop.svc.cluster.local").lines())
+    '''),
+    md('''
+    Three lines matter. `nameserver` sends every query to the cluster DNS. `search` lists domains
+    the resolver appends to a name, in order. `options ndots:5` says when it does so: a name with
+    fewer than five dots is treated as *probably short*, so every search domain is tried before the
+    name itself.
+
+    ### Try it: the resolver's search walk
+
+    Type a name and watch every query the pod's resolver sends, in order, with the answer each one
+    gets. Try `db` (found on the first try), `db.other` (a namespace that does not exist: four
+    queries, all failing), `example.com` (three queries wasted inside the cluster zone before the
+    real one leaves for the upstream resolver), and `example.com.` with a final dot (absolute: one
+    query). Then move `ndots` down to 1 and try `example.com` again. In this model the upstream
+    resolver knows only `example.com`.
+    '''),
+    code('''
+    UPSTREAM = {"example.com": "198.51.100.7"}
+    viz.resolver_walk(cluster, "shop/late", "example.com", upstream=UPSTREAM)
+    '''),
+    md('''
+    The same walk without the widget, for the four names:
+    '''),
+    code('''
+    for name in ("db", "db.other", "example.com", "example.com."):
+        result = dns.lookup(cluster, cluster.pod("late", "shop"), name, upstream=UPSTREAM)
+        sent = ", ".join(f"{q.name} {q.status}" for q in result.queries)
+        print(f"{name:<13} {result.status:<8} {len(result.queries)} quer{'y' if len(result.queries) == 1 else 'ies'}: {sent}")
+    '''),
+    md('''
+    Every wasted query costs a round trip to CoreDNS, and with `ndots:5` most external names cost
+    four of them (more if the node adds its own search domains). Writing external names with a
+    final dot, or lowering `ndots` with the pod's `dnsConfig`, avoids that.
+
+    ## Service types: who can reach what
+
+    A Service's `type` says how far its address reaches. They build on one another:
+
+    | type | what it adds | reachable from |
+    |---|---|---|
+    | ClusterIP (default) | a virtual IP, handled by kube-proxy on every node | pods and nodes of the cluster |
+    | NodePort | the same port (30000–32767) opened on *every* node's address | anything that can reach a node |
+    | LoadBalancer | an external address from the cloud provider, in front of the node ports | the outside world |
+    | ExternalName | no address at all: a DNS alias (CNAME) to another name | whoever resolves the name |
+    | headless (`clusterIP: None`) | no virtual IP: DNS returns the pod IPs themselves | pods, directly |
+
+    The model plays the part of the cloud: a LoadBalancer Service gets an address from a pool
+    (like MetalLB on kind) written into `status.loadBalancer`.
+    '''),
+    code('''
+    cluster.apply("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web, namespace: shop}
+    spec:
+      type: LoadBalancer
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: 8080}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, namespace: shop, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: payments, namespace: shop}
+    spec: {type: ExternalName, externalName: api.payments.example}
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: replicas, namespace: shop}
+    spec:
+      clusterIP: None
+      selector: {app: db}
+      ports: [{name: pg, port: 5432}]
+    """)
+    web = cluster.get("svc", "web", "shop")
+    lb = web.status.load_balancer.ingress[0]
+    print(f"web: ClusterIP {web.spec.cluster_ip}, nodePort {web.spec.ports[0].node_port}, "
+          f"load balancer {lb.ip} (ipMode {lb.ip_mode})")
+    server = dns.ClusterDNS(cluster, {"api.payments.example": "198.51.100.20"})
+    for name in ("payments.shop.svc.cluster.local", "replicas.shop.svc.cluster.local"):
+        print("\\n".join(server.query(name).lines()))
+    '''),
+    md('''
+    `payments` is only a CNAME: no rule on any node, no port, nothing proxied; the client resolves
+    the external name and connects there itself. `replicas`, headless, answers with the pod IP of
+    `db-0` directly, one A record per ready pod.
+
+    ### The reachability matrix
+
+    For `web` the model now opens a new connection from a pod on each worker, from each node and
+    from a client outside the cluster, to each address the Service has. Each cell is a trace
+    through the modelled kube-proxy; `sees` is the source address the pod receives.
+    '''),
+    code('''
+    matrix = net.reachability(cluster, "web", "shop")
+    print(matrix.table())
+    '''),
+    md('''
+    The ClusterIP column fails only from outside: that address exists only in the nodes' rules.
+    The NodePort columns show that the port is open on *every* node, the control plane included,
+    even though `web-1` runs on `kind-worker` alone: other nodes forward the connection, and the
+    pod sees the forwarding node's address, not the client's. The diagram draws the same matrix:
+    one line per delivered connection, failures listed in its notes.
+    '''),
+    code('''
+    viz.show(viz.reachability_graph(matrix))
+    '''),
+    md('''
+    ### Try it: change the type and the traffic policy
+
+    Switch `web` between ClusterIP, NodePort and LoadBalancer, and `externalTrafficPolicy` between
+    Cluster and Local. Each choice is applied to a copy of the cluster and every cell is traced
+    again.
+    '''),
+    code('''
+    viz.service_type_explorer(cluster, "web", "shop")
+    '''),
+    md('''
+    ### externalTrafficPolicy: Cluster or Local
+
+    With the default `Cluster`, any node accepts a NodePort or load-balancer connection and
+    forwards it, masquerading the source so the reply comes back the same way: the pod sees a node
+    address. With `Local`, a node only sends to pods on itself and keeps the client's address;
+    nodes without a local endpoint drop the connection (the cloud's health check on
+    `healthCheckNodePort` keeps the load balancer away from them).
+    '''),
+    code('''
+    local = cluster.copy()
+    doc = local.get("svc", "web", "shop").to_dict()
+    doc.pop("status")
+    doc["spec"]["externalTrafficPolicy"] = "Local"
+    local.apply(doc)
+    for policy, c in (("Cluster", cluster), ("Local", local)):
+        m = net.reachability(c, "web", "shop")
+        outside = [cell for cell in m.cells if cell.source.startswith("outside") and "NodePort" in cell.target]
+        print(f"{policy}:")
+        for cell in outside:
+            print(f"    outside -> {cell.target:<28} {cell.short()}")
+    '''),
+    md('''
+    ## Security lens
+
+    - **Environment variables are a directory.** Every pod in a namespace gets the address and port
+      of every Service in it, plus the API server's, whether it needs them or not. Anything that
+      reads the environment (a crash report, a debug endpoint, `/proc/<pid>/environ` from a
+      sidecar) maps the namespace. `enableServiceLinks: false` in the pod spec leaves out all but
+      the `kubernetes` ones.
+    - **DNS is a directory too.** Any pod can resolve `<name>.<namespace>.svc.cluster.local` for
+      every namespace, and SRV queries reveal ports; the search walk also sends internal-looking
+      names to the upstream resolver when nothing in the cluster answers.
+    - **A NodePort opens on every node.** The matrix above shows `web` answering on all three
+      node addresses, including the control plane. Whoever can reach any node reaches the Service,
+      so node firewalls and `loadBalancerSourceRanges` matter.
+    - **externalIPs can capture traffic (CVE-2020-8554).** A Service may list `externalIPs`, and
+      kube-proxy then intercepts traffic to those addresses on every node. Nothing checks that the
+      address belongs to you. Below, someone allowed to create Services in namespace `attacker`
+      claims `8.8.8.8:53`: a pod in `shop` that queries a public resolver now talks to the
+      attacker's pod instead.
+    '''),
+    code('''
+    print("before:", cluster.connect("shop/late", "8.8.8.8", 53, "UDP").verdict, "(8.8.8.8 is outside the model)")
+    hijacked = cluster.copy()
+    hijacked.apply("""
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: fake-dns, namespace: attacker, labels: {app: fake-dns}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: dns, image: coredns, ports: [{containerPort: 53, protocol: UDP}]}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: innocent, namespace: attacker}
+    spec:
+      selector: {app: fake-dns}
+      externalIPs: [8.8.8.8]
+      ports: [{port: 53, protocol: UDP}]
+    """)
+    trace = hijacked.connect("shop/late", "8.8.8.8", 53, "UDP")
+    print("\\n".join(trace.lines(rules=False)))
+    captured = next(s.rule for hop in trace.hops for s in hop.steps if s.matched and "external IP" in s.rule)
+    print("\\nthe rule that captured it, on the client's own node:\\n" + captured)
+    '''),
+    md('''
+    No bug in kube-proxy is involved: it did what the Service asked. The fix is to forbid the
+    field: the `DenyServiceExternalIPs` admission plugin (Kubernetes 1.21 and later) rejects any
+    new use of `externalIPs`, or a policy engine can allow only approved addresses.
+
+    ## Then and now
+
+    - The chapter names kube-dns and CoreDNS side by side. CoreDNS became kubeadm's default in
+      1.11 and the default cluster DNS in 1.13; kube-dns is gone from current clusters, though the
+      Service is still called `kube-dns` for compatibility.
+    - Service discovery reads **EndpointSlices** (CoreDNS and kube-proxy both), not Endpoints.
+    - `internalTrafficPolicy: Local` (stable since 1.26) does for in-cluster traffic what
+      `externalTrafficPolicy: Local` does for external traffic.
+    - A LoadBalancer's status now carries `ipMode` (beta and on by default from 1.30): `VIP`, as
+      here, means nodes handle the address themselves; `Proxy` means the cloud load balancer
+      rewrites the destination and kube-proxy must not short-circuit it.
+    - `allocateLoadBalancerNodePorts: false` (stable since 1.24) lets a LoadBalancer Service skip
+      the node ports when the cloud sends traffic straight to pods.
+    - After CVE-2020-8554 the `DenyServiceExternalIPs` admission plugin was added (1.21), off by
+      default: turn it on unless you need the field.
+
+    ## Summary
+
+    - Environment variables name every Service of the namespace that existed when the container
+      started; DNS follows changes and crosses namespaces, and is what clients should use.
+    - A pod's resolver tries every search domain before the name itself when the name has fewer
+      than `ndots` dots: short names are cheap, external names cost wasted queries unless written
+      with a final dot.
+    - ClusterIP is reachable inside the cluster, NodePort on every node, LoadBalancer from outside
+      through the cloud's address; ExternalName is a CNAME and a headless Service returns pod IPs.
+      `externalTrafficPolicy: Local` keeps the client's address but drops on nodes without a pod.
+
+    ## Your turn
+
+    Continue with [part 07, Ingress](07-ingress.ipynb), which routes HTTP requests for many
+    Services through one address. The graded exercise
+    [service discovery and Ingress](../exercises/a03-discovery-and-ingress/discovery-and-ingress.ipynb)
+    (`exercises/a03-discovery-and-ingress/discovery-and-ingress.ipynb`) covers both notebooks; its
+    first two questions are about this one: the variables a Service gives, and the queries a
+    resolver sends.
+    '''),
+]
+
+# ----------------------------------------------------------------------------------------------- 07
+NB07 = [
+    md('''
+    # Ingress: one address, routed by host and path
+
+    Services work at layers 3 and 4: an address and a port. A web application often wants more:
+    send `/api` to one Service and `/` to another, serve `shop.example` and `blog.example` from the
+    same address, terminate TLS once. An Ingress is a set of such HTTP rules, and an *ingress
+    controller* (here a model of ingress-nginx) is the proxy that carries them out. This notebook
+    loads the chapter's five variants, shows which rule wins a request and why, rewrites the
+    chapter's retired YAML for today's API, adds TLS with a certificate made on the spot, and
+    counts what an Ingress saves over one load balancer per Service.
+
+    ## What you will learn
+
+    - The chapter's five Ingress variants, and how a controller picks the rule for a host and a
+      path (exact hosts, one-label wildcards, Prefix by path element, Exact, longest match).
+    - How to rewrite `extensions/v1beta1` Ingress YAML as `networking.k8s.io/v1`, and how TLS
+      certificates are chosen by SNI, including when the controller's fake certificate shows up.
+    - How a request travels from a client through the controller to a pod, and why one Ingress
+      costs less than a LoadBalancer per Service, with numbers from the model.
+    '''),
+    SETUP,
+    code('''
+    from importlib.resources import files
+
+    from kubelab import ingress
+
+    DATA = files("kubelab") / "data" / "ingress"
+    VARIANTS = {p.name: p.read_text() for p in sorted(DATA.iterdir()) if p.name.endswith(".yaml")}
+    clusters = {name: kubelab.Cluster(text) for name, text in VARIANTS.items()}
+    for name, c in clusters.items():
+        for ing in c.list("ingresses"):
+            hosts = sorted({r.host or "*" for r in ing.spec.rules}) or ["(no rules)"]
+            default = " + defaultBackend" if ing.spec.default_backend else ""
+            print(f"{name:<36} Ingress {ing.namespace}/{ing.name:<16} hosts {', '.join(hosts)}{default}")
+    '''),
+    md('''
+    ## The five variants
+
+    The chapter lists five shapes an Ingress can take; kubelab ships them as v1 manifests, each in
+    its own namespace with the Services and pods behind it:
+
+    1. **Single Service**: no rules, only a `defaultBackend`. Every request, whatever its host or
+       path, goes to `service-1`.
+    2. **Simple fanout**: one host, several paths: `foo.com/foo` to `service-1`, `foo.com/bar` to
+       `service-2`.
+    3. **Name-based virtual hosting**: several hosts on one address: `foo.com` to `service-1`,
+       `bar.com` to `service-2`. The client's `Host` header decides.
+    4. **TLS**: the fanout idea plus a `tls` section naming a Secret with the certificate and key
+       for `ssl.foo.com`.
+    5. **Load balancing**: the Ingress API has no fields for this; the controller spreads requests
+       over a Service's pods itself, and ingress-nginx adds *canary* Ingresses that take a weighted
+       share of a host and path.
+
+    The same three requests against each variant (a URL without a scheme is plain HTTP):
+    '''),
+    code('''
+    for name, c in clusters.items():
+        targets = [ingress.route(c, url, seed=0).target for url in ("foo.com/foo", "bar.com/", "lb.example.com/")]
+        print(f"{name:<36} foo.com/foo -> {targets[0]:<22} bar.com/ -> {targets[1]:<20} lb.example.com/ -> {targets[2]}")
+    '''),
+    md('''
+    ### How the controller picks a rule
+
+    The controller turns Ingresses into *servers*, one per host, each with its *locations* (the
+    paths). A request first picks the server by its `Host` header: an exact host, else a wildcard
+    such as `*.foo.com` (which covers exactly one extra label), else the catch-all server. Then the
+    path: `Exact` must be equal; `Prefix` compares whole path elements split on `/`, so `/foo`
+    matches `/foo` and `/foo/x` but not `/foobar`. When several match, the longest wins, and Exact
+    beats Prefix of the same length. Nothing matching means the Ingress's `defaultBackend`, or the
+    controller's own 404.
+    '''),
+    code('''
+    fanout = clusters["02-simple-fanout.yaml"]
+    for url in ("foo.com/foo", "foo.com/foo/", "foo.com/foo/x", "foo.com/foobar", "foo.com/FOO", "FOO.com/bar"):
+        d = ingress.route(fanout, url, seed=0)
+        print(f"{url:<16} -> {d.target:<22} because: {d.why[-1]}")
+    '''),
+    md('''
+    Hosts are case-insensitive (DNS names), paths are not. The diagram below is the fanout's route
+    table for one request: the server the host chose is marked **CHOSEN** and the location that
+    answers **WINS**.
+    '''),
+    code('''
+    viz.show(viz.route_graph(fanout, ingress.route(fanout, "foo.com/bar/x", seed=0)))
+    '''),
+    md('''
+    ### Try it: which rule wins?
+
+    Pick a variant, then type a host and a path (and switch to https to see the certificate part).
+    Try `foo.com` with `/foo`, `/foobar` and `/bar/`; `bar.com` against the virtual-hosting
+    variant; `ssl.foo.com` over https against the TLS variant, which has no Secret yet, so the
+    controller presents its fake certificate.
+    '''),
+    code('''
+    viz.route_explorer(clusters, host="foo.com", path="/foo")
+    '''),
+    md('''
+    ## From v1beta1 to v1
+
+    The chapter's YAML uses `apiVersion: extensions/v1beta1`. That API, and its successor
+    `networking.k8s.io/v1beta1`, stopped being served in Kubernetes 1.22: a current cluster rejects
+    the files outright. The v1 API (stable since 1.19) changed three things you must write
+    differently: a backend is `service: {name, port: {number}}` instead of `serviceName` and
+    `servicePort`; `spec.backend` became `spec.defaultBackend`; and every path needs a `pathType`.
+    `kubelab.ingress.convert_yaml` rewrites the text; here is the chapter's minimal example:
+    '''),
+    code('''
+    legacy = (DATA / "legacy" / "seed-variants.yaml").read_text()
+    first = legacy.split("---")[0]
+    v1_text, notes = ingress.convert_yaml(first)
+    print(v1_text)
+    print("\\n".join(f"note: {n}" for n in notes))
+    '''),
+    md('''
+    The converter keeps the old meaning by choosing `pathType: ImplementationSpecific`, the
+    default v1beta1 had. For ingress-nginx that means a plain string prefix, so `/testpath` also
+    catches `/testpathology`; write `Prefix` when you mean whole path elements. Routing is the
+    real test of a conversion: send the same requests through both versions and compare.
+    '''),
+    code('''
+    old = kubelab.Cluster(first)
+    new = kubelab.Cluster(v1_text.replace("ImplementationSpecific", "Prefix"))
+    for url in ("any.host/testpath", "any.host/testpath/a", "any.host/testpathology", "any.host/"):
+        a, b = ingress.route(old, url, seed=0).target, ingress.route(new, url, seed=0).target
+        print(f"{url:<24} legacy -> {a:<20} v1 with Prefix -> {b:<20} {'same' if a == b else 'DIFFERENT'}")
+    '''),
+    md('''
+    ## TLS: certificates, SNI and the fake certificate
+
+    For HTTPS the controller needs a certificate and its private key, kept in a Secret of type
+    `kubernetes.io/tls` (keys `tls.crt` and `tls.key`) in the Ingress's namespace. During the TLS
+    handshake, before any HTTP header is sent, the client names the host it wants in the **SNI**
+    field; the controller uses it to pick the certificate. Here we make a throwaway self-signed
+    certificate for `ssl.foo.com` with the `cryptography` package; the key lives only in this
+    kernel's memory and is never printed.
+    '''),
+    code('''
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+
+    def throwaway_certificate(*names):
+        """A self-signed certificate for DNS names, valid one day: (certificate PEM, key PEM)."""
+        key = ec.generate_private_key(ec.SECP256R1())
+        subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject)
+                .public_key(key.public_key()).serial_number(x509.random_serial_number())
+                .not_valid_before(now - datetime.timedelta(minutes=5)).not_valid_after(now + datetime.timedelta(days=1))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+                .sign(key, hashes.SHA256()))
+        key_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption())
+        return cert.public_bytes(serialization.Encoding.PEM).decode(), key_pem.decode()
+
+
+    def tls_secret(name, namespace, cert_pem, key_pem, type_="kubernetes.io/tls"):
+        return {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": name, "namespace": namespace},
+                "type": type_, "stringData": {"tls.crt": cert_pem, "tls.key": key_pem}}
+
+
+    cert_pem, key_pem = throwaway_certificate("ssl.foo.com")
+    secure = clusters["04-tls.yaml"].copy()
+    secure.apply(tls_secret("secret-tls", "tls", cert_pem, key_pem))
+    d = ingress.route(secure, viz.request_url("ssl.foo.com", "/", "https"), seed=0)
+    print(f"target {d.target}, HTTP {d.status}")
+    print(f"certificate {d.tls.certificate.subject}, names {d.tls.certificate.dns_names}, "
+          f"fake: {d.tls.fake}, a browser accepts it for ssl.foo.com: {d.tls.hostname_verified}")
+    print(f"SHA-256 fingerprint {d.tls.certificate.sha256[:23]}...")
+    '''),
+    md('''
+    (A browser would still warn, since nobody it trusts signed this certificate; that is about
+    trust, not names. Real clusters get certificates from a CA, often through cert-manager.)
+
+    When does the controller present its own *fake* certificate instead (subject "Kubernetes
+    Ingress Controller Fake Certificate", valid only for `ingress.local`)? Whenever it has nothing
+    better for the SNI it received. Four ways to get there:
+    '''),
+    code('''
+    def presented(cluster, host):
+        tls = ingress.route(cluster, viz.request_url(host, "/", "https"), seed=0).tls
+        kind = "the controller's FAKE certificate" if tls.fake else f"its own certificate ({tls.certificate.subject})"
+        reasons = [w for w in tls.why if not w.startswith("the controller's fake certificate")]
+        return f"{kind}\\n      because: {'; '.join(reasons)}"
+
+
+    wrong_type = clusters["04-tls.yaml"].copy()
+    wrong_type.apply(tls_secret("secret-tls", "tls", cert_pem, key_pem, type_="Opaque"))
+    other_pem, other_key = throwaway_certificate("www.foo.com")
+    wrong_name = clusters["04-tls.yaml"].copy()
+    wrong_name.apply(tls_secret("secret-tls", "tls", other_pem, other_key))
+    cases = [("Secret in place, SNI ssl.foo.com", secure, "ssl.foo.com"),
+             ("SNI for a host with no rule", secure, "nobody.foo.com"),
+             ("no Secret at all (the shipped variant)", clusters["04-tls.yaml"], "ssl.foo.com"),
+             ("Secret of type Opaque", wrong_type, "ssl.foo.com"),
+             ("certificate for www.foo.com only", wrong_name, "ssl.foo.com")]
+    for label, c, host in cases:
+        print(f"{label}: {presented(c, host)}")
+    '''),
+    md('''
+    ## A request from end to end
+
+    An Ingress does nothing until a controller runs. `kubelab.ingress.install` adds the pieces of a
+    standard ingress-nginx install: controller pods in namespace `ingress-nginx`, their Service of
+    type LoadBalancer (with `externalTrafficPolicy: Local`), and the `nginx` IngressClass. A
+    request then travels in two legs: from the client through kube-proxy to a controller pod, and
+    from there straight to a backend pod chosen by the controller's own round robin; the
+    ClusterIP of the backend Service is not used.
+    '''),
+    code('''
+    live = clusters["03-name-based-virtual-hosting.yaml"].copy()
+    ingress.install(live)
+    controller = ingress.IngressController(live, seed=0)
+    trip = controller.request("bar.com/")
+    print("\\n".join(trip.lines()))
+    '''),
+    md('''
+    ## One Ingress, or a load balancer per Service?
+
+    The chapter's question 5 asks what an Ingress gains over Services of type LoadBalancer. The
+    model can count it. Expose N HTTP Services from outside either as N LoadBalancer Services, or
+    as N ClusterIP Services behind one Ingress and its controller (itself one LoadBalancer). The
+    last column multiplies the load balancers by an **example price of 18 per month, made up for
+    the arithmetic, not a quote** from any provider.
+    '''),
+    code('''
+    print(f"{'N':>3}  {'way':<18} {'LB asked':>8} {'LB given':>8} {'node ports':>10} {'rules':>5} {'monthly (example)':>18}")
+    for n in (1, 5, 20, 60):
+        for way, c in viz.exposure_counts(n).items():
+            print(f"{n:>3}  {way:<18} {c['load balancers asked']:>8} {c['load balancer addresses given']:>8} "
+                  f"{c['node ports (open on every node)']:>10} {c['ingress rules']:>5} {c['monthly (example price)']:>18.2f}")
+    '''),
+    md('''
+    One address instead of N, two node ports instead of N, and a cost that does not grow with the
+    number of Services; at 60 Services the simulated pool (51 addresses, like a MetalLB range) even
+    runs out and nine Services wait with `EXTERNAL-IP <pending>`. The price is that everything
+    shares one proxy: it must speak HTTP, and its configuration and availability now matter to
+    every Service behind it.
+
+    ## Security lens
+
+    - **One front door for everything.** The controller holds the certificates of every host it
+      serves and sees every request in clear text after TLS ends. It is worth more to an attacker
+      than any single application. CVE-2025-1974 ("IngressNightmare", March 2025) let anyone who
+      could reach ingress-nginx's admission webhook inside the cluster run code in the controller
+      and read every Secret it could; upgrade, and do not expose the webhook.
+    - **Annotations are configuration.** ingress-nginx's snippet annotations once let whoever could
+      create an Ingress inject nginx configuration and read the controller's service-account token
+      (CVE-2021-25742); they are disabled by default since. Treat "may create Ingresses" as a
+      privileged right.
+    - **TLS usually ends at the controller.** The second leg to the pod is plain HTTP inside the
+      cluster unless the backend speaks TLS too (or a service mesh adds it).
+    - **The fake certificate is a warning light.** Clients that see it (or accept it) point at a
+      missing or broken Secret; a client told to skip verification would talk to anyone.
+    - **Host rules are not access control.** Anyone can send any `Host` header to the controller's
+      address; the catch-all server and `defaultBackend` answer requests for hosts you never meant
+      to publish.
+
+    ## Then and now
+
+    - `networking.k8s.io/v1` Ingress is stable since 1.19; both v1beta1 APIs the chapter's era
+      used are **no longer served since 1.22**. In v1, `pathType` is required, backends are
+      `service: {name, port}`, and `spec.backend` is `spec.defaultBackend`.
+    - **IngressClass** (1.18, v1 in 1.19) and `spec.ingressClassName` replace the
+      `kubernetes.io/ingress.class` annotation; a class marked default is used when none is named.
+    - The Ingress API is frozen. Its successor is the **Gateway API** (a Kubernetes SIG project,
+      v1.0 with its core resources GA in October 2023): `GatewayClass`, `Gateway` and `HTTPRoute`
+      separate the operator's listener from the application's routes, and add header matching,
+      traffic splitting and cross-namespace rules that Ingress left to annotations.
+    - The ingress-nginx project announced its retirement (best-effort maintenance until March
+      2026); its users are pointed towards the Gateway API and other controllers. The Ingress
+      resource itself stays part of Kubernetes.
+
+    ## Summary
+
+    - An Ingress is a list of HTTP routing rules; a controller turns them into servers (by host)
+      and locations (by path). The host picks the server, then the longest matching path wins,
+      Exact before Prefix; Prefix compares whole path elements.
+    - The chapter's YAML must be rewritten for v1: `service: {name, port: {number}}`,
+      `defaultBackend`, and an explicit `pathType`; compare the routing, not the text.
+    - TLS certificates come from `kubernetes.io/tls` Secrets and are picked by SNI; anything
+      missing or wrong gives the fake certificate. One controller behind one load balancer exposes
+      any number of HTTP Services, at the price of a shared, high-value proxy.
+
+    ## Your turn
+
+    Do the graded exercise
+    [service discovery and Ingress](../exercises/a03-discovery-and-ingress/discovery-and-ingress.ipynb)
+    (`exercises/a03-discovery-and-ingress/discovery-and-ingress.ipynb`): it asks which Service each
+    of a set of URLs reaches, has you convert the chapter's fanout Ingress to v1 (graded by routing
+    requests through both), and ends with the chapter's question 5 in your own words. For the
+    discovery questions, go back to [part 06, service discovery and types](06-discovery-and-service-types.ipynb).
     '''),
 ]
 
@@ -1361,6 +2005,8 @@ NOTEBOOKS = {
     "03-beyond-the-network.ipynb": NB03,
     "04-pods-and-services.ipynb": NB04,
     "05-kube-proxy.ipynb": NB05,
+    "06-discovery-and-service-types.ipynb": NB06,
+    "07-ingress.ipynb": NB07,
 }
 
 

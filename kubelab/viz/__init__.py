@@ -48,6 +48,7 @@ _LAZY = {
     "resolver_walk": "discovery", "lookup_html": "discovery", "reachability_graph": "discovery",
     "reachability_html": "discovery", "service_type_explorer": "discovery",
     "route_graph": "ingress", "decision_html": "ingress", "route_explorer": "ingress", "exposure_counts": "ingress",
+    "request_url": "ingress",
 }
 
 __all__ = sorted(_LAZY)

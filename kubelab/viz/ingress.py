@@ -51,7 +51,8 @@ from . import svg as _svg
 from .svg import PALETTE, figure_html
 from .widgets import _App, _table, _timed, quiet
 
-__all__ = ["route_graph", "decision_html", "route_explorer", "RouteExplorer", "exposure_counts", "EXAMPLE_LB_PRICE"]
+__all__ = ["route_graph", "decision_html", "route_explorer", "RouteExplorer", "exposure_counts", "EXAMPLE_LB_PRICE",
+           "request_url"]
 
 #: An *example* monthly price of one cloud load balancer, for arithmetic only: not a quote from any provider.
 EXAMPLE_LB_PRICE = 18.0
@@ -75,6 +76,16 @@ for _k, _w in (("request", "request"), ("server", "server"), ("server-chosen", "
 _describe.EDGE_WORDS.setdefault("host", "selects")
 _describe.EDGE_WORDS.setdefault("location", "has")
 _describe.EDGE_WORDS.setdefault("routes", "sends to")
+
+
+def request_url(host: str, path: str = "/", scheme: str = "http") -> str:
+    """The URL of a request for ``host`` and ``path`` (what the explorer builds from its fields).
+
+    >>> request_url("ssl.foo.com", scheme="https")
+    'https://ssl.foo.com/'
+    """
+    path = path.strip() or "/"
+    return f"{scheme}://{host.strip() or 'localhost'}{path if path.startswith('/') else '/' + path}"
 
 
 def _controller(cluster_or_controller: Any) -> Any:
@@ -228,10 +239,7 @@ class RouteExplorer(_App):
     @property
     def url(self) -> str:
         c = self.controls
-        path = c["Path"].value.strip() or "/"
-        if not path.startswith("/"):
-            path = "/" + path
-        return f"{c['Scheme'].value}://{c['Host'].value.strip() or 'localhost'}{path}"
+        return request_url(c["Host"].value, c["Path"].value, c["Scheme"].value)
 
     def _refresh(self) -> None:
         from ..errors import KubelabError
@@ -270,7 +278,7 @@ def route_explorer(clusters: Any, *, host: str = "foo.com", path: str = "/foo", 
         from IPython.display import HTML
 
         first = next(iter(clusters.values()))
-        return HTML(render_route(first, f"{scheme}://{host}{path}"))
+        return HTML(render_route(first, request_url(host, path, scheme)))
     return RouteExplorer(clusters, host, path, scheme)
 
 

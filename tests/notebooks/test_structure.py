@@ -82,7 +82,8 @@ def test_closing_sections_in_order(nb):
 def test_has_demo_widget_and_diagram(nb):
     src = "\n".join(c.source for c in code_cells(nb))
     assert "kubelab" in src
-    widgets = ("namespace_explorer(", "port_playground(", "endpoint_explorer(", "trace_stepper(", "scaling_explorer(")
+    widgets = ("namespace_explorer(", "port_playground(", "endpoint_explorer(", "trace_stepper(", "scaling_explorer(",
+               "resolver_walk(", "service_type_explorer(", "route_explorer(")
     assert any(w in src for w in widgets)
     assert "viz.show(" in src
 
