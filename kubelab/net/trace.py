@@ -19,7 +19,8 @@ hook order, ``nf_nat`` (first packet only), conntrack (later packets of the
 connection reuse the first packet's NAT decision).
 
 Simplifications (also stated in the notebooks): pod-to-pod routing between
-nodes is one "route" hop (the CNI chapter refines it); a pod port is taken to
+nodes follows the cluster's CNI plugin model (:mod:`kubelab.cni.plugins`: the
+route, and the encapsulation with its overhead and MTU); a pod port is taken to
 be open when a container declares it, or when the pod declares no ports at all;
 a connection is traced by its first packet (replies follow conntrack and are
 not traced); the other proxy modes plug in through :meth:`Proxier.trace`.
@@ -395,8 +396,9 @@ class Network:
         pod = self.pod_by_ip(pkt.dst)
         owner = self.node_for_ip(pkt.dst)
         if owner is not None and owner.name != node:
-            trace.hops.append(Hop("route", f"{node} -> {owner.name}",
-                                  f"{pkt.dst} is in {owner.name}'s pod CIDR: routed to {owner.internal_ip}"))
+            from ..cni.plugins import plugin_for  # the CNI plugin's route and encapsulation between the nodes
+            for h in plugin_for(self.cluster).cross_node(node, owner.name, pkt.src, pkt.dst):
+                trace.hops.append(Hop(h.kind, h.where, h.detail))
             ev = self.evaluator(owner.name)
             fwd = ev.run("filter", "FORWARD", pkt)
             trace.hops.append(Hop("netfilter", owner.name, f"filter FORWARD: {fwd.verdict}", fwd.steps))
@@ -408,6 +410,12 @@ class Network:
             trace.verdict = "no route" if owner is None else "timeout"
             trace.hops.append(Hop("deliver", node, f"no pod has {pkt.dst}: the packet goes nowhere"))
             return
+        from ..policy import policy_hop  # NetworkPolicy / Calico policy at the pod's veth, if the CNI enforces it
+        hop = policy_hop(self, trace, pkt, pod)
+        if hop is not None:
+            trace.hops.append(hop)
+            if trace.verdict == "dropped":
+                return
         trace.hops.append(Hop("veth", node, f"through {pod.name}'s veth into its network namespace (eth0 {pkt.dst})"))
         trace.backend = f"{pod.namespace}/{pod.name}"
         trace.backend_address = f"{pkt.dst}:{pkt.dport}"
