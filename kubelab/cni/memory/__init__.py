@@ -1,0 +1,11 @@
+"""kubelab's in-memory CNI plugins: loopback, bridge, ptp, portmap (and host-local IPAM in ``kubelab.cni.ipam``).
+
+Each module models one plugin of containernetworking/plugins v1.1.1, registers
+it by name in :data:`kubelab.cni.skel.PLUGINS`, and acts on a
+:class:`~kubelab.cni.memory.kernel.Node` instead of the kernel.
+"""
+
+from . import bridge, loopback, portmap, ptp  # noqa: F401  (registration)
+from .kernel import Node
+
+__all__ = ["Node", "bridge", "loopback", "portmap", "ptp"]
