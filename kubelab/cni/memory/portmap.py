@@ -142,11 +142,18 @@ class Portmap(Plugin):
             nat.chains.remove(dn)
 
     def check(self, args: CmdArgs, context: Any) -> None:
+        """cmdCheck/checkPorts of v1.1.1: the chain is checked in iptables *and* ip6tables whatever the
+        pod's family, so with port mappings CHECK fails on any machine where ip6tables works (seen with
+        the real binary; fixed upstream later).  Modelled as it behaves."""
         conf = conf_json(args)
         if not conf.get("prevResult"):
             raise PluginError("Required prevResult missing")
         maps = (conf.get("runtimeConfig") or {}).get("portMappings") or []
-        if maps:
-            dn = chain_name(conf.get("name", ""), args.container_id, "DN-")
+        if not maps:
+            return
+        dn = chain_name(conf.get("name", ""), args.container_id, "DN-")
+        prev = Result.from_dict(conf["prevResult"], conf.get("cniVersion") or None)
+        for _ in _container_ips(prev):
             if not context.host.table("nat").chain_rules(dn):
-                raise PluginError(f"chain {dn} is missing its rules")
+                raise PluginError(f"could not check ipv4 dnat: chain {dn} not found in iptables table nat")
+            raise PluginError(f"could not check ipv6 dnat: chain {dn} not found in iptables table nat")
