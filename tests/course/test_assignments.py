@@ -125,6 +125,67 @@ VARIANTS: dict[str, dict[str, Variant]] = {
             },
         ),
     },
+    "a03-discovery-and-ingress": {
+        "wrong": Variant(
+            answers={
+                "q1-answer": 'def service_vars(svc):\n    prefix = svc.name.upper()\n'
+                             '    return {f"{prefix}_SERVICE_HOST": svc.spec.cluster_ip,\n'
+                             '            f"{prefix}_SERVICE_PORT": str(svc.spec.ports[0].port)}\n',
+                "q2-answer": 'def search_walk(name, searches, ndots):\n'
+                             '    return [name + "."] + [f"{name}.{d}." for d in searches]\n',
+                "q3-answer": 'ROUTES = {\n    "http://store.example/": "shop/web:80",\n'
+                             '    "http://store.example/api/orders": "shop/api:8080",\n'
+                             '    "http://store.example/api/health": "shop/api:8080",\n'
+                             '    "http://acme.store.example/api": "shop/api:8080",\n}\n',
+                "q4-answer": 'V1_INGRESS = LEGACY.replace("extensions/v1beta1", "networking.k8s.io/v1")'
+                             '.replace("      - path: /foo\\n", "      - path: /foo\\n        pathType: Prefix\\n")'
+                             '.replace("      - path: /bar\\n", "      - path: /bar\\n        pathType: Prefix\\n")\n',
+            },
+            fails={
+                "q1-test": ["missing: DB_PORT", "every named port also gets X_SERVICE_PORT_<NAME>"],
+                "q2-test": ["fewer than ndots (5)", "every search domain is tried first"],
+                "q3-test": ["goes to shop/health:8081, not shop/api:8080", "Exact /api/health equals /api/health",
+                            "goes to shop/tenant:80", "matches the wildcard *.store.example"],
+                "q4-test": ["would reject", "serviceName and servicePort were v1beta1 fields"],
+            },
+        ),
+        "hidden": Variant(
+            answers={
+                "q1-answer": 'def service_vars(svc):\n    ip, prefix = svc.spec.cluster_ip, svc.name.upper()\n'
+                             '    first = svc.spec.ports[0]\n'
+                             '    out = {f"{prefix}_SERVICE_HOST": ip, f"{prefix}_SERVICE_PORT": str(first.port),\n'
+                             '           f"{prefix}_PORT": f"tcp://{ip}:{first.port}"}\n'
+                             '    for p in svc.spec.ports:\n'
+                             '        if p.name:\n'
+                             '            out[f"{prefix}_SERVICE_PORT_{p.name.upper()}"] = str(p.port)\n'
+                             '        base = f"{prefix}_PORT_{p.port}_TCP"\n'
+                             '        out.update({base: f"tcp://{ip}:{p.port}", base + "_PROTO": "tcp",\n'
+                             '                    base + "_PORT": str(p.port), base + "_ADDR": ip})\n'
+                             '    return out\n',
+                "q3-answer": 'ROUTES = {\n    "http://store.example/": "shop/web:80",\n'
+                             '    "http://store.example/api/orders": "shop/api:8080",\n'
+                             '    "http://store.example/api/health": "shop/health:8081",\n'
+                             '    "http://store.example/api/health/": "shop/health:8081",\n'
+                             '    "http://store.example/apis": "shop/api:8080",\n'
+                             '    "http://acme.store.example/api": "shop/tenant:80",\n'
+                             '    "http://a.b.store.example/": "shop/tenant:80",\n'
+                             '    "http://STORE.example/API": "shop/api:8080",\n}\n',
+                "q4-answer": 'V1_INGRESS = """\napiVersion: networking.k8s.io/v1\nkind: Ingress\n'
+                             'metadata: {name: simple-fanout, namespace: shop}\nspec:\n  rules:\n  - host: foo.com\n'
+                             '    http:\n      paths:\n'
+                             '      - {path: /foo, pathType: Exact, backend: {service: {name: service-1, port: '
+                             '{number: 8080}}}}\n'
+                             '      - {path: /bar, pathType: Exact, backend: {service: {name: service-2, port: '
+                             '{number: 8080}}}}\n"""\n',
+            },
+            fails={
+                "q1-test": ["variable names cannot contain '-'"],
+                "q3-test": ["http://store.example/apis goes to shop/web:80, not shop/api:8080",
+                            "covers exactly one label"],
+                "q4-test": ["http://foo.com/foo/: the chapter's Ingress sends it to shop/service-1:8080, yours to 404"],
+            },
+        ),
+    },
 }
 
 STUDENTS = ["solution", "blank", "wrong", "hidden"]
