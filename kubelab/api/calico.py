@@ -7,8 +7,9 @@ Upstream: the Calico API reference (``api/pkg/apis/projectcalico/v3/policy_commo
 ``namespaceSelector`` and ``ports``.  Defaulting of ``types`` follows Calico,
 which differs from Kubernetes: egress-only rules give ``[Egress]``.
 
-Simplification: selector expressions are kept as text here; parsing and
-evaluation belong to :mod:`kubelab.policy`.  ``http``, ``icmp`` and
+Simplification: selector expressions are kept as text here; their syntax is
+checked by :func:`kubelab.policy.selector.selector_errors` (field and column),
+their evaluation belongs to :mod:`kubelab.policy`.  ``http``, ``icmp`` and
 ``serviceAccounts`` matches are kept verbatim and not interpreted.
 
 Examples
@@ -130,6 +131,8 @@ class _CalicoPolicy(APIObject):
                         errs.append(FieldError.invalid(f"{rp}.{key}", proto, "must be between 1 and 255"))
                 errs.extend(_validate_entity(r.source, f"{rp}.source"))
                 errs.extend(_validate_entity(r.destination, f"{rp}.destination"))
+        from ..policy.selector import selector_errors  # the grammar lives with its evaluator
+        errs.extend(selector_errors(self))
         return errs
 
 

@@ -19,8 +19,9 @@ How Felix decides one direction (ingress at the destination pod, egress at the s
 4. After the last tier (or a ``Pass`` out of it): the namespace's profile
    (``kns.<namespace>``), which allows.
 
-So a Calico ``Deny`` at order below 1000 beats a Kubernetes allow, and a Calico
-``Allow`` at order 1100 cannot rescue what a Kubernetes policy left isolated.
+So a Calico ``Deny`` at order below 1000 beats a Kubernetes allow.  A Kubernetes
+default-deny has no rule to match: it drops only at the end of the tier, so a Calico
+``Allow`` in the same tier, even at order 1100, still lets traffic through.
 
 Simplifications: no Tier objects (tiers other than ``default`` sort by name and come
 first, as they normally have lower orders); ``serviceAccounts``, ``services``, ``http``

@@ -112,8 +112,12 @@ class _Parser:
         self.skip()
         if self.pos >= len(self.text):
             return "the end of the selector"
+        ch = self.text[self.pos]
+        if ch in "'\"":
+            end = self.text.find(ch, self.pos + 1)
+            return "the string " + (self.text[self.pos:end + 1] if end > 0 else self.text[self.pos:])
         m = _LABEL.match(self.text, self.pos)
-        tok = m.group(0) if m else self.text[self.pos:self.pos + 2].strip() or self.text[self.pos]
+        tok = m.group(0) if m else self.text[self.pos:self.pos + 2].strip() or ch
         return repr(tok)
 
     def label(self, after: str) -> str:
