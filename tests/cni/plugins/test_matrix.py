@@ -1,0 +1,58 @@
+"""Figure 2.9 as data: every value has a source and a date; choose() explains each verdict."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from kubelab.cni.plugins.matrix import FEATURES, MATRIX, choose, feature, table
+from kubelab.errors import KubelabError
+
+
+def test_every_value_has_a_source_and_a_date():
+    for plugin, feats in MATRIX.items():
+        assert set(feats) == set(FEATURES), plugin
+        for name, facts in feats.items():
+            assert facts, (plugin, name)
+            for f in facts:
+                assert f.source and ("http" in f.source or "chapter" in f.source), (plugin, name)
+                assert re.fullmatch(r"\d{4}(-\d{2}){0,2}", f.date), (plugin, name, f.date)
+
+
+def test_figure_2_9_as_the_chapter_reads_it():
+    fig = {row["plugin"]: row for row in table(as_of="2019-04")}
+    assert fig["flannel"]["policy_ingress"] is False and fig["flannel"]["policy_egress"] is False
+    assert fig["kube-router"]["policy_ingress"] is True and fig["kube-router"]["policy_egress"] is False
+    encrypted = sorted(p for p, row in fig.items() if row["encryption"])
+    assert encrypted == ["cilium", "weave"]  # "most CNI plugins do not support encryption"
+
+
+def test_later_facts_win_without_a_date():
+    assert feature("calico", "encryption").value == "WireGuard"
+    assert feature("calico", "encryption", as_of="2019-04").value is None
+    assert feature("kindnet", "policy_ingress", as_of="2024-01") is None
+    assert feature("kindnet", "policy_ingress").value is True
+
+
+def test_choose_gives_a_reason_for_every_plugin():
+    out = choose({"policy_ingress": True, "policy_egress": True, "as_of": "2019-04"})
+    assert {c.plugin for c in out} == set(MATRIX)
+    assert all(c.reasons for c in out)
+    by = {c.plugin: c for c in out}
+    assert not by["flannel"].kept and "no ingress NetworkPolicy" in str(by["flannel"])
+    assert not by["kube-router"].kept and "no egress NetworkPolicy" in str(by["kube-router"])
+    assert by["calico"].kept and "ingress NetworkPolicy" in str(by["calico"])
+    routed = [c.plugin for c in choose({"no_overlay": True}) if c.kept]
+    assert routed == ["calico", "kube-router", "kindnet"]
+    wg = [c.plugin for c in choose({"encryption": "WireGuard"}) if c.kept]
+    assert wg == ["calico", "cilium", "flannel"]
+
+
+def test_unknown_requirement_and_plugin():
+    with pytest.raises(KubelabError, match='unknown requirement "polcy_egress" \\(did you mean "policy_egress"\\?\\)'):
+        choose({"polcy_egress": True})
+    with pytest.raises(KubelabError, match='did you mean "weave"'):
+        feature("weav", "encryption")
+    with pytest.raises(KubelabError, match="unknown feature"):
+        feature("weave", "speed")
