@@ -8,8 +8,10 @@ binaries (``--plugins system``, optionally inside a ``kl-`` node namespace with
 spec's error JSON on stdout, libcni's context on stderr, and exits 1; a bad
 configuration or usage exits 2.  ``version`` prints each plugin's VERSION
 answer.  State kept between calls: host-local's files (``--data-dir``;
-in-memory default ``~/.cache/kubelab/cni/networks``) and the runtime's result
-cache (``--cache-dir``; default ``~/.cache/kubelab/cni``).
+in-memory default ``~/.cache/kubelab/cni/networks``), the runtime's result
+cache (``--cache-dir``; default ``~/.cache/kubelab/cni``) and, for the
+in-memory plugins, the modelled node (``node.pickle`` there; ``KUBELAB_CNI_DIR``
+moves all of it).
 
 ``exec PLUGIN`` *is* the in-memory plugin as an executable: ``CNI_*`` from
 the environment, the configuration on stdin, host-local's files under the
@@ -56,6 +58,35 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="gc: an attachment that is still valid (repeatable)")
 
 
+def _load_node(state: Path):
+    """The in-memory node of earlier calls (links, routes, iptables), so add/check/del agree across calls."""
+    import pickle
+
+    from ..cni.memory.kernel import Node
+
+    try:
+        with open(state / "node.pickle", "rb") as f:
+            node = pickle.load(f)
+        return node if isinstance(node, Node) else None
+    except (OSError, pickle.PickleError, EOFError, AttributeError):
+        return None
+
+
+def _save_node(state: Path, backend) -> None:
+    import pickle
+
+    node = getattr(backend, "node", None)
+    if node is None:
+        return
+    store, node.ipam_store = node.ipam_store, None
+    try:
+        state.mkdir(parents=True, exist_ok=True)
+        with open(state / "node.pickle", "wb") as f:
+            pickle.dump(node, f)
+    finally:
+        node.ipam_store = store
+
+
 def _exec(plugin: str) -> int:
     from ..cni import PLUGINS, run_plugin
     from ..cni.ipam.host_local import DiskStore
@@ -94,7 +125,7 @@ def run(args: argparse.Namespace) -> int:
         backend = SystemBackend(args.cni_path, args.node_netns)
         data_dir = args.data_dir
     else:
-        backend = MemoryBackend(ipam_store=DiskStore(args.data_dir or state / "networks"),
+        backend = MemoryBackend(_load_node(state), ipam_store=DiskStore(args.data_dir or state / "networks"),
                                 cni_path=args.cni_path or "/opt/cni/bin")
         data_dir = None
     runtime = Runtime(backend, cache_dir=args.cache_dir or state, data_dir=data_dir)
@@ -122,7 +153,9 @@ def run(args: argparse.Namespace) -> int:
                 raise errors[0]
         elif args.action == "status":
             runtime.status(lst)
+        _save_node(state, backend)
     except CNIError as exc:
+        _save_node(state, backend)
         sys.stdout.write(exc.to_json() + "\n")
         context = getattr(exc, "context", "")
         sys.stderr.write(f"error: {context + ': ' if context else ''}{exc}\n")
