@@ -81,6 +81,7 @@ class CompiledPolicy:
     types: tuple[str, ...]
     rules: dict[str, list[CompiledRule]] = field(default_factory=dict)
     kind: str = "calico"  # calico | knp
+    namespace: str | None = None  # None: a GlobalNetworkPolicy
     selector_text: str = ""
 
     @property
@@ -220,7 +221,7 @@ def _compile_calico(p, is_global: bool) -> CompiledPolicy:
     name = p.name if is_global else f"{p.namespace}/{p.name}"
     ref = f"GlobalNetworkPolicy {p.name}" if is_global else f"NetworkPolicy.projectcalico.org {name}"
     cp = CompiledPolicy(ref, s.tier or "default", math.inf if s.order is None else float(s.order), name, applies,
-                        types, selector_text=sel.text or "all()")
+                        types, selector_text=sel.text or "all()", namespace=ns)
     cp.rules = {d: [_compile_rule(r, ns, f"spec.{d}[{i}]") for i, r in enumerate(rules)]
                 for d, rules in (("ingress", s.ingress), ("egress", s.egress))}
     return cp
@@ -238,7 +239,8 @@ def _compile_knp(np) -> CompiledPolicy:
         return CompiledRule("Allow", match, f"Allow {'from' if direction == 'ingress' else 'to'} {who} on "
                                             f"{k8s.describe_ports(rule.ports)}")
     cp = CompiledPolicy(f"NetworkPolicy.projectcalico.org {name}", "default", KNP_ORDER, name,
-                        lambda idx, ep: k8s.selects(np, ep.pod), tuple(k8s.policy_types(np)), kind="knp")
+                        lambda idx, ep: k8s.selects(np, ep.pod), tuple(k8s.policy_types(np)), kind="knp",
+                        namespace=np.namespace)
     cp.rules = {"ingress": [rule_for(r, "ingress") for r in np.spec.ingress],
                 "egress": [rule_for(r, "egress") for r in np.spec.egress]}
     cp.selector_text = from_label_selector(np.spec.pod_selector, np.namespace)
@@ -258,6 +260,17 @@ def compile_policies(idx: PolicyIndex, *, calico: bool = True) -> list[CompiledP
     return hit
 
 
+def _by_namespace(idx: PolicyIndex, calico: bool) -> dict[str | None, list[CompiledPolicy]]:
+    """Compiled policies by the namespace they live in (``None``: global), so a pod checks only its own."""
+    key = ("calico-by-ns", calico)
+    hit = idx.cache.get(key)
+    if hit is None:
+        hit = idx.cache[key] = {}
+        for cp in compile_policies(idx, calico=calico):
+            hit.setdefault(cp.namespace, []).append(cp)
+    return hit
+
+
 def _tier_key(tier: str):
     return (tier == "default", tier)
 
@@ -271,7 +284,7 @@ def applying(idx: PolicyIndex, ep: Endpoint, direction: str, calico: bool = True
     if hit is None:
         t = "Ingress" if direction == "ingress" else "Egress"
         tiers: dict[str, list[CompiledPolicy]] = {}
-        for cp in compile_policies(idx, calico=calico):
+        for cp in _by_namespace(idx, calico).get(ep.namespace, []) + _by_namespace(idx, calico).get(None, []):
             if t in cp.types and cp.applies(idx, ep):
                 tiers.setdefault(cp.tier, []).append(cp)
         hit = idx.cache[key] = [sorted(tiers[t_], key=lambda c: c.sort_key) for t_ in sorted(tiers, key=_tier_key)]

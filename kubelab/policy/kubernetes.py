@@ -103,7 +103,8 @@ def policies_for(idx: PolicyIndex, ep: Endpoint, direction: str) -> list["Networ
     hit = idx.cache.get(key)
     if hit is None:
         t = _TYPE[direction]
-        hit = idx.cache[key] = [np for np in idx.k8s_policies if t in policy_types(np) and selects(np, ep.pod)]
+        hit = idx.cache[key] = [np for np in idx.k8s_by_namespace.get(ep.namespace, ())
+                                if t in policy_types(np) and selects(np, ep.pod)]
     return hit
 
 

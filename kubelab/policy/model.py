@@ -106,7 +106,11 @@ class PolicyIndex:
                 self.node_ips[n.internal_ip] = n.name
             for cidr in n.spec.pod_cidrs:
                 self.node_ips[str(ipaddress.ip_network(cidr, strict=False)[1])] = n.name
+        self.pod_by_name = {f"{p.namespace}/{p.name}": p for p in cluster.pods()}
         self.k8s_policies = list(cluster.list("networkpolicies"))
+        self.k8s_by_namespace: dict[str, list] = {}
+        for np in self.k8s_policies:
+            self.k8s_by_namespace.setdefault(np.namespace, []).append(np)
         self.calico_policies = list(cluster.list("networkpolicies.projectcalico.org"))
         self.global_policies = list(cluster.list("globalnetworkpolicies"))
         self.cache: dict[Any, Any] = {}  # per-evaluator caches, keyed by (evaluator, what, ...)

@@ -109,11 +109,11 @@ def resolve_endpoint(cluster: "Cluster", what: Any, idx: PolicyIndex | None = No
         return idx.pod_endpoint(what)
     text = str(what)
     ns, _, name = text.rpartition("/")
-    for p in cluster.pods(ns or "default"):
-        if p.name == name:
-            if not p.status.pod_ip:
-                raise KubelabError(f'{role} "{text}": {p.ref} has no IP yet (phase {p.status.phase})')
-            return idx.pod_endpoint(p)
+    p = idx.pod_by_name.get(f"{ns or 'default'}/{name}")
+    if p is not None:
+        if not p.status.pod_ip:
+            raise KubelabError(f'{role} "{text}": {p.ref} has no IP yet (phase {p.status.phase})')
+        return idx.pod_endpoint(p)
     for n in idx.nodes:
         if n.name == text:
             return Endpoint(n.internal_ip or "", None, {}, n.name)
