@@ -12,7 +12,7 @@ from kubelab import Cluster
 from kubelab.errors import ValidationError
 from kubelab.policy import evaluate, reachability
 
-from .model import cluster, netpol, ns_sel
+from .model import cluster, netpol
 
 
 def cnp(name: str, ns: str, spec: dict) -> dict:
