@@ -1493,7 +1493,8 @@ NB06 = [
     for name in ("db", "db.other", "example.com", "example.com."):
         result = dns.lookup(cluster, cluster.pod("late", "shop"), name, upstream=UPSTREAM)
         sent = ", ".join(f"{q.name} {q.status}" for q in result.queries)
-        print(f"{name:<13} {result.status:<8} {len(result.queries)} quer{'y' if len(result.queries) == 1 else 'ies'}: {sent}")
+        count = f"{len(result.queries)} quer{'y' if len(result.queries) == 1 else 'ies'}"
+        print(f"{name:<13} {result.status:<8} {count}: {sent}")
     '''),
     md('''
     Every wasted query costs a round trip to CoreDNS, and with `ndots:5` most external names cost
@@ -1757,7 +1758,8 @@ NB07 = [
     code('''
     for name, c in clusters.items():
         targets = [ingress.route(c, url, seed=0).target for url in ("foo.com/foo", "bar.com/", "lb.example.com/")]
-        print(f"{name:<36} foo.com/foo -> {targets[0]:<22} bar.com/ -> {targets[1]:<20} lb.example.com/ -> {targets[2]}")
+        print(f"{name:<36} foo.com/foo -> {targets[0]:<22} bar.com/ -> {targets[1]:<20} "
+              f"lb.example.com/ -> {targets[2]}")
     '''),
     md('''
     ### How the controller picks a rule
@@ -1929,11 +1931,13 @@ NB07 = [
     the arithmetic, not a quote** from any provider.
     '''),
     code('''
-    print(f"{'N':>3}  {'way':<18} {'LB asked':>8} {'LB given':>8} {'node ports':>10} {'rules':>5} {'monthly (example)':>18}")
+    print(f"{'N':>3}  {'way':<18} {'LB asked':>8} {'LB given':>8} {'node ports':>10} {'rules':>5} "
+          f"{'monthly (example)':>18}")
     for n in (1, 5, 20, 60):
         for way, c in viz.exposure_counts(n).items():
             print(f"{n:>3}  {way:<18} {c['load balancers asked']:>8} {c['load balancer addresses given']:>8} "
-                  f"{c['node ports (open on every node)']:>10} {c['ingress rules']:>5} {c['monthly (example price)']:>18.2f}")
+                  f"{c['node ports (open on every node)']:>10} {c['ingress rules']:>5} "
+                  f"{c['monthly (example price)']:>18.2f}")
     '''),
     md('''
     One address instead of N, two node ports instead of N, and a cost that does not grow with the

@@ -64,7 +64,8 @@ __all__ = ["lookup_rows", "lookup_html", "resolver_walk", "ResolverWalk", "reach
 SERVICE_TYPES = ("ClusterIP", "NodePort", "LoadBalancer")
 TRAFFIC_POLICIES = ("Cluster", "Local")
 
-_svg.NODE_STYLES.setdefault("client", (PALETTE["blue"], "#FFFFFF", "round", "", "rounded: where a client connects from"))
+_svg.NODE_STYLES.setdefault("client", (PALETTE["blue"], "#FFFFFF", "round", "",
+                                       "rounded: where a client connects from"))
 _svg.NODE_STYLES.setdefault("address", (PALETTE["bluish green"], "#FFFFFF", "rect", "",
                                         "box: an address of the Service"))
 _svg.EDGE_STYLES.setdefault("reaches", (PALETTE["bluish green"], "", 2, "solid: delivered (label: who the pod sees)"))

@@ -1,0 +1,87 @@
+"""Per-callback time of the discovery and Ingress widgets (kubelab.viz.discovery, kubelab.viz.ingress).
+
+Driven by kubelab.viz.interact like benchmarks/bench_widgets_proxy.py; each
+figure is the median (and the worst) of the callbacks the app timed itself.
+The resolver walk runs one kubelab.dns.lookup per change; the service type
+explorer traces a whole reachability matrix the first time a (type, policy)
+choice is seen and reuses it after (first and repeated visits are reported
+apart); the route explorer asks kubelab.ingress.route once per change and
+redraws the route table.  The aim is under 50 ms per callback; this is for
+reading, not asserting.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+from pathlib import Path
+
+CLUSTER = """
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, labels: {app: web}}
+spec: {nodeName: kind-worker, containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: client}
+spec: {nodeName: kind-worker2, containers: [{name: app, image: busybox}]}
+"""
+
+ROUNDS = 10
+
+
+def _figures(name: str, timings: list[float]) -> list[tuple[str, float, str]]:
+    ms = [t * 1000 for t in timings]
+    return [(f"{name} median", statistics.median(ms), "ms"), (f"{name} max", max(ms), "ms")]
+
+
+def run() -> list[tuple[str, float, str]]:
+    os.environ.pop("NBGRADER_EXECUTION", None)
+    import kubelab
+    from kubelab import viz
+
+    cluster = kubelab.Cluster(CLUSTER)
+    out = []
+    app = viz.resolver_walk(cluster, "client", "web", upstream={"example.com": "198.51.100.7"})
+    for i in range(ROUNDS):
+        for name in ("db", "db.other", "example.com", "example.com."):
+            viz.interact(app, Name=name)
+        viz.interact(app, ndots=1 + i % 5)
+    out += _figures("resolver_walk name/ndots", app.timings)
+
+    app = viz.service_type_explorer(cluster, "web")
+    for stype in ("NodePort", "LoadBalancer", "ClusterIP"):
+        for policy in ("Local", "Cluster"):
+            viz.interact(app, Type=stype, externalTrafficPolicy=policy)
+    first = list(app.timings)
+    app.timings.clear()
+    for _ in range(ROUNDS):
+        for stype in ("NodePort", "LoadBalancer", "ClusterIP"):
+            viz.interact(app, Type=stype)
+        viz.interact(app, externalTrafficPolicy="Local")
+        viz.interact(app, externalTrafficPolicy="Cluster")
+    out += _figures("service_type_explorer first visit (matrix traced)", first)
+    out += _figures("service_type_explorer repeated visit", app.timings)
+
+    data = Path(kubelab.__file__).parent / "data" / "ingress"
+    clusters = {p.name: kubelab.Cluster(p.read_text()) for p in sorted(data.glob("*.yaml"))}
+    app = viz.route_explorer(clusters)
+    for _ in range(ROUNDS // 2):
+        for name in clusters:
+            viz.interact(app, Ingress=name)
+            viz.interact(app, Host="foo.com", Path="/foo", Scheme="http")
+            viz.interact(app, Path="/bar/x")
+            viz.interact(app, Host="ssl.foo.com", Scheme="https", Path="/")
+    out += _figures("route_explorer variant/host/path/scheme", app.timings)
+    return out
+
+
+if __name__ == "__main__":
+    for name, value, unit in run():
+        print(f"{name:55s} {value:8.2f} {unit}")
