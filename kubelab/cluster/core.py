@@ -282,6 +282,11 @@ class Cluster:
     def is_ready(self, pod: Pod) -> bool:
         return is_pod_ready(pod)
 
+    def pod_by_ip(self, ip: str) -> Pod | None:
+        """The pod (not on the host network) that has ``ip``, from the store's index."""
+        key = self._s.pod_ips.get(ip)
+        return self._s.objects.get(key) if key else None  # type: ignore[return-value]
+
     def node_of(self, pod: Pod) -> Node | None:
         return self._s.objects.get(("Node", "", pod.spec.node_name or ""))  # type: ignore[return-value]
 

@@ -28,6 +28,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from dataclasses import dataclass, field
@@ -61,6 +62,7 @@ class RunResult:
     reject_with: str | None = None
 
 
+@functools.lru_cache(maxsize=65536)
 def _in(ip: str, net: str) -> bool:
     try:
         return ipaddress.ip_address(ip) in ipaddress.ip_network(net, strict=False)

@@ -28,6 +28,7 @@ not traced); the other proxy modes plug in through :meth:`Proxier.trace`.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 from dataclasses import dataclass, field
@@ -158,10 +159,7 @@ class Network:
         return ips
 
     def pod_by_ip(self, ip: str) -> "Pod | None":
-        for p in self.cluster.pods():
-            if p.status.pod_ip == ip and not p.spec.host_network:
-                return p
-        return None
+        return self.cluster.pod_by_ip(ip)
 
     def node_by_ip(self, ip: str) -> "Node | None":
         for n in self.cluster.nodes():
@@ -172,7 +170,7 @@ class Network:
     def node_for_ip(self, ip: str) -> "Node | None":
         """The node whose pod CIDR holds ``ip`` (where a route for it leads)."""
         for n in self.cluster.nodes():
-            if any(ipaddress.ip_address(ip) in ipaddress.ip_network(c, strict=False) for c in n.spec.pod_cidrs):
+            if any(_contains(c, ip) for c in n.spec.pod_cidrs):
                 return n
         return None
 
@@ -181,7 +179,11 @@ class Network:
         """``(kind, ip, pod, node)`` for a pod (``ns/name`` or ``name``), a node name, or an IP."""
         c = self.cluster
         ns, _, name = src.rpartition("/")
-        for p in c.pods(ns or "default"):
+        try:
+            found = [c.pod(name, ns or "default")] if name else []
+        except KubelabError:
+            found = []
+        for p in found:
             if p.name == name:
                 if not p.status.pod_ip:
                     raise KubelabError(f"{p.ref} has no IP yet (phase {p.status.phase}): it cannot send")
@@ -432,6 +434,18 @@ class Network:
             return
         trace.verdict = "delivered"
         trace.hops.append(Hop("deliver", pod.ref, f"accepted on {pkt.dport}/{pkt.proto}"))
+
+
+@functools.lru_cache(maxsize=4096)
+def _network(cidr: str):
+    return ipaddress.ip_network(cidr, strict=False)
+
+
+def _contains(cidr: str, ip: str) -> bool:
+    try:
+        return ipaddress.ip_address(ip) in _network(cidr)
+    except ValueError:
+        return False
 
 
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
