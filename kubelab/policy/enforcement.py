@@ -9,9 +9,10 @@ policies), Canal (Flannel networking + Calico's Felix for policy), Cilium (Kuber
 NetworkPolicy plus its own CiliumNetworkPolicy, not Calico's), Weave Net (weave-npc;
 egress rules since 2.4), kube-router (its network policy controller: ingress only in
 its first releases, egress since v0.2), Flannel (no policy: its README points to Canal),
-the reference ``bridge`` plugin (none), kindnet (none until kind's kindnetd took up
-kube-network-policies in 2024; modelled as the older kindnet, as the kind clusters of
-the course run it).
+the reference ``bridge`` plugin (none), kindnet (kind's kindnetd enforces Kubernetes
+NetworkPolicy through kube-network-policies since kind v0.24, 2024).  This table is the
+one source: the CNI plugin models (:mod:`kubelab.cni.plugins`) read their ``enforces``
+from it.
 
 A plugin registers itself with :func:`register` (one entry per name, no if/elif ladder).
 
@@ -71,9 +72,9 @@ register(PolicySupport("flannel", False, False, False, "none",
                        "(use Canal, i.e. Flannel + Calico, for policy)"))
 register(PolicySupport("bridge", False, False, False, "none",
                        "the reference bridge plugin only wires pods to a Linux bridge: no policy agent"))
-register(PolicySupport("kindnet", False, False, False, "none",
-                       "kindnet as modelled has no policy agent (kind's kindnetd added one, kube-network-policies, "
-                       "in 2024)"))
+register(PolicySupport("kindnet", True, True, False, "kindnetd's kube-network-policies",
+                       "kind's kindnetd enforces Kubernetes NetworkPolicy since kind v0.24 (2024), through "
+                       "kube-network-policies; older kind clusters enforced none"))
 
 
 def support(plugin: str) -> PolicySupport:

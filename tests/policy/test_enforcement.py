@@ -20,7 +20,8 @@ def test_every_cluster_cni_has_an_entry():
 
 @pytest.mark.parametrize("cni,k8s,calico", [
     ("calico", True, True), ("canal", True, True), ("cilium", True, False), ("weave", True, False),
-    ("kube-router", True, False), ("flannel", False, False), ("bridge", False, False), ("kindnet", False, False)])
+    ("kube-router", True, False), ("flannel", False, False), ("bridge", False, False),
+    ("kindnet", True, False)])  # kindnetd enforces NetworkPolicy since kind v0.24
 def test_what_each_plugin_enforces(cni, k8s, calico):
     c = cluster(DENY_X, CALICO_DENY, cni=cni, pods=["x/a", "y/a", "z/a"])
     v = evaluate(c, "z/a", "x/a", 80)

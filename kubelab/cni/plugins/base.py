@@ -182,6 +182,15 @@ def host_veth_name(prefix: str, namespace: str, name: str) -> str:
     return prefix + hashlib.sha1(f"{namespace}.{name}".encode()).hexdigest()[:11]
 
 
+class _Enforces:
+    """``PluginModel.enforces``: the NetworkPolicy directions the plugin enforces ("Ingress", "Egress"),
+    read from the one table of :mod:`kubelab.policy.enforcement` (works on the class and on instances)."""
+
+    def __get__(self, obj: Any, owner: type) -> tuple[str, ...]:
+        from ...policy.enforcement import support
+        return tuple(d.capitalize() for d in support(owner.name).directions())
+
+
 class PluginModel:
     """Base class: a plugin model of one cluster.  Subclasses register by name.
 
@@ -197,8 +206,7 @@ class PluginModel:
 
     name: ClassVar[str] = ""
     summary: ClassVar[str] = ""
-    #: NetworkPolicy directions the plugin enforces ("Ingress", "Egress")
-    enforces: ClassVar[tuple[str, ...]] = ()
+    enforces = _Enforces()
     #: the host-side veth prefix
     veth_prefix: ClassVar[str] = "veth"
     #: the bridge pods attach to, or None (routed veths, as Calico and Cilium do)

@@ -23,7 +23,6 @@ __all__ = ["BridgeModel"]
 class BridgeModel(PluginModel):
     name = "bridge"
     summary = "node-local bridge cni0 + host-local; routes between nodes come from outside the plugin"
-    enforces = ()
     veth_prefix = "veth"
     bridge = "cni0"
     components = (

@@ -72,7 +72,6 @@ class CalicoModel(PluginModel):
 
     name = "calico"
     summary = "routed L3 pod network: BGP (BIRD) between nodes, optional IPIP/VXLAN, Felix programs routes and policy"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "cali"
     bridge = None
     options = ("encapsulation", "wireguard", "typha")

@@ -23,7 +23,6 @@ __all__ = ["CanalModel"]
 class CanalModel(FlannelModel):
     name = "canal"
     summary = "Flannel overlay between nodes, Calico's Felix for NetworkPolicy (ingress and egress)"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "cali"
     bridge = None
     components = (

@@ -36,7 +36,6 @@ __all__ = ["CiliumModel"]
 class CiliumModel(PluginModel):
     name = "cilium"
     summary = "eBPF data path: VXLAN/Geneve tunnel or native routing, WireGuard/IPsec, kube-proxy replacement, L3-L7 policy"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "lxc"
     bridge = None
     options = ("routing_mode", "tunnel_protocol", "encryption", "kube_proxy_replacement")

@@ -35,7 +35,6 @@ FLANNEL_BACKENDS = ("vxlan", "host-gw", "udp")
 class FlannelModel(PluginModel):
     name = "flannel"
     summary = "a subnet lease per node and an overlay between nodes (VXLAN flannel.1 by default); no NetworkPolicy"
-    enforces = ()
     veth_prefix = "veth"
     bridge = "cni0"
     options = ("backend", "direct_routing")

@@ -22,7 +22,6 @@ __all__ = ["KindnetModel"]
 class KindnetModel(PluginModel):
     name = "kindnet"
     summary = "kind's default: ptp veths, a route per other node via its address, no encapsulation"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "veth"
     bridge = None
     pod_route_scope = "host"

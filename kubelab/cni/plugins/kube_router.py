@@ -32,7 +32,6 @@ __all__ = ["KubeRouterModel"]
 class KubeRouterModel(PluginModel):
     name = "kube-router"
     summary = "BGP-routed pod CIDRs (IPIP only across subnets), IPVS service proxy, iptables/ipset NetworkPolicy"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "veth"
     bridge = "kube-bridge"
     options = ("enable_overlay", "overlay_type", "run_service_proxy")

@@ -36,7 +36,6 @@ WEAVE_MTU = 1376
 class WeaveModel(PluginModel):
     name = "weave"
     summary = "one layer-2 network over all nodes: fast datapath (VXLAN, UDP 6784) or sleeve (UDP 6783); IPsec/NaCl"
-    enforces = ("Ingress", "Egress")
     veth_prefix = "vethwepl"
     bridge = "weave"
     options = ("mode", "encryption", "weave_mtu")
