@@ -158,55 +158,10 @@ class IPSet:
 
 
 # ----------------------------------------------------------------------------- iptables rules with sets
-_VALUE_FLAGS = {"--comment", "--dport", "--sport", "--dst-type", "--src-type", "--mark", "--ctstate", "--state",
-                "--mode", "--probability", "--name", "--seconds", "--to-destination", "--to-source", "--or-mark",
-                "--xor-mark", "--set-xmark", "--reject-with", "--to-ports", "--vaddr", "--vproto", "--vport"}
-_HEADER = {"-s": "src", "-d": "dst", "-p": "proto", "-i": "in_iface", "-o": "out_iface"}
-
-
 def parse_rule(chain: str, words: list[str]) -> Rule:
-    """A :class:`~kubelab.proxy.netfilter.Rule` from kube-proxy's argument words, knowing ``set`` (two values
-    after ``--match-set``), ``ipvs``, ``physdev`` and ``state`` besides the iptables-mode vocabulary."""
-    rule = Rule(chain=chain, args=list(words))
-    i, negate, current = 0, False, None
-    while i < len(words):
-        w = words[i]
-        if w == "!":
-            negate, i = True, i + 1
-            continue
-        if w in _HEADER:
-            attr = _HEADER[w]
-            setattr(rule, attr, words[i + 1])
-            if attr in ("src", "dst"):
-                setattr(rule, attr + "_neg", negate)
-            negate, i = False, i + 2
-            continue
-        if w in ("-m", "--match"):
-            current = Match(words[i + 1])
-            rule.matches.append(current)
-            i += 2
-            continue
-        if w in ("-j", "--jump"):
-            rule.target, current = words[i + 1], None
-            i += 2
-            continue
-        if w.startswith("--"):
-            if w == "--match-set":
-                value, step = f"{words[i + 1]} {words[i + 2]}", 3
-            elif w in _VALUE_FLAGS:
-                value, step = words[i + 1], 2
-            else:
-                value, step = None, 1
-            if rule.target is not None:
-                rule.target_options.append((w, value))
-            elif current is not None:
-                current.options.append((negate, w, value))
-            else:
-                raise ValueError(f"option {w} outside a match in {words}")
-            negate, i = False, i + step
-            continue
-        raise ValueError(f"cannot parse {w!r} in {words}")
-    return rule
+    """A :class:`~kubelab.proxy.netfilter.Rule` from kube-proxy's argument words (the shared parser knows
+    ``set``'s two-word ``--match-set`` and the ``ipvs``, ``physdev`` and ``state`` options)."""
+    return Rule.parse(chain, list(words))
 
 
 def append(table: Table, chain: str, words: list[str]) -> Rule:

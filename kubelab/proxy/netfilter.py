@@ -128,7 +128,10 @@ class Match:
 _VALUE_FLAGS = {"--comment", "--dport", "--sport", "--dst-type", "--src-type", "--mark", "--ctstate", "--mode",
                 "--probability", "--every", "--packet", "--name", "--seconds", "--hitcount", "--mask",
                 "--to-destination", "--to-source", "--or-mark", "--xor-mark", "--set-xmark", "--set-mark",
-                "--reject-with", "--to-ports", "--nfacct-name", "--match-set", "--dports", "--set-mss"}
+                "--reject-with", "--to-ports", "--nfacct-name", "--dports", "--set-mss", "--state",
+                "--vaddr", "--vproto", "--vport"}
+#: options that take two words (``-m set --match-set KUBE-CLUSTER-IP dst,dst``)
+_TWO_VALUE_FLAGS = {"--match-set"}
 _HEADER = {"-s": "src", "--source": "src", "-d": "dst", "--destination": "dst", "-p": "proto", "--protocol": "proto",
            "-i": "in_iface", "-o": "out_iface"}
 
@@ -179,7 +182,12 @@ class Rule:
                 i += 2
                 continue
             if w.startswith("--"):
-                value = words[i + 1] if w in _VALUE_FLAGS and i + 1 < len(words) else None
+                if w in _TWO_VALUE_FLAGS and i + 2 < len(words):
+                    value, step = f"{words[i + 1]} {words[i + 2]}", 3
+                elif w in _VALUE_FLAGS and i + 1 < len(words):
+                    value, step = words[i + 1], 2
+                else:
+                    value, step = None, 1
                 if rule.target is not None:
                     rule.target_options.append((w, value))
                 elif current is not None:
@@ -187,7 +195,7 @@ class Rule:
                 else:
                     raise ValueError(f"option {w} outside a match in {words}")
                 negate = False
-                i += 2 if value is not None else 1
+                i += step
                 continue
             raise ValueError(f"cannot parse {w!r} in {words}")
         return rule
