@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import FieldError
-from .schema import Model, encode, spec_field
+from .schema import Model, encode
 from .validation import is_dns1123_subdomain, is_qualified_name, is_valid_label_value
 
 __all__ = [

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ..errors import FieldError
 from .meta import APIObject, LabelSelector, ObjectMeta

@@ -18,7 +18,7 @@ Examples
 from __future__ import annotations
 
 import difflib
-from typing import Any, Callable
+from typing import Callable
 
 from .calico import CalicoNetworkPolicy, GlobalNetworkPolicy
 from .endpoints import Endpoints, EndpointSlice

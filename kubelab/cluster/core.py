@@ -46,7 +46,7 @@ from ..api import (APIObject, Endpoints, EndpointSlice, KubeProxyConfiguration, 
                    ObjectMeta, Pod, Service, ServiceCIDR, load)
 from ..api.endpoints import MANAGED_BY_LABEL
 from ..api.pod import PodCondition, PodIP
-from ..errors import ConflictError, FieldError, KubelabError, NotFoundError, ValidationError
+from ..errors import FieldError, KubelabError, NotFoundError, ValidationError
 from .allocator import AllocationError, ClusterIPAllocator, NodePortAllocator
 from .endpoints import endpoints_for
 from .endpointslice import CONTROLLER, MIRRORING_CONTROLLER, endpoint_slices_for, mirrored_slices_for

@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 
 from ..net.netfilter import ChainStep, Evaluator, RunResult
 from ..net.packet import Packet
-from .netfilter import Match, Rule, Table
+from .netfilter import Rule, Table
 
 __all__ = ["IPSet", "parse_rule", "KubeProxyEvaluator", "SET_TYPES"]
 
