@@ -31,7 +31,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", choices=ACTIONS, metavar="ACTION", help=" | ".join(ACTIONS))
     add_filename_option(parser)
     parser.add_argument("--context", default=None, help="the kubeconfig context (kind-<cluster>)")
-    parser.add_argument("--kubeconfig", default=None, help="the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    parser.add_argument("--kubeconfig", default=None,
+                        help="the kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
     parser.add_argument("--allow-non-kind", action="store_true",
                         help="accept a context whose name does not start with kind- (careful)")
     parser.add_argument("--name", default="kubelab", help="config: the kind cluster's name (default kubelab)")
