@@ -247,6 +247,7 @@ class Lab:
         for n in t.nodes:
             batch = [f"addr add {n.ip}/{prefix} dev eth0", "link set eth0 up"]
             batch += [f"route add {cidr} via {via} dev eth0" for cidr, via in n.routes]
+            batch.append(f"route add default via {FABRIC_IP} dev eth0")  # kind's node: the docker gateway
             _exec(n.netns, ["ip", "-batch", "-"], input="\n".join(batch) + "\n")
             _exec(n.netns, ["sysctl", "-qw", "net.ipv4.ip_forward=1"])
             _exec(n.netns, ["sysctl", "-qw", "net.bridge.bridge-nf-call-iptables=1"], check=False)

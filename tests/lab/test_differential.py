@@ -1,0 +1,259 @@
+"""Differential tests: every scenario runs on the model (kubelab.net, kubelab.linuxns) and on the real kernel.
+
+One lab (tests/lab/scenarios.yaml on kind's three nodes) is built once for the
+module: real CNI plugins, kube-proxy's rendered rules, one server per pod.  Each
+scenario compares what the model says with what the kernel does: the verdict
+(mapped by :func:`kubelab.lab.outcome_of`: rejected/refused -> ``refused``,
+dropped/timeout -> ``timeout``) and the set of backends reached, with the split
+within a binomial tolerance of the model's probabilities.
+
+Disagreements are listed in :data:`KNOWN_DISAGREEMENTS` with the reason; their
+tests assert both sides exactly, so a fix to the model shows up as a failure here.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from kubelab import Cluster
+from kubelab.api import load
+from kubelab.lab import Lab, outcome_of
+from kubelab.linuxns import channels, port_conflicts
+from kubelab.net import Network
+
+pytestmark = pytest.mark.requires("root", "cni", "iptables")
+
+MANIFESTS = (Path(__file__).parent / "scenarios.yaml").read_text()
+FABRIC = "172.18.0.1"
+WORKER, WORKER2 = "172.18.0.3", "172.18.0.4"
+
+#: scenario -> (model outcome, kernel outcome, why they differ)
+KNOWN_DISAGREEMENTS = {
+    "hostport": ("refused", "default/solo",
+                 "kubelab.net.trace does not model portmap's CNI-HOSTPORT-DNAT: a connection to a node's "
+                 "hostPort is 'refused' in the model, the real portmap plugin DNATs it to the pod"),
+    "dead-killed": ("timeout", "refused",
+                    "Network(dead=…) models a pod that does not answer at all; a pod whose server process died "
+                    "still has its network namespace, and its kernel answers the SYN with RST"),
+    "br-netfilter-off": ("default/near", "timeout",
+                         "kubelab.net models a node with br_netfilter on only; with bridge-nf-call-iptables=0 "
+                         "the reply from a same-bridge backend skips conntrack's reverse NAT"),
+}
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    return Cluster(MANIFESTS)
+
+
+@pytest.fixture(scope="module")
+def lab(cluster, host_unchanged):
+    with Lab(cluster, f"d{os.getpid() % 100000}") as lab:
+        yield lab
+    assert not [ns for ns in lab.topology.namespaces if Path("/run/netns", ns).exists()]
+
+
+def model(cluster, src, host, port, proto="TCP", count=1, seed=0, dead=()):
+    net = Network(cluster, seed=seed, dead=set(dead))
+    return [outcome_of(net.connect(src, host, port, proto)) for _ in range(count)]
+
+
+def within(counts: Counter, n: int, expected: dict[str, float], sigmas: float = 4.0) -> bool:
+    for backend, p in expected.items():
+        sd = (n * p * (1 - p)) ** 0.5
+        if abs(counts[backend] - n * p) > sigmas * sd + 1:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------------------------------- Services
+def test_clusterip_one_backend(cluster, lab):
+    assert set(model(cluster, "client", "solo", 80, count=10)) == {"default/solo"}
+    assert set(lab.curl("client", "solo", 80, count=10)) == {"default/solo"}
+
+
+def test_clusterip_three_backends_split(cluster, lab):
+    n = 120
+    m, k = Counter(model(cluster, "client", "web", 80, count=n, seed=3)), Counter(lab.curl("client", "web", 80,
+                                                                                            count=n))
+    backends = {"default/web-0", "default/web-1", "default/web-2"}
+    assert set(m) == set(k) == backends
+    thirds = {b: 1 / 3 for b in backends}  # KUBE-SVC: 1/3, then 1/2, then the rest
+    assert within(m, n, thirds) and within(k, n, thirds), (m, k)
+
+
+def test_clusterip_by_dns_style_name_and_udp(cluster, lab):
+    m = model(cluster, "client", "kube-dns.kube-system", 53, "UDP", count=20)
+    k = lab.curl("client", "kube-dns.kube-system", 53, "UDP", count=20)
+    coredns = {f"kube-system/{p.name}" for p in cluster.pods("kube-system")}
+    assert set(m) == set(k) == coredns
+
+
+def test_nodeport_from_the_fabric(cluster, lab):
+    for node_ip in (WORKER, WORKER2):
+        m, k = model(cluster, FABRIC, node_ip, 30080, count=40), lab.curl("fabric", node_ip, 30080, count=40)
+        assert set(m) == set(k) == {"default/web-0", "default/web-1", "default/web-2"}
+
+
+def test_no_endpoints_rejected_at_once(cluster, lab):
+    assert model(cluster, "client", "empty", 80) == ["refused"]
+    assert Network(cluster).connect("client", "empty", 80).verdict == "rejected"
+    t0 = time.perf_counter()
+    assert lab.curl("client", "empty", 80, count=3, timeout=2.0) == ["refused"] * 3
+    assert time.perf_counter() - t0 < 1.5  # ICMP port unreachable: no waiting for a timeout
+
+
+def test_cross_node_pod_to_pod(cluster, lab):
+    web2 = cluster.pod("web-2").status.pod_ip
+    assert model(cluster, "client", web2, 8080) == lab.curl("client", web2, 8080) == ["default/web-2"]
+    assert model(cluster, "web-2", cluster.pod("client").status.pod_ip, 7070) == \
+        lab.curl("web-2", cluster.pod("client").status.pod_ip, 7070) == ["default/client"]
+
+
+def test_closed_port_refused(cluster, lab):
+    web2 = cluster.pod("web-2").status.pod_ip
+    assert model(cluster, "client", web2, 9999) == lab.curl("client", web2, 9999) == ["refused"]
+
+
+def test_hostport_via_portmap(cluster, lab):
+    # the pod's node: portmap DNATs; the other worker: nothing listens there
+    assert model(cluster, FABRIC, WORKER, 9090) == lab.curl("fabric", WORKER, 9090) == ["refused"]
+    want_model, want_kernel, _ = KNOWN_DISAGREEMENTS["hostport"]
+    assert model(cluster, FABRIC, WORKER2, 9090) == [want_model]
+    assert lab.curl("fabric", WORKER2, 9090) == [want_kernel]
+
+
+# ---------------------------------------------------------------------------------------------- hairpin
+def _hairpin(lab, node: str, on: bool) -> None:
+    ports = json.loads(lab.node_exec(node, ["ip", "-j", "link", "show", "master", "cni0"]).stdout)
+    for p in ports:
+        lab.node_exec(node, ["ip", "link", "set", "dev", p["ifname"], "type", "bridge_slave",
+                             "hairpin", "on" if on else "off"])
+
+
+def test_hairpin(cluster, lab):
+    """A pod reaching itself through its Service: DNAT sends the packet back out of the bridge port it came in by."""
+    assert model(cluster, "solo", "solo", 80) == ["default/solo"]
+    assert lab.topology.hairpin  # the bridge plugin's hairpinMode: true, as kubelet's hairpin-veth
+    assert lab.curl("solo", "solo", 80) == ["default/solo"]
+    _hairpin(lab, "kind-worker2", False)
+    try:
+        # without hairpin mode the bridge will not send a frame back out of its ingress port
+        assert lab.curl("solo", "solo", 80, timeout=0.5) == ["timeout"]
+        assert lab.curl("web-2", "solo", 80) == ["default/solo"]  # other pods are not affected
+    finally:
+        _hairpin(lab, "kind-worker2", True)
+    assert lab.curl("solo", "solo", 80) == ["default/solo"]
+
+
+# ---------------------------------------------------------------------------------------------- failures
+def test_dead_backend(cluster, lab):
+    assert model(cluster, "client", "flaky", 80) == lab.curl("client", "flaky", 80) == ["default/flaky"]
+    lab.stop_server("flaky", freeze=True)  # alive but silent: the SYN is accepted, no answer ever comes
+    assert model(cluster, "client", "flaky", 80, dead={"default/flaky"}) == ["timeout"]
+    assert lab.curl("client", "flaky", 80, timeout=0.5) == ["timeout"]
+    lab.stop_server("flaky")  # gone: the kernel RSTs
+    want_model, want_kernel, _ = KNOWN_DISAGREEMENTS["dead-killed"]
+    assert model(cluster, "client", "flaky", 80, dead={"default/flaky"}) == [want_model]
+    assert lab.curl("client", "flaky", 80) == [want_kernel]
+
+
+def test_br_netfilter_off(cluster, lab):
+    """bridge-nf-call-iptables=0: ClusterIP to a same-node backend fails; to another node it still works."""
+    key = "net.bridge.bridge-nf-call-iptables"
+    assert lab.node_exec("kind-worker", ["sysctl", "-n", key]).stdout.strip() == "1"
+    assert lab.curl("client", "near", 80) == ["default/near"]
+    lab.node_exec("kind-worker", ["sysctl", "-qw", f"{key}=0"])
+    try:
+        want_model, want_kernel, _ = KNOWN_DISAGREEMENTS["br-netfilter-off"]
+        assert model(cluster, "client", "near", 80) == [want_model]
+        assert lab.curl("client", "near", 80, timeout=0.5) == [want_kernel]
+        assert lab.curl("client", "solo", 80) == ["default/solo"]  # the reply is routed, not bridged
+    finally:
+        lab.node_exec("kind-worker", ["sysctl", "-qw", f"{key}=1"])
+    assert lab.curl("client", "near", 80) == ["default/near"]
+
+
+# ---------------------------------------------------------------------------------------------- inside a pod
+def _pod(doc: dict):
+    return next(iter(load(json.dumps(doc))))
+
+
+def test_containers_of_a_pod_talk_over_localhost(cluster, lab):
+    pod = cluster.pod("client")
+    net = next(c for c in channels(pod, "sidecar", "main") if c.kind == "network")
+    assert net.available and "localhost:7070" in net.how
+    assert lab.curl("client", "127.0.0.1", 7070) == ["default/client"]  # main's port, from the sidecar's side
+    assert lab.curl("client", "127.0.0.1", 7071, "UDP") == ["default/client"]
+    # another pod's localhost is its own
+    assert lab.curl("web-0", "127.0.0.1", 7070) == ["refused"]
+
+
+BIND = "import socket,sys\ns=socket.socket()\ntry:\n s.bind(('',int(sys.argv[1])));print('ok')\nexcept OSError as e:\n " \
+       "print(e.errno)"
+
+
+def test_port_conflict_between_containers_of_one_pod(cluster, lab):
+    clash = _pod({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "clash"},
+                  "spec": {"nodeName": "kind-worker", "containers": [
+                      {"name": "main", "image": "x", "ports": [{"containerPort": 7070}]},
+                      {"name": "second", "image": "x", "ports": [{"containerPort": 7070}]}]}})
+    conflicts = port_conflicts([clash])
+    assert [(c.scope, c.port) for c in conflicts] == [("pod", 7070)]
+    assert port_conflicts([cluster.pod("client"), cluster.pod("web-0")]) == []  # one IP each: no collision
+    import errno
+    # the client pod's server (its first container) holds 7070: a second container's bind fails
+    assert lab.pod_exec("client", [sys.executable, "-c", BIND, "7070"]).stdout.strip() == str(errno.EADDRINUSE)
+    assert lab.pod_exec("web-0", [sys.executable, "-c", BIND, "7070"]).stdout.strip() == "ok"
+
+
+def _shared_pid_kill(lab, share: bool) -> bool:
+    """Container A runs in its own PID namespace; container B (joined to A's, or not) kills A's worker."""
+    ns = lab.topology.pod("client").netns
+    a = subprocess.Popen(["ip", "netns", "exec", ns, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
+                          "sleep 30 & wait $!; echo $?"], stdout=subprocess.PIPE, text=True)
+    try:
+        for _ in range(100):
+            kids = Path(f"/proc/{a.pid}/task/{a.pid}/children").read_text().split()
+            if kids and Path(f"/proc/{kids[0]}/task/{kids[0]}/children").read_text().split():
+                break
+            time.sleep(0.02)
+        sh = kids[0]  # PID 1 of A's namespace; its child sleep is PID 2 there
+        join = ["nsenter", "--target", sh, "--pid", "--mount", "--"] if share else \
+            ["unshare", "--pid", "--fork", "--mount-proc"]
+        b = subprocess.run(["ip", "netns", "exec", ns, *join, "kill", "-TERM", "2"], capture_output=True, text=True)
+        return b.returncode == 0
+    finally:
+        if a.poll() is None:
+            os.kill(int(sh), signal.SIGKILL)
+            a.kill()
+        a.wait()
+
+
+def test_shared_pid_namespace_lets_one_container_signal_another(lab):
+    spec = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "pid"},
+            "spec": {"nodeName": "kind-worker", "containers": [{"name": "a", "image": "x"},
+                                                                {"name": "b", "image": "x"}]}}
+    for share in (True, False):
+        spec["spec"]["shareProcessNamespace"] = share
+        sig = next(c for c in channels(_pod(spec), "b", "a") if c.kind == "signal")
+        assert sig.available is share
+        assert _shared_pid_kill(lab, share) is share
+
+
+# ---------------------------------------------------------------------------------------------- the lab itself
+def test_model_and_kernel_agree_on_addresses(cluster, lab):
+    for pod in lab.topology.pods:
+        out = lab.pod_exec(pod.ref, ["ip", "-4", "-o", "addr", "show", "eth0"]).stdout
+        assert f"inet {pod.ip}/24" in out
+    routes = lab.node_exec("kind-worker", ["ip", "route"]).stdout
+    assert "10.244.2.0/24 via 172.18.0.4 dev eth0" in routes and "10.244.1.0/24 dev cni0" in routes
