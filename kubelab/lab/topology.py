@@ -10,7 +10,9 @@ as mininet keeps ``topo.py`` apart from ``net.py``.  The shape is kind's:
 * one namespace per pod, ``kl-<lab>-p<N>``, wired into its node by the real CNI
   plugins (bridge + host-local + loopback + portmap) with the model's pod IP;
 * on each node a route to every other node's pod CIDR via that node's
-  InternalIP, as Calico programs them without encapsulation (BGP, same L2);
+  InternalIP, as Calico programs them without encapsulation (BGP, same L2),
+  and a default route to the fabric (kind's docker gateway; the fabric
+  namespace does not forward, so nothing leaves the lab);
 * in each pod one server process answering on every declared container port
   with the pod's ``namespace/name``.
 

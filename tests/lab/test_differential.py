@@ -233,9 +233,11 @@ def _shared_pid_kill(lab, share: bool) -> bool:
         b = subprocess.run(["ip", "netns", "exec", ns, *join, "kill", "-TERM", "2"], capture_output=True, text=True)
         return b.returncode == 0
     finally:
-        if a.poll() is None:
-            os.kill(int(sh), signal.SIGKILL)
-            a.kill()
+        for pid in (int(sh), a.pid):  # killing PID 1 of A's namespace ends everything in it
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
         a.wait()
 
 
