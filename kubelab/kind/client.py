@@ -215,6 +215,9 @@ def import_cluster(ctx: KindClient, live: dict[str, list[Any]] | None = None, **
     them from the same pods); those of Services without a selector are.  The pod
     CIDR is the smallest range holding every node's ``podCIDR`` unless
     ``pod_cidr=`` is given; ``settings`` are :class:`Cluster` arguments.
+
+    Simplification: a pod the scheduler has not placed yet (no ``nodeName``)
+    is placed by the model's scheduler-lite; it stays Pending without an IP.
     """
     from ..cluster import Cluster
 
@@ -224,8 +227,10 @@ def import_cluster(ctx: KindClient, live: dict[str, list[Any]] | None = None, **
     kubernetes_ip = next((s.spec.cluster_ip for s in live["Service"]
                           if s.name == "kubernetes" and s.namespace == "default"), None)
     if kubernetes_ip and "service_cidrs" not in settings:
-        settings["service_cidrs"] = [_supernet([f"{kubernetes_ip}/32"], "10.96.0.0/12")
-                                     if ipaddress.ip_address(kubernetes_ip) in ipaddress.ip_network("10.96.0.0/12")
+        # the API server's range is not readable before ServiceCIDR objects (1.33): kubeadm's default if it
+        # holds the kubernetes Service, else the /16 around it
+        default = ipaddress.ip_network("10.96.0.0/12")
+        settings["service_cidrs"] = [str(default) if ipaddress.ip_address(kubernetes_ip) in default
                                      else str(ipaddress.ip_network(f"{kubernetes_ip}/16", strict=False))]
     slices = [s for s in live["EndpointSlice"]
               if s.metadata.labels.get("endpointslice.kubernetes.io/managed-by") != _SLICE_CONTROLLER]

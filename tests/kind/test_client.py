@@ -264,3 +264,13 @@ def test_model_round_trip_through_a_live_cluster():
         assert back.service(svc.name, svc.namespace).spec == svc.spec
     assert ([e.addresses for e in back.endpoint_slices("web", "shop")[0].endpoints]
             == [e.addresses for e in model.endpoint_slices("web", "shop")[0].endpoints])
+
+
+def test_import_host_network_pods_keep_the_node_ip():
+    proxy = live_pod("kube-proxy-q8x2n", "kube-system", "kubelab-worker", "172.19.0.2", "172.19.0.2",
+                     {"k8s-app": "kube-proxy"})
+    proxy.spec.host_network = True
+    objs = [*kind_cluster_objects(), k8s.V1Namespace(metadata=_meta("kube-system")), proxy]
+    c = import_cluster(fake_context(objs)[0])
+    pod = c.pod("kube-proxy-q8x2n", "kube-system")
+    assert pod.spec.host_network and pod.status.pod_ip == "172.19.0.2" and not c.warnings
