@@ -13,7 +13,7 @@ from kubernetes import client as k8s
 from kubelab import Cluster
 from kubelab.errors import KubelabError
 from kubelab.kind import MANAGED_BY_LABEL, RUN_ID_LABEL, apply, connect, delete_created, import_cluster, user_objects
-from kubelab.kind.client import KindClient
+from kubelab.kind.client import KINDS, KindClient
 
 from .fake import NOW, fake_context, live_objects, served
 
@@ -274,3 +274,13 @@ def test_import_host_network_pods_keep_the_node_ip():
     c = import_cluster(fake_context(objs)[0])
     pod = c.pod("kube-proxy-q8x2n", "kube-system")
     assert pod.spec.host_network and pod.status.pod_ip == "172.19.0.2" and not c.warnings
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_the_fake_only_answers_methods_the_real_client_has(kind):
+    k = KINDS[kind]
+    api = {"core": k8s.CoreV1Api, "discovery": k8s.DiscoveryV1Api, "networking": k8s.NetworkingV1Api}[k.api]
+    names = ([f"list_{k.plural}_for_all_namespaces", f"create_namespaced_{k.plural}", f"delete_namespaced_{k.plural}"]
+             if k.namespaced else [f"list_{k.plural}", f"create_{k.plural}", f"delete_{k.plural}"])
+    assert all(hasattr(api, n) for n in names)
+    assert all(hasattr(k8s.CoreV1Api, n) for n in ("read_namespaced_pod", "read_namespaced_pod_log"))
