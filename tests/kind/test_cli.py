@@ -10,7 +10,6 @@ import yaml
 from kubelab import Cluster
 from kubelab.api import load_text
 from kubelab.kind import client as kind_client
-from tests.cli.conftest import kubelab, manifest  # noqa: F401 -- the CLI fixtures
 
 from .fake import fake_context, live_objects
 
