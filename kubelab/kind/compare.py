@@ -163,7 +163,7 @@ def service_jumps(save_text: str, services: list[str]) -> list[str]:
     """The ``-A KUBE-SERVICES ... -j KUBE-SVC-…`` lines of an iptables-save text naming one of ``services``."""
     return sorted(line for line in save_text.splitlines()
                   if line.startswith("-A KUBE-SERVICES ") and "-j KUBE-SVC-" in line
-                  and any(f'"{s}' in line or f" {s}:" in line for s in services))
+                  and any(f'"{s}:' in line or f'"{s} ' in line for s in services))
 
 
 def compare_iptables(model: Any, live: dict[str, list[Any]],
