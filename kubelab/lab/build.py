@@ -286,14 +286,14 @@ class Lab:
         from ..proxy import proxier_for
         for n in self.topology.nodes:
             p = proxier_for(self.cluster, "iptables", node=n.name)
-            lines = []
+            # kube-proxy's EnsureChain + `iptables -I` of the jumps into the built-in chains, as one restore
+            jumps = []
             for table, rules in p.jump_rules().items():
-                for chain in dict.fromkeys(r.target for r in rules):
-                    lines.append(f"-t {table} -N {chain}")
-                for rule in reversed(rules):
-                    lines.append(_quote_args(["-t", table, "-I", rule.chain, "1", *rule.args]))
-            for line in lines:  # iptables has no batch mode for single rules; few lines
-                _exec(n.netns, ["iptables", *_split(line)])
+                jumps.append(f"*{table}")
+                jumps += [f":{chain} - [0:0]" for chain in dict.fromkeys(r.target for r in rules)]
+                jumps += ["-I " + r.restore()[3:].replace(" ", " 1 ", 1) for r in reversed(rules)]
+                jumps.append("COMMIT")
+            _exec(n.netns, ["iptables-restore", "--noflush"], input="\n".join(jumps) + "\n")
             _exec(n.netns, ["iptables-restore", "--noflush"], input=p.render("restore"))
 
     def _servers(self) -> None:
@@ -417,14 +417,6 @@ def _services(cluster: "Cluster | None") -> dict[str, str]:
         return {}
     return {f"{s.namespace}/{s.name}": s.spec.cluster_ip for s in cluster.services(None)
             if s.spec.cluster_ip and s.spec.cluster_ip != "None"}
-
-
-def _quote_args(args: list[str]) -> str:
-    return json.dumps(args)
-
-
-def _split(line: str) -> list[str]:
-    return json.loads(line) if line.startswith("[") else line.split()
 
 
 def _kill_netns_processes(name: str) -> None:
