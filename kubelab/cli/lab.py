@@ -145,6 +145,6 @@ def run(args: argparse.Namespace) -> int:
     if args.count < 1:
         raise UsageError(f'--count "{args.count}": must be at least 1')
     host, port = parse_url(args.target)
-    answers = lab.curl(args.src, host, port, args.proto, args.count, args.timeout)
+    answers = lab.curl(args.src, host, port, args.proto, args.count, args.timeout, source=True)
     _emit({"from": args.src, "to": f"{host}:{port}/{args.proto}", "answers": answers}, args, "\n".join(answers))
     return 0 if answers and all(a not in build.OUTCOMES and not a.startswith("error") for a in answers) else 1

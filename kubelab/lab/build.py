@@ -50,7 +50,7 @@ OUTCOMES = ("refused", "timeout", "no route")
 
 SERVER = f"""# {SERVER_MARK}
 import os, selectors, socket, sys
-reply = (sys.argv[1] + "\\n").encode()
+name = sys.argv[1]
 sel = selectors.DefaultSelector()
 for spec in sys.argv[2:]:
     port, proto = spec.split("/")
@@ -72,12 +72,12 @@ while True:
     for key, _ in sel.select():
         try:
             if key.data == "TCP":
-                c, _ = key.fileobj.accept()
-                c.sendall(reply)
+                c, addr = key.fileobj.accept()
+                c.sendall(("%s %s\\n" % (name, addr[0])).encode())
                 c.close()
             else:
                 data, addr = key.fileobj.recvfrom(2048)
-                key.fileobj.sendto(reply, addr)
+                key.fileobj.sendto(("%s %s\\n" % (name, addr[0])).encode(), addr)
         except OSError:
             pass
 """
@@ -372,12 +372,19 @@ class Lab:
         return self.services[key]
 
     def curl(self, src: str, host: str, port: int, proto: str = "TCP", count: int = 1,
-             timeout: float = 1.0) -> list[str]:
-        """``count`` new connections from ``src`` (a pod, a node, or ``fabric``): what answered, or why not."""
+             timeout: float = 1.0, source: bool = False) -> list[str]:
+        """``count`` new connections from ``src`` (a pod, a node, or ``fabric``): what answered, or why not.
+
+        Each answer is the pod's ``namespace/name``; with ``source=True``, followed by the client
+        address as the pod saw it (after any SNAT/MASQUERADE).
+        """
         ns = self._where(src)
         out = _exec(ns, [sys.executable, "-c", CLIENT, self.resolve(host), str(port), proto.upper(), str(count),
                          str(timeout)])
-        return out.stdout.splitlines()
+        lines = out.stdout.splitlines()
+        if source:
+            return lines
+        return [line if line in OUTCOMES or line.startswith("error") else line.split()[0] for line in lines]
 
     def stop_server(self, pod: str, freeze: bool = False) -> None:
         """Make a pod's server not answer: killed (the kernel RSTs) or frozen with SIGSTOP (the client waits)."""

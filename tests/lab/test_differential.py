@@ -217,23 +217,31 @@ def test_port_conflict_between_containers_of_one_pod(cluster, lab):
 
 
 def _shared_pid_kill(lab, share: bool) -> bool:
-    """Container A runs in its own PID namespace; container B (joined to A's, or not) kills A's worker."""
+    """Container A runs in its own PID namespace; container B (joined to A's, or not) kills A's worker.
+
+    A's PID 1 is a shell that reports how its worker (``sleep``, PID 2 there) ended and then stays up:
+    if PID 1 exited, the kernel would kill everything in its namespace, B's ``kill`` included.
+    """
+    import select
     ns = lab.topology.pod("client").netns
     a = subprocess.Popen(["ip", "netns", "exec", ns, "unshare", "--pid", "--fork", "--mount-proc", "sh", "-c",
-                          "sleep 30 & wait $!; echo $?"], stdout=subprocess.PIPE, text=True)
+                          "sleep 30 & wait $!; echo $?; sleep 30"], stdout=subprocess.PIPE, text=True)
+    sh = None
     try:
-        for _ in range(100):
+        for _ in range(200):
             kids = Path(f"/proc/{a.pid}/task/{a.pid}/children").read_text().split()
             if kids and Path(f"/proc/{kids[0]}/task/{kids[0]}/children").read_text().split():
+                sh = kids[0]  # PID 1 of A's namespace; its child sleep is PID 2 there
                 break
             time.sleep(0.02)
-        sh = kids[0]  # PID 1 of A's namespace; its child sleep is PID 2 there
+        assert sh is not None, "container A did not start"
         join = ["nsenter", "--target", sh, "--pid", "--mount", "--"] if share else \
             ["unshare", "--pid", "--fork", "--mount-proc"]
         b = subprocess.run(["ip", "netns", "exec", ns, *join, "kill", "-TERM", "2"], capture_output=True, text=True)
-        return b.returncode == 0
+        ready, _, _ = select.select([a.stdout], [], [], 3 if b.returncode == 0 else 0.2)
+        return bool(ready) and a.stdout.readline().strip() == str(128 + signal.SIGTERM)
     finally:
-        for pid in (int(sh), a.pid):  # killing PID 1 of A's namespace ends everything in it
+        for pid in (int(sh) if sh else a.pid, a.pid):  # killing PID 1 of A's namespace ends everything in it
             try:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
@@ -259,3 +267,68 @@ def test_model_and_kernel_agree_on_addresses(cluster, lab):
         assert f"inet {pod.ip}/24" in out
     routes = lab.node_exec("kind-worker", ["ip", "route"]).stdout
     assert "10.244.2.0/24 via 172.18.0.4 dev eth0" in routes and "10.244.1.0/24 dev cni0" in routes
+
+
+# ---------------------------------------------------------------------------------------------- source addresses
+def model_seen(cluster, src, host, port):
+    t = Network(cluster).connect(src, host, port)
+    return f"{t.backend} {t.source_seen.rsplit(':', 1)[0]}" if t.ok else outcome_of(t)
+
+
+@pytest.mark.parametrize("src,host,port", [
+    ("client", "near", 80),               # pod -> ClusterIP, same node: the client's own address
+    ("client", "solo", 80),               # pod -> ClusterIP, other node: still no SNAT
+    ("solo", "solo", 80),                 # hairpin: masqueraded to the bridge's gateway address
+    ("kind-worker", "solo", 80),          # node -> ClusterIP: the node's InternalIP
+    ("kind-worker", "near", 80),          # node -> local pod: out of cni0, its address
+    (FABRIC, "172.18.0.4", 30081),        # externalTrafficPolicy Local: the client address kept
+])
+def test_source_address_seen_by_the_backend(cluster, lab, src, host, port):
+    where = "fabric" if src == FABRIC else src
+    assert lab.curl(where, host, port, source=True) == [model_seen(cluster, src, host, port)]
+
+
+def test_nodeport_masquerade_to_the_node_or_gateway(cluster, lab):
+    """Cluster policy: SNAT to the node's address, or cni0's when the backend is on that node."""
+    net = Network(cluster, seed=5)
+    seen_model = {}
+    for _ in range(40):
+        t = net.connect(FABRIC, WORKER, 30080)
+        seen_model[t.backend] = t.source_seen.rsplit(":", 1)[0]
+    seen_kernel = dict(line.split() for line in lab.curl("fabric", WORKER, 30080, count=40, source=True))
+    assert seen_model == seen_kernel == {"default/web-0": "10.244.1.1", "default/web-1": "10.244.1.1",
+                                         "default/web-2": "172.18.0.3"}
+
+
+# ---------------------------------------------------------------------------------------------- policies
+def test_external_traffic_policy_local(cluster, lab):
+    # the control plane has no web pod: Local policy drops there; elsewhere only local pods answer
+    assert model(cluster, FABRIC, "172.18.0.2", 30081) == ["timeout"]
+    assert lab.curl("fabric", "172.18.0.2", 30081, timeout=0.5) == ["timeout"]
+    for node_ip, local in ((WORKER, {"default/web-0", "default/web-1"}), (WORKER2, {"default/web-2"})):
+        assert set(model(cluster, FABRIC, node_ip, 30081, count=30)) == set(
+            lab.curl("fabric", node_ip, 30081, count=30)) == local
+
+
+def test_session_affinity_client_ip(cluster, lab):
+    m, k = model(cluster, "client", "sticky", 80, count=20), lab.curl("client", "sticky", 80, count=20)
+    assert len(set(m)) == len(set(k)) == 1 and set(k) <= {"default/web-0", "default/web-1", "default/web-2"}
+
+
+def test_nodeport_on_a_node_without_backends(cluster, lab):
+    m, k = model(cluster, FABRIC, "172.18.0.2", 30080, count=30), lab.curl("fabric", "172.18.0.2", 30080, count=30)
+    assert set(m) == set(k) == {"default/web-0", "default/web-1", "default/web-2"}
+
+
+def test_no_pod_at_that_address(cluster, lab):
+    assert model(cluster, "client", "10.244.1.99", 8080) == lab.curl("client", "10.244.1.99", 8080,
+                                                                      timeout=0.5) == ["timeout"]
+
+
+def test_kube_proxy_rules_in_the_kernel_are_the_models(cluster, lab):
+    """iptables-save in each node namespace: kube-proxy's lines are the model's ``save`` rendering, in order."""
+    from kubelab.proxy import proxier_for
+    for node in lab.topology.nodes:
+        real = lab.node_exec(node.name, ["iptables-save"]).stdout
+        want = proxier_for(cluster, "iptables", node=node.name).save_text("nft")
+        assert [x for x in real.splitlines() if "KUBE-" in x] == [x for x in want.splitlines() if "KUBE-" in x]
