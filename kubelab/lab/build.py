@@ -205,8 +205,7 @@ class Lab:
     # ------------------------------------------------------------------ up
     def up(self) -> "Lab":
         """Build everything; on any failure (or interruption) remove what was built, then re-raise."""
-        if (self.state_dir / "state.json").exists() or any(
-                ns.startswith(f"kl-{self.name}-") for ns in list_lab_namespaces()):
+        if (self.state_dir / "state.json").exists() or set(self.topology.namespaces) & set(list_lab_namespaces()):
             raise KubelabError(f'lab "{self.name}" already exists: `kubelab lab down --name {self.name}` '
                                "or `kubelab lab clean` first")
         t0 = time.perf_counter()
@@ -328,9 +327,8 @@ class Lab:
         for pid in self.pids.values():
             if _is_server(pid):
                 _kill(pid)
-        names = set(self.topology.namespaces)
-        prefix = f"kl-{self.name}-"
-        names |= {ns for ns in list_lab_namespaces() if ns.startswith(prefix)}
+        # only the planned names: another lab's could share a prefix (labs "a" and "a-b")
+        names = set(self.topology.namespaces) & set(list_lab_namespaces())
         for name in names:
             _kill_netns_processes(name)
         for name in sorted(names, key=lambda n: (n == self.topology.fabric, n)):
@@ -457,6 +455,13 @@ def clean(lab: str | None = None, state_root: Path | None = None) -> list[str]:
     prefix = f"kl-{lab}-" if lab else NETNS_PREFIX
     root = Path(state_root or STATE_ROOT)
     removed = [ns for ns in list_lab_namespaces() if ns.startswith(prefix)]
+    if lab and (root / lab / "state.json").exists():  # its own names only: labs "a" and "a-b" share a prefix
+        try:
+            planned = set(Topology.from_dict(json.loads((root / lab / "state.json").read_text())["topology"])
+                          .namespaces)
+            removed = [ns for ns in removed if ns in planned]
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
     for state in (root.glob(f"{lab}/state.json") if lab else root.glob("*/state.json")):
         try:
             for pid in json.loads(state.read_text()).get("pids", {}).values():
