@@ -33,3 +33,20 @@ def host_unchanged():
     for view in before:
         assert before[view] == after[view], f"the host's `{view}` changed"
         HOST_CHECKS.append(view)
+
+
+@pytest.fixture(autouse=True)
+def host_untouched_by_each_test():
+    """The same check around every test of tests/lab (the lab of a module stays up in between)."""
+    before = host_state()
+    yield
+    after = host_state()
+    for view in before:
+        assert before[view] == after[view], f"the host's `{view}` changed during the test"
+        HOST_CHECKS.append(view)
+
+
+def pytest_terminal_summary(terminalreporter):
+    if HOST_CHECKS:
+        terminalreporter.write_line(f"tests/lab: {len(HOST_CHECKS)} host-state checks (links, addresses, routes, "
+                                    "iptables rules of the root namespace), all unchanged")

@@ -48,6 +48,10 @@ KNOWN_DISAGREEMENTS = {
                     "kubelab.net does not model the bridge port's hairpin flag (the bridge plugin's hairpinMode, "
                     "kubelet's hairpin-veth): without it the bridge will not send the DNATed frame back out of "
                     "the port it came in by"),
+    "undefined-service-port": ("no route", "timeout",
+                               "the model says 'no route' for a ClusterIP on a port no Service defines; a node "
+                               "has a default route (kind's: the docker gateway), so the SYN leaves the node and "
+                               "nothing answers it: the client times out"),
     "br-netfilter-off": ("default/near", "timeout",
                          "kubelab.net models a node with br_netfilter on only; with bridge-nf-call-iptables=0 "
                          "the reply from a same-bridge backend skips conntrack's reverse NAT"),
@@ -338,3 +342,35 @@ def test_kube_proxy_rules_in_the_kernel_are_the_models(cluster, lab):
         real = lab.node_exec(node.name, ["iptables-save"]).stdout
         want = proxier_for(cluster, "iptables", node=node.name).save_text("nft")
         assert [x for x in real.splitlines() if "KUBE-" in x] == [x for x in want.splitlines() if "KUBE-" in x]
+
+
+# ---------------------------------------------------------------------------------------------- more paths
+@pytest.mark.parametrize("src,host,port,proto", [
+    ("client", "empty-udp", 53, "UDP"),          # no endpoints, UDP: REJECT's ICMP -> ECONNREFUSED on recv
+    ("client", "10.244.1.5", 7070, "TCP"),       # a pod to its own IP: local, no bridge
+    ("web-2", "10.244.0.2", 53, "UDP"),          # UDP across nodes, to a pod IP
+    ("client", "172.18.0.4", 30080, "TCP"),      # a pod to another node's NodePort
+    ("kind-worker", "172.18.0.4", 30080, "TCP"),  # a node to another node's NodePort
+])
+def test_more_paths(cluster, lab, src, host, port, proto):
+    n = 1 if host.startswith("empty") else 20  # REJECTs are ICMP errors: rate limited (see below)
+    m = set(model(cluster, src, host, port, proto, count=n))
+    k = set(lab.curl(src, host, port, proto, count=n, timeout=0.5))
+    assert m == k
+
+
+def test_rejects_are_rate_limited_by_the_kernel(cluster, lab):
+    """Not in the model: REJECT answers with ICMP port unreachable, and the kernel limits ICMP errors per
+    destination (``net.ipv4.icmp_ratelimit``, a burst of 6 then one a second): a client hammering a Service
+    without endpoints sees some attempts time out instead of failing at once."""
+    time.sleep(1.2)
+    k = lab.curl("web-1", "empty-udp", 53, "UDP", count=20, timeout=0.3)
+    assert k[0] == "refused" and set(k) == {"refused", "timeout"}
+    assert set(model(cluster, "web-1", "empty-udp", 53, "UDP", count=20)) == {"refused"}
+
+
+def test_service_port_not_defined(cluster, lab):
+    """No rule matches web:81, so the packet is routed like any other to the default gateway."""
+    want_model, want_kernel, _ = KNOWN_DISAGREEMENTS["undefined-service-port"]
+    assert model(cluster, "client", "web", 81) == [want_model]
+    assert lab.curl("client", "web", 81, timeout=0.5) == [want_kernel]
