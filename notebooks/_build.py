@@ -1,6 +1,6 @@
-"""Write the course notebooks 00-07 from the cell text below (stored without outputs).
+"""Write the course notebooks 00-08 from the cell text below (stored without outputs).
 
-    python notebooks/_build.py          # rewrite notebooks/0[0-7]-*.ipynb
+    python notebooks/_build.py          # rewrite notebooks/0[0-8]-*.ipynb
     python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
 
 Editing the .ipynb in JupyterLab is fine too; then bring the change back here
@@ -90,7 +90,7 @@ NB00 = [
         ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, True),
         ("06", "Service discovery and service types: env vars, DNS, NodePort...", 50, True),
         ("07", "Ingress: host and path routing, v1 API, TLS", 50, True),
-        ("08", "CNI, Calico and network policy", 60, False),
+        ("08", "CNI, Calico and network policy", 60, True),
         ("09", "Summary and the chapter's questions", 30, False),
     ]
     for number, topic, minutes, ready in PARTS:
@@ -99,7 +99,7 @@ NB00 = [
     print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
     '''),
     md('''
-    Parts 00 to 07 exist now; 08 and 09 are being written and will appear in `notebooks/` with the
+    Parts 00 to 08 exist now; 09 is being written and will appear in `notebooks/` with the
     same shape.
 
     ## Check your environment
@@ -190,8 +190,8 @@ NB00 = [
 
     - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
       run yourself and `python -m kubelab.course check` for the whole notebook.
-    - Parts 00 to 07 are ready (about five and a half hours of notebooks, plus three exercises); 08 and 09
-      follow.
+    - Parts 00 to 08 are ready (about six and a half hours of notebooks, plus four exercises); 09
+      follows.
     - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
 
     ## Your turn
@@ -1999,6 +1999,454 @@ NB07 = [
     of a set of URLs reaches, has you convert the chapter's fanout Ingress to v1 (graded by routing
     requests through both), and ends with the chapter's question 5 in your own words. For the
     discovery questions, go back to [part 06, service discovery and types](06-discovery-and-service-types.ipynb).
+    Then continue with [part 08, CNI and Calico](08-cni-and-calico.ipynb): how pods get their addresses
+    and routes, and how network policy decides who may connect to whom.
+    '''),
+]
+# ----------------------------------------------------------------------------------------------- 08
+NB08 = [
+    md('''
+    # CNI and Calico: how a pod gets its network, and who may talk to whom
+
+    Up to now every pod simply had an address. Someone has to create its network interface, pick that
+    address, and make it reachable from the other nodes; and, if you ask for it, someone has to refuse
+    the connections you did not allow. In Kubernetes these jobs belong to a CNI plugin. This notebook
+    runs the CNI protocol step by step with kubelab's in-memory plugins, repairs the chapter's
+    configuration file, compares the plugins the chapter lists, follows a packet through Calico's routes
+    and tunnels, and plays with NetworkPolicy on several plugins.
+
+    ## What you will learn
+
+    - What a container runtime hands a CNI plugin (environment variables and a JSON configuration on
+      stdin) and what comes back (the Result JSON), and how host-local hands out addresses.
+    - How to compare CNI plugins on policy, encryption and overlay, with a source and a date for each
+      claim, and what Calico's parts do: routes learnt over BGP, IPIP or VXLAN tunnels and their MTU cost.
+    - How NetworkPolicy works as an allow-list (default-deny first), how a Calico `Deny` ordered before
+      the Kubernetes policies overrides an allow, and why the same policies do nothing on Flannel.
+    '''),
+    SETUP,
+    code('''
+    import json
+    import os
+    from pathlib import Path
+
+    from kubelab import cni, kops, policy
+    from kubelab.cni.ipam import host_local
+    from kubelab.cni.plugins import calico_ipam, plugin_for
+    from kubelab.viz.cni import IpamExplorer, chain_config
+    from IPython.display import HTML
+    '''),
+    md('''
+    ## The CNI contract
+
+    CNI (the Container Network Interface, a CNCF project) is a small agreement between two programs.
+    The *runtime* (containerd or CRI-O on a Kubernetes node) creates a pod's network namespace and then
+    executes a *plugin*, an ordinary binary found in a directory such as `/opt/cni/bin`. The plugin
+    learns what to do from two inputs: environment variables (`CNI_COMMAND` says `ADD`, `DEL`, `CHECK`,
+    and so on; `CNI_CONTAINERID`, `CNI_NETNS` and `CNI_IFNAME` say for which container, in which
+    namespace, with which interface name) and the network configuration as JSON on its standard input.
+    On success it prints a *Result*: the interfaces it made, the addresses it assigned, routes and DNS.
+
+    A configuration *list* chains plugins: the runtime runs them in order on `ADD`, and hands each one the
+    previous plugin's result as `prevResult`; on `DEL` it runs them in reverse. Below is a typical chain:
+    `bridge` creates the interfaces and asks the IPAM plugin `host-local` for an address, then `portmap`
+    adds the hostPort rules. `kubelab.cni.Runtime` plays the runtime; the plugins are kubelab's in-memory
+    models, so nothing touches this machine.
+    '''),
+    code('''
+    CHAIN = chain_config("10.244.1.0/24", "bridge")
+    print(CHAIN)
+    conf = cni.load_conflist(CHAIN)
+    runtime = cni.Runtime(backend=cni.MemoryBackend())
+    pod = cni.RuntimeConf("pod-web", "/run/netns/pod-web", "eth0",
+                          capability_args={"portMappings": [{"hostPort": 8080, "containerPort": 80, "protocol": "tcp"}]})
+    print("Environment the plugins get:", json.dumps(pod.env("ADD", "/opt/cni/bin")))
+    '''),
+    md('''
+    Now the `ADD` itself. The result is what the last plugin of the chain printed, in the format of the
+    configuration's `cniVersion`: the bridge, the host end of the veth pair and the pod's `eth0`
+    (`interfaces`), the address host-local picked with its gateway (`ips`, whose `interface` is an index
+    into `interfaces`), and the routes the pod should get.
+    '''),
+    code('''
+    result = runtime.add(conf, pod)
+    print(result.to_json())
+    '''),
+    md('''
+    The loopback interface is set up the same way, with its own one-plugin list. A runtime also remembers
+    every result it returned (libcni caches them on disk) so that `DEL` and `CHECK` can be given the
+    `prevResult` later; `VERSION` asks a plugin which spec versions it speaks.
+    '''),
+    code('''
+    lo = cni.load_conflist('{"cniVersion": "1.0.0", "name": "loopback", "plugins": [{"type": "loopback"}]}')
+    print(runtime.add(lo, cni.RuntimeConf("pod-web", "/run/netns/pod-web", "lo")).ips)
+    print("cached attachments:", [(a["networkName"], a["containerId"], a["ifName"]) for a in runtime.cached_attachments()])
+    print("bridge speaks CNI versions", runtime.version("bridge")["supportedVersions"])
+    '''),
+    md('''
+    Everything above ran in memory. The same `Runtime` can drive the real plugin binaries instead
+    (`cni.SystemBackend`), but only as root on a machine that has them (Debian's
+    `containernetworking-plugins` puts them in `/usr/lib/cni`). The next cell looks, and on such a
+    machine only asks the real `bridge` binary for its versions, which changes nothing; everywhere else
+    it says that it skipped the step. The rest of the notebook never needs the real binaries.
+    '''),
+    code('''
+    real = os.geteuid() == 0 and Path("/usr/lib/cni/bridge").exists()
+    if real:
+        system = cni.Runtime(backend=cni.SystemBackend(cni.find_cni_path()))
+        print("real bridge binary speaks", system.version("bridge")["supportedVersions"])
+    else:
+        print("No real CNI binaries here (or not root): this notebook uses kubelab's in-memory plugins only.")
+    '''),
+    md('''
+    ## The chapter's configuration is not JSON
+
+    The chapter prints the file kubelet would read to run Calico with host-local addresses and portmap.
+    Copy it into `/etc/cni/net.d/10-calico.conflist` as printed and the node's pods never start: the
+    text uses single quotes, and JSON only knows double quotes. libcni's refusal, with kubelab's hint:
+    '''),
+    code('''
+    CHAPTER_CONF = """{
+      'name': 'k8s-pod-network',
+      'cniVersion': '0.3.0',
+      'plugins': [
+        {
+          'type': 'calico',
+          'log_level': 'info',
+          'datastore_type': 'kubernetes',
+          'nodename': '127.0.0.1',
+          'ipam': {'type': 'host-local', 'subnet': 'usePodCidr'},
+          'policy': {'type': 'k8s'},
+          'kubernetes': {'kubeconfig': '/etc/cni/net.d/calico-kubeconfig'}
+        },
+        {'type': 'portmap', 'capabilities': {'portMappings': true}}
+      ]
+    }"""
+    try:
+        cni.load_conflist(CHAPTER_CONF, source="10-calico.conflist")
+    except cni.ConfigError as err:
+        print(err)
+    '''),
+    md('''
+    The fix is to write proper JSON: double quotes around every key and string, `true` left as a bare
+    boolean. Swapping the quote characters works here only because no value contains an apostrophe; a
+    JSON tool (`python -m json.tool`, `jq`) is the safer check before a file reaches a node. Once it
+    loads, the list says: run `calico` first (with `host-local` for addresses and `usePodCidr`, the
+    node's `spec.podCIDR`), then `portmap`, which receives `portMappings` because it declares that
+    capability.
+    '''),
+    code('''
+    fixed = cni.load_conflist(CHAPTER_CONF.replace("'", '"'), source="10-calico.conflist")
+    print(fixed.name, fixed.cni_version, [p.describe() for p in fixed.plugins])
+    print("capabilities:", {p.type: p.capabilities for p in fixed.plugins})
+    '''),
+    md('''
+    ## Handing out addresses: host-local
+
+    `host-local` keeps one file per address in use under `/var/lib/cni/networks/<network>/` and remembers
+    the last address it gave. It hands out addresses in order, skips the gateway (the first address), and
+    does **not** reuse a freed address at once: it carries on after the last one, wraps around at the end
+    of the range, and fails when nothing is free. Waiting before reuse makes it less likely that a
+    connection meant for a deleted pod reaches its successor.
+    '''),
+    code('''
+    store = host_local.MemoryStore()
+    net = {"cniVersion": "1.0.0", "name": "demo", "ipam": {"type": "host-local", "subnet": "10.1.2.0/29"}}
+
+
+    def add(cid):
+        try:
+            return host_local.allocate(net, cid, "eth0", store=store).ips[0]["address"]
+        except Exception as err:  # the plugin's own error, as the runtime would report it
+            return f"error: {err}"
+
+
+    for step in ["ADD a", "ADD b", "ADD c", "DEL b", "ADD d", "ADD e", "ADD f", "ADD g"]:
+        verb, cid = step.split()
+        if verb == "DEL":
+            host_local.release(net, cid, "eth0", store=store)
+            print(f"{step}: released")
+        else:
+            print(f"{step}: {add(cid)}")
+    '''),
+    md('''
+    ### Try it: attach pods to a node
+
+    Each **Attach** below is a real CNI `ADD` through the chain above (on a small `/28`, so it fills up),
+    each **Detach** a `DEL`. Watch the addresses, host-local's files, and the routes on the node. Then
+    switch the plugin to `ptp`: there is no bridge any more, and the node gets one `/32` route per pod,
+    which is how Calico wires pods too.
+    '''),
+    code('''
+    viz.ipam_explorer("10.244.1.0/28", attach=2)
+    '''),
+    md('''
+    The same state as a diagram: three pods on a bridge, with its text description.
+    '''),
+    code('''
+    demo = IpamExplorer("10.244.1.0/28")
+    for _ in range(3):
+        viz.interact(demo, Attach="click")
+    viz.show(viz.attachment_graph(demo.backend.node, demo.attachments))
+    '''),
+    md('''
+    ### Calico's own IPAM: blocks
+
+    The chapter's configuration keeps host-local, so each node hands out addresses from its own `/24`.
+    Calico's own IPAM plugin, `calico-ipam`, which most installations use today, works differently: a node
+    claims small *blocks* (a `/26`, 64 addresses, by default) from a cluster-wide pool when it needs
+    them, and advertises one route per block. kubelab shows what it would assign for the same pods,
+    without changing the cluster's addresses:
+    '''),
+    code('''
+    SHOP = """
+    apiVersion: v1
+    kind: Namespace
+    metadata: {name: shop}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web, namespace: shop, labels: {app: web}}
+    spec: {nodeName: kind-worker, containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: api, namespace: shop, labels: {app: api}}
+    spec: {nodeName: kind-worker, containers: [{name: app, image: example/api, ports: [{containerPort: 8080}]}]}
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: db, namespace: shop, labels: {app: db}}
+    spec: {nodeName: kind-worker2, containers: [{name: db, image: postgres, ports: [{containerPort: 5432}]}]}
+    """
+    shop = kubelab.Cluster(SHOP)
+    blocks = calico_ipam(shop)
+    print(blocks)
+    for p in shop.pods("shop"):
+        print(f"{p.name:<4} host-local {p.status.pod_ip:<12} calico-ipam would give {blocks.addresses['shop/' + p.name]}")
+    '''),
+    md('''
+    ## Choosing a plugin
+
+    Any plugin that satisfies the Kubernetes network model will run a cluster; they differ in how they
+    route, whether they enforce policy, and whether they encrypt. The chapter shows a comparison table
+    from April 2019 (its Figure 2.9). kubelab keeps that table as data, each value with its source and
+    date, plus later facts, so you can ask what was true then and what is true now. Values marked
+    "unchecked" come from the projects' documentation as remembered, not re-read.
+    '''),
+    code('''
+    HTML(viz.feature_matrix_html(as_of="2019-04"))
+    '''),
+    md('''
+    Tick your requirements and see which plugins remain, and why the others were dropped. Try egress
+    policy plus encryption, first as of April 2019 and then today; then ask for a routed network
+    without an overlay.
+    '''),
+    code('''
+    viz.plugin_chooser({"policy_egress": True, "encryption": True}, as_of="2019-04")
+    '''),
+    md('''
+    ## Calico
+
+    Calico builds a *routed* pod network: there is no bridge, every pod address is reachable as itself,
+    and the nodes tell each other which pod addresses they hold. The chapter names three parts; today's
+    `calico/node` is really several daemons in one pod, and large clusters add Typha:
+    '''),
+    code('''
+    model = plugin_for(shop)
+    for comp in model.components:
+        mark = "(named in the chapter)" if comp.in_chapter else ""
+        print(f"{comp.name:<38} {comp.runs_as:<60} {mark}\\n    {comp.role}")
+    '''),
+    md('''
+    ### Routes, tunnels and their cost
+
+    On each node Felix writes a `/32` route per local pod to its `cali…` veth, and BIRD (a BGP daemon)
+    learns from the other nodes which pod range each holds. If the node network can carry pod addresses,
+    those routes point straight at the other node (the flat network the chapter praises). Where it
+    cannot, for example across cloud subnets that drop unknown addresses, Calico wraps pod packets:
+    IP-in-IP adds a 20-byte outer header, VXLAN 50 bytes. Either way the pod's MTU must shrink by the
+    overhead, or large packets are lost. kubelab's Calico model, the same cluster, three settings:
+    '''),
+    code('''
+    db_ip = shop.pod("db", "shop").status.pod_ip
+    for mode in ("None", "IPIP", "VXLAN"):
+        m = plugin_for(shop, encapsulation=mode)
+        path = m.path("shop/web", db_ip)
+        print(f"--- encapsulation {mode}: pod MTU {m.mtu}, outer header {path.outer or 'none'}")
+        for r in m.node_routes("kind-worker"):
+            print("   ", r)
+    '''),
+    md('''
+    A whole connection from `web` on `kind-worker` to `db` on `kind-worker2`, traced by `kubelab.net`
+    with the default IPIP setting: the plugin's hops (route, encapsulation, the node network, the
+    decapsulation) sit between kube-proxy's netfilter steps.
+    '''),
+    code('''
+    trace = kubelab.net.connect(shop, "shop/web", db_ip, 5432)
+    for hop in trace.hops:
+        if hop.kind in ("send", "veth", "route", "encap", "underlay", "decap", "deliver", "policy"):
+            print(str(hop).splitlines()[0])
+    viz.show(viz.trace_graph(trace))
+    '''),
+    md('''
+    The chapter also creates a Calico cluster with kops. kubelab reads that command line and says what
+    kops would build:
+    '''),
+    code('''
+    print(kops.parse(kops.CHAPTER_EXAMPLE))
+    '''),
+    md('''
+    ## Network policy
+
+    Without any NetworkPolicy, every pod accepts every connection. A NetworkPolicy *selects* pods; a pod
+    selected for ingress accepts only what at least one of the policies selecting it allows. Nothing in a
+    Kubernetes NetworkPolicy can deny: it is an allow-list. The safe way to use it is to isolate first (a
+    policy selecting every pod of the namespace with no rules, a *default-deny*) and then allow each flow
+    you need. Here `web` may call `api` on 8080 and `api` may call `db` on 5432, nothing else:
+    '''),
+    code('''
+    DENY_ALL = """
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: default-deny, namespace: shop}
+    spec: {podSelector: {}, policyTypes: [Ingress]}
+    """
+    ALLOW = """
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: web-to-api, namespace: shop}
+    spec:
+      podSelector: {matchLabels: {app: api}}
+      ingress: [{from: [{podSelector: {matchLabels: {app: web}}}], ports: [{port: 8080}]}]
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: NetworkPolicy
+    metadata: {name: web-and-api-to-db, namespace: shop}
+    spec:
+      podSelector: {matchLabels: {app: db}}
+      ingress: [{from: [{podSelector: {matchLabels: {app: api}}}, {podSelector: {matchLabels: {app: web}}}],
+                 ports: [{port: 5432}]}]
+    """
+    locked = kubelab.Cluster(SHOP + "---" + DENY_ALL + "---" + ALLOW)
+    for port in (8080, 5432):
+        print(f"port {port}:\\n{policy.reachability(locked, ['shop'], port)}\\n")
+    '''),
+    md('''
+    Oops: the second policy also lets `web` reach the database directly. Suppose a security review says
+    that must stop, but the application team owns that policy. Calico's own `NetworkPolicy`
+    (`projectcalico.org/v3`) has an `order` and a `Deny` action. Calico turns every Kubernetes policy into
+    one of its own at order 1000, and evaluates the lowest order first, so a `Deny` at order 100 wins:
+    '''),
+    code('''
+    CALICO_DENY = """
+    apiVersion: projectcalico.org/v3
+    kind: NetworkPolicy
+    metadata: {name: no-web-to-db, namespace: shop}
+    spec:
+      order: 100
+      selector: app == 'db'
+      types: [Ingress]
+      ingress: [{action: Deny, protocol: TCP, source: {selector: app == 'web'}}]
+    """
+    reviewed = locked.copy()
+    reviewed.apply(CALICO_DENY)
+    print(policy.evaluate(locked, "shop/web", "shop/db", 5432))
+    print(policy.evaluate(reviewed, "shop/web", "shop/db", 5432))
+    print(policy.evaluate(reviewed, "shop/api", "shop/db", 5432).word, "for api -> db: untouched")
+    '''),
+    md('''
+    The trace engine adds the same decision as a `policy` hop on the destination node:
+    '''),
+    code('''
+    print(reviewed.connect("shop/web", db_ip, 5432).hops[-1])
+    '''),
+    md('''
+    ### The same policies on Flannel
+
+    NetworkPolicy objects are stored by the API server whatever the network plugin. Only a plugin with
+    a policy agent turns them into packet filters. Flannel has none: the same objects, on a Flannel
+    cluster, change nothing, and the API gives no warning.
+    '''),
+    code('''
+    flannel = kubelab.Cluster(SHOP + "---" + DENY_ALL + "---" + ALLOW + "---" + CALICO_DENY, cni="flannel")
+    print(policy.reachability(flannel, ["shop"], 5432))
+    print(policy.evaluate(flannel, "shop/web", "shop/db", 5432).note)
+    '''),
+    md('''
+    ### Try it: the policy playground
+
+    Pick a set of policies, switch the plugin, or edit the YAML (it is applied when you leave the box).
+    Start with no policy at all, add the default-deny, then the allows, then the Calico deny; then move
+    to Cilium (it ignores Calico's objects) and to Flannel (it ignores everything).
+    '''),
+    code('''
+    SETS = {
+        "no policy": "",
+        "default-deny only": DENY_ALL,
+        "default-deny + allow-list": DENY_ALL + "---" + ALLOW,
+        "... + Calico Deny web -> db (order 100)": DENY_ALL + "---" + ALLOW + "---" + CALICO_DENY,
+    }
+    viz.policy_playground(SHOP, SETS, choice="default-deny + allow-list", namespaces=["shop"], port=5432)
+    '''),
+    md('''
+    ## Security lens
+
+    - **Pod traffic is plain text by default.** IPIP and VXLAN wrap packets but do not hide them: anyone
+      on the node network can read them. Encryption (WireGuard in Calico, Cilium or Flannel; IPsec in
+      some) must be switched on, or the application must use TLS itself.
+    - **No policy means everything is open.** A compromised pod can reach every other pod, including the
+      database. Default-deny first, then an allow-list per flow, and remember egress too: a default-deny
+      for egress stops a compromised pod from calling out (DNS then needs its own allow).
+    - **An allow-list cannot express "never".** A broad allow written later by someone else reopens a
+      path. Calico's ordered `Deny` (or admin-level policies, see below) lets a platform team keep rules
+      that namespace owners cannot override.
+    - **Policies are only as good as the plugin.** On Flannel or the bridge plugin they are stored and
+      ignored; check what your plugin enforces before relying on one.
+    - **The CNI configuration is privileged.** Whoever can write `/etc/cni/net.d` or `/opt/cni/bin` on a
+      node controls every pod's network; the plugin binaries run as root.
+
+    ## Then and now
+
+    - **CNI spec 1.0 (2021) and 1.1 (2024).** 1.0 tidied the formats: configuration lists are the
+      only configuration format the spec describes, and results lost the per-address `version`; 1.1 adds a `GC` command (the runtime lists the attachments that
+      should exist; the plugin removes leftovers) and `STATUS` (is the plugin ready to add pods?), plus
+      `cniVersions` so one file can name several versions. kubelab's runtime implements both commands.
+    - **kubelet no longer runs CNI.** `--network-plugin=cni` and `--cni-conf-dir`, quoted in the
+      chapter, were removed with dockershim in Kubernetes 1.24; containerd or CRI-O read
+      `/etc/cni/net.d` themselves. kubenet is gone too.
+    - **Calico today** ships through the Tigera operator, mostly with `calico-ipam` blocks, VXLAN or
+      IPIP chosen per IP pool (often `CrossSubnet`), optional WireGuard encryption, Typha for large
+      clusters, and an eBPF data plane that can replace kube-proxy.
+    - **kube-router** enforced only ingress policy in the table the chapter used; its code had egress
+      support since late 2017, and current releases enforce both directions.
+    - **Cilium** builds its data plane with eBPF, can replace kube-proxy entirely, adds its own
+      L3 to L7 policies and WireGuard or IPsec encryption; it is a CNCF graduated project.
+    - **kindnet**, kind's default plugin, enforces NetworkPolicy since kind v0.24 (2024); before that,
+      policies on a kind cluster were silently ignored, as on Flannel.
+    - **Weave Net** is at its end: Weaveworks closed in 2024 and the project is no longer maintained.
+    - **Gateway API** (GA in 2023) is where north-south routing moved, and the Kubernetes network
+      SIG Network's network-policy-api project drafts a cluster-wide `AdminNetworkPolicy` (alpha)
+      with deny rules that namespace policies cannot override, much like Calico's ordered policies.
+
+    ## Summary
+
+    - A CNI plugin is a binary the runtime executes with `CNI_*` variables and JSON on stdin; it prints
+      a Result with interfaces, addresses and routes. Chains pass each result on as `prevResult`.
+    - The chapter's configuration needs double quotes to be JSON. host-local hands out addresses in
+      order and does not reuse a freed one at once; Calico's IPAM gives each node `/26` blocks.
+    - Calico routes pod addresses between nodes with BGP, wrapping them in IPIP (20 bytes) or VXLAN
+      (50 bytes) only where needed. NetworkPolicy is an allow-list that a policy-enforcing plugin applies;
+      Calico's ordered `Deny` can override it; Flannel ignores it.
+
+    ## Your turn
+
+    Do the graded exercise
+    [CNI and Calico](../exercises/a04-cni-and-calico/cni-and-calico.ipynb)
+    (`exercises/a04-cni-and-calico/cni-and-calico.ipynb`): fix the chapter's configuration, predict
+    host-local's addresses, choose plugins from the feature matrix, write a default-deny allow-list, and
+    override an allow with a Calico `Deny`. To see how this part fits the whole course, go back to the
+    [course map in part 00](00-start-here.ipynb).
     '''),
 ]
 
@@ -2011,6 +2459,7 @@ NOTEBOOKS = {
     "05-kube-proxy.ipynb": NB05,
     "06-discovery-and-service-types.ipynb": NB06,
     "07-ingress.ipynb": NB07,
+    "08-cni-and-calico.ipynb": NB08,
 }
 
 

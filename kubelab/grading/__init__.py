@@ -13,7 +13,9 @@ container), :mod:`.channels` (network, IPC, volume, signal between two
 containers), :mod:`.ports` (port conflicts), :mod:`.proxy` (kube-proxy:
 probabilities, chain names, reading ``iptables-save``, dead pods per mode) and
 :mod:`.discovery` (service env vars, the resolver's search walk, Ingress routes,
-a legacy Ingress rewritten as v1).  Importing this package does
+a legacy Ingress rewritten as v1) and :mod:`.cni` (a CNI configuration that loads,
+host-local's addresses, a plugin chosen from the feature matrix, NetworkPolicy and
+Calico Deny graded by the reachability they produce).  Importing this package does
 not import the model; each check loads :mod:`kubelab.linuxns` when first called.
 
 Examples
@@ -26,6 +28,8 @@ Examples
 
 from .answers import WrongAnswer, channel_kinds, namespace_kinds
 from .channels import available_channels, check_channels
+from .cni import (check_calico_override, check_cni_config, check_host_local, check_network_policy,
+                  check_plugin_choice, chosen_plugins, host_local_addresses)
 from .discovery import (check_ingress_conversion, check_routes, check_search_order, check_service_vars,
                         route_targets, service_vars)
 from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_namespace_kinds,
@@ -45,4 +49,6 @@ __all__ = [
     "check_backend", "dnat_targets", "check_dead_pod_outcomes", "dead_pod_outcomes",
     "check_service_vars", "service_vars", "check_search_order", "check_routes", "route_targets",
     "check_ingress_conversion",
+    "check_cni_config", "check_host_local", "host_local_addresses", "check_plugin_choice", "chosen_plugins",
+    "check_network_policy", "check_calico_override",
 ]

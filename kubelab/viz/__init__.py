@@ -10,7 +10,9 @@ never carries it alone; :mod:`.widgets` holds the ipywidgets apps; :mod:`.trace`
 draws one connection hop by hop (and steps through it); :mod:`.scaling` scales
 the pods behind a Service and charts kube-proxy's cost as Services grow;
 :mod:`.discovery` walks a pod's DNS search list and draws who can reach a
-Service; :mod:`.ingress` shows which Ingress rule wins a request, and why.
+Service; :mod:`.ingress` shows which Ingress rule wins a request, and why;
+:mod:`.cni` attaches pods through CNI calls, chooses a plugin from the feature
+matrix and plays with network policies.
 
 Nothing in the model imports this package, and this ``__init__`` loads its
 submodules (and networkx, ipywidgets) only when a name is first used.
@@ -49,6 +51,8 @@ _LAZY = {
     "reachability_html": "discovery", "service_type_explorer": "discovery",
     "route_graph": "ingress", "decision_html": "ingress", "route_explorer": "ingress", "exposure_counts": "ingress",
     "request_url": "ingress",
+    "ipam_explorer": "cni", "attachment_graph": "cni", "feature_matrix_html": "cni", "plugin_chooser": "cni",
+    "policy_matrix_html": "cni", "policy_playground": "cni",
 }
 
 __all__ = sorted(_LAZY)

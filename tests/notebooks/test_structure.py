@@ -83,7 +83,8 @@ def test_has_demo_widget_and_diagram(nb):
     src = "\n".join(c.source for c in code_cells(nb))
     assert "kubelab" in src
     widgets = ("namespace_explorer(", "port_playground(", "endpoint_explorer(", "trace_stepper(", "scaling_explorer(",
-               "resolver_walk(", "service_type_explorer(", "route_explorer(")
+               "resolver_walk(", "service_type_explorer(", "route_explorer(", "ipam_explorer(", "policy_playground(",
+               "plugin_chooser(")
     assert any(w in src for w in widgets)
     assert "viz.show(" in src
 
