@@ -186,6 +186,38 @@ VARIANTS: dict[str, dict[str, Variant]] = {
             },
         ),
     },
+    "a04-cni-and-calico": {
+        "wrong": Variant(
+            answers={
+                "q1-answer": 'CONFIG = CHAPTER_CONFIG.replace("\'name\'", \'"name"\').replace("\'plugins\'", \'"plugins"\')\n',
+                "q2-answer": 'import ipaddress\n\n\ndef predict(subnet, ops):\n    pool = [str(a) for a in list(ipaddress.ip_network(subnet).hosts())[1:]]\n    used, out = {}, []\n    for op in ops:\n        verb, cid = op.split()\n        if verb == "DEL":\n            used = {ip: c for ip, c in used.items() if c != cid}\n            continue\n        free = [ip for ip in pool if ip not in used]\n        out.append(free[0] if free else "error")\n        if free:\n            used[free[0]] = cid\n    return out\n',
+                "q3-answer": 'CHOICES = {"A": {"calico", "cilium", "weave"}, "B": {"calico"}, "C": {"calico"}}\n',
+                "q4-answer": 'POLICY = """\n' + 'apiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-to-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: 8080}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api-to-db, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: api}}}]\n    ports: [{port: 5432}]\n' + '"""\n',
+                "q5-answer": 'CALICO_POLICY = """\n' + "\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: no-web-to-db, namespace: shop}\nspec:\n  order: 2000\n  selector: app == 'db'\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    protocol: TCP\n    source: {selector: app == 'web'}\n" + '"""\n',
+            },
+            fails={
+                "q1-test": ["libcni would refuse it", "JSON needs double quotes"],
+                "q2-test": ["ADD d (step 5) gets 10.1.2.5, not 10.1.2.3", "does not hand out a freed address at once"],
+                "q3-test": ["calico does not qualify: no encryption"],
+                "q4-test": ["should be denied", "no policy of yours selects shop/web", "default-deny"],
+                "q5-test": ["is still allowed", "order 1000", "below 1000"],
+            },
+        ),
+        "hidden": Variant(
+            answers={
+                "q1-answer": 'CONFIG = """{\n  "name": "k8s-pod-network",\n  "cniVersion": "0.3.0",\n  "plugins": [\n    {"type": "calico", "log_level": "info", "datastore_type": "kubernetes", "nodename": "127.0.0.1",\n     "ipam": {"type": "host-local", "subnet": "usePodCidr"}, "policy": {"type": "k8s"},\n     "kubernetes": {"kubeconfig": "/etc/cni/net.d/calico-kubeconfig"}},\n    {"type": "portmap", "capabilities": {"portMappings": "true"}}\n  ]\n}"""\n',
+                "q2-answer": 'import ipaddress\n\n\ndef predict(subnet, ops):\n    pool = [str(a) for a in list(ipaddress.ip_network(subnet).hosts())[1:]]\n    i, out = 0, []\n    for op in ops:\n        if op.startswith("ADD"):\n            out.append(pool[i] if i < len(pool) else "error")\n            i += 1\n    return out\n',
+                "q4-answer": 'POLICY = """\n' + '\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: default-deny, namespace: shop}\nspec:\n  podSelector: {}\n  policyTypes: [Ingress]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: web-to-api, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: api}}\n  ingress:\n  - from: [{podSelector: {matchLabels: {app: web}}}]\n    ports: [{port: 8080}]\n---\napiVersion: networking.k8s.io/v1\nkind: NetworkPolicy\nmetadata: {name: api-to-db, namespace: shop}\nspec:\n  podSelector: {matchLabels: {app: db}}\n  ingress:\n  - from: [{namespaceSelector: {}, podSelector: {matchLabels: {app: api}}}]\n    ports: [{port: 5432}]\n' + '"""\n',
+                "q5-answer": 'CALICO_POLICY = """\n' + "\napiVersion: projectcalico.org/v3\nkind: NetworkPolicy\nmetadata: {name: no-web-to-db, namespace: shop}\nspec:\n  order: 100\n  selector: app == 'db'\n  types: [Ingress]\n  ingress:\n  - action: Deny\n    protocol: TCP\n" + '"""\n',
+            },
+            fails={
+                "q1-test": ["portMappings", "JSON boolean true"],
+                "q2-test": ["wraps around to the start"],
+                "q4-test": ["other/intruder -> shop/db", "namespaceSelector"],
+                "q5-test": ["also changes shop/api -> shop/db", "source selector"],
+            },
+        ),
+    },
 }
 
 STUDENTS = ["solution", "blank", "wrong", "hidden"]
