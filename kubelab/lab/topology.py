@@ -16,8 +16,10 @@ as mininet keeps ``topo.py`` apart from ``net.py``.  The shape is kind's:
 * in each pod one server process answering on every declared container port
   with the pod's ``namespace/name``.
 
-Simplifications: host-network pods, pods without an IP and pods on nodes
-without a podCIDR are left out (``skipped`` says why); IPv4 only.
+Simplifications (``skipped`` lists those that apply): host-network pods,
+pods without an IP and pods on nodes without a podCIDR are left out;
+kube-proxy always runs in iptables mode (no IPVS on these kernels); network
+policies are not enforced (the bridge plugin has no policy engine); IPv4 only.
 """
 
 from __future__ import annotations
@@ -141,4 +143,13 @@ def plan(cluster: "Cluster", lab: str = "lab", hairpin: bool = True) -> Topology
         cid = hashlib.sha256(f"{p.namespace}/{p.name}".encode()).hexdigest()[:16]
         pods.append(LabPod(f"{p.namespace}/{p.name}", f"{prefix}p{len(pods)}", p.spec.node_name, p.status.pod_ip,
                            cid, ports, host_ports))
+    mode = cluster.kube_proxy_config.effective_mode
+    if mode != "iptables":
+        skipped.append(f"kube-proxy mode {mode}: modelled only (`kubelab lab modelled` says why); the lab loads "
+                       "the iptables mode's rules")
+    policies = sum(len(cluster.list(k, None)) for k in ("NetworkPolicy", "NetworkPolicy.projectcalico.org",
+                                                        "GlobalNetworkPolicy"))
+    if policies:
+        skipped.append(f"{policies} network policies: not enforced in the lab (the bridge plugin enforces none; "
+                       f"the model enforces them as the cluster's CNI plugin, {cluster.settings.cni}, would)")
     return Topology(lab, prefix + "fabric", nodes, pods, skipped, hairpin)

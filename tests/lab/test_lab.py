@@ -17,6 +17,7 @@ from pathlib import Path
 
 import pytest
 
+from kubelab import Cluster
 from kubelab.cli.main import main
 from kubelab.lab import Lab, clean, list_lab_namespaces, load_lab, plan
 from kubelab.lab.doctor import modelled_only, parts
@@ -40,6 +41,11 @@ def test_plan_is_data():
     assert t.namespaces == ["kl-x-fabric", "kl-x-kind-worker", "kl-x-kind-worker2", "kl-x-p0", "kl-x-p1", "kl-x-p2",
                             "kl-x-p3"]
     assert [p.ip for p in t.pods] == ["10.244.0.2", "10.244.1.2", "10.244.0.3", "10.244.1.3"]
+    assert t.skipped == [] and t.node("kind-worker").routes == [("10.244.1.0/24", "172.18.0.4")]
+    assert plan(Cluster(proxy_mode="ipvs"), "y").skipped[-1].startswith("kube-proxy mode ipvs: modelled only")
+    netpol = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
+              "spec": {"podSelector": {}}}
+    assert "not enforced in the lab" in plan(Cluster([netpol]), "z").skipped[-1]
 
 
 def test_up_curl_down(capsys):
