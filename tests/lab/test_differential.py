@@ -374,3 +374,11 @@ def test_service_port_not_defined(cluster, lab):
     want_model, want_kernel, _ = KNOWN_DISAGREEMENTS["undefined-service-port"]
     assert model(cluster, "client", "web", 81) == [want_model]
     assert lab.curl("client", "web", 81, timeout=0.5) == [want_kernel]
+
+
+def test_unready_pod_is_not_a_backend(cluster, lab):
+    """web-unready has the Service's labels and a running server, but is not Ready: kube-proxy leaves it out."""
+    ip = cluster.pod("web-unready").status.pod_ip
+    assert model(cluster, "client", ip, 8080) == lab.curl("client", ip, 8080) == ["default/web-unready"]
+    m, k = set(model(cluster, "client", "web", 80, count=40)), set(lab.curl("client", "web", 80, count=40))
+    assert m == k == {"default/web-0", "default/web-1", "default/web-2"}
