@@ -124,7 +124,9 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
     "kube-router": {
         "policy_ingress": [_f(True, "chapter")],
         "policy_egress": [_f(True, "kube-router-pr186", "merged before the benchmark"),
-                          _f(False, "chapter", "Figure 2.9: 'only ingress'; the code had egress since 2017-10")],
+                          _f(False, "chapter", "Figure 2.9: 'only ingress'; the code had egress since 2017-10"),
+                          _f(True, "kube-router-guide", "the network policy controller enforces ingress and egress",
+                             checked=False)],
         "encryption": [_f(None, "chapter")],
         "overlay": [_f("none: BGP-routed, IPIP across subnets", "kube-router-guide", checked=False)],
         "mtu_handling": [_f("auto (--auto-mtu, minus IPIP when the overlay is on)", "kube-router-guide",
