@@ -13,8 +13,8 @@ turns the signal into :class:`SystemExit` and is restored afterwards).
 Every command runs inside a ``kl-`` namespace (``ip netns exec``); the host's
 own namespace is only read.  Namespaces are all created from the host
 (ENVIRONMENT.md: ``ip netns add`` inside ``ip netns exec`` makes one nobody else
-sees).  State lives in ``/run/kubelab/labs/<lab>/`` (``state.json``, host-local's
-``ipam/``, libcni's result ``cache/``) so ``kubelab lab status|curl|down`` in a
+sees).  State lives in ``/run/kubelab/labs/<lab>/`` (``$KUBELAB_LAB_STATE/<lab>/``
+if set): ``state.json``, host-local's ``ipam/``, libcni's result ``cache/``, so ``kubelab lab status|curl|down`` in a
 later process find a lab that ``kubelab lab up`` left running.
 
 :func:`clean` is ``mn -c``: it kills the processes left in any ``kl-`` namespace
