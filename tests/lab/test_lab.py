@@ -41,6 +41,8 @@ def test_plan_is_data():
     assert t.namespaces == ["kl-x-fabric", "kl-x-kind-worker", "kl-x-kind-worker2", "kl-x-p0", "kl-x-p1", "kl-x-p2",
                             "kl-x-p3"]
     assert [p.ip for p in t.pods] == ["10.244.0.2", "10.244.1.2", "10.244.0.3", "10.244.1.3"]
+    bridge = plan(small_cluster(), "x", hairpin=False).conflist(t.nodes[0])["plugins"][0]
+    assert bridge["hairpinMode"] is False and bridge["ipam"]["ranges"] == [[{"subnet": "10.244.0.0/24"}]]
     assert t.skipped == [] and t.node("kind-worker").routes == [("10.244.1.0/24", "172.18.0.4")]
     assert plan(Cluster(proxy_mode="ipvs"), "y").skipped[-1].startswith("kube-proxy mode ipvs: modelled only")
     netpol = {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": {"name": "deny"},
