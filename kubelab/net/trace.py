@@ -117,11 +117,20 @@ class Network:
     """
 
     def __init__(self, cluster: "Cluster", mode: str | None = None, seed: int | None = None,
-                 dead: set[str] | None = None):
+                 dead: set[str] | None = None, *, crashed: set[str] | None = None, hairpin: bool = True,
+                 br_netfilter: bool = True):
         self.cluster = cluster
         self.mode = mode or cluster.kube_proxy_config.effective_mode
         self.rng = random.Random(seed if seed is not None else 0)
+        #: pods that accept nothing and answer nothing (a hung process): the client times out
         self.dead = set(dead or ())
+        #: pods whose server process is gone: their kernel answers a SYN with RST (refused)
+        self.crashed = set(crashed or ())
+        #: the bridge ports' hairpin mode (the bridge plugin's hairpinMode; kubelet's hairpin-veth)
+        self.hairpin = hairpin
+        #: net.bridge.bridge-nf-call-iptables on the nodes
+        self.br_netfilter = br_netfilter
+        self._origin: tuple[str, str, Any, Any] = ("", "", None, None)
         self._proxiers: dict[str, Any] = {}
         self._evaluators: dict[str, Evaluator] = {}
         self._next_port = 40000
@@ -261,6 +270,7 @@ class Network:
     def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
         proto = proto.upper()
         kind, src_ip, src_pod, src_node = self.resolve_source(src)
+        self._origin = (kind, src_ip, src_pod, src_node)
         dst_ip = self.resolve_destination(host)
         self._next_port += 1
         self.clock += 1
@@ -349,6 +359,8 @@ class Network:
         self.conntrack[id(trace)] = (node, pkt, hook)
         trace.hops.append(Hop("netfilter", node, f"nat {hook}" + (f": DNAT to {pkt.dst}:{pkt.dport}" if pkt.dnat else ""),
                               nat.steps))
+        if not pkt.dnat and ev.is_local(pkt.dst):
+            self._portmap(trace, pkt, node)
         local = ev.is_local(pkt.dst)
         filter_chain = "OUTPUT" if hook == "OUTPUT" else ("INPUT" if local else "FORWARD")
         flt = ev.run("filter", filter_chain, pkt)
@@ -375,6 +387,27 @@ class Network:
             pkt.src = egress
         trace.hops.append(Hop("netfilter", node, detail, post.steps))
         self._deliver(trace, pkt, node)
+
+    def _portmap(self, trace: Trace, pkt: Packet, node: str) -> None:
+        """A pod's ``hostPort``: the portmap CNI plugin's ``CNI-HOSTPORT-DNAT`` rule on its node.
+
+        Upstream: containernetworking/plugins ``plugins/meta/portmap`` (a DNAT per mapping, matched
+        on ``--dst-type LOCAL``, the hostIP when one is given, protocol and port); the rules
+        themselves are rendered by :mod:`kubelab.cni.memory.portmap`.
+        """
+        from ..cluster.hostports import host_port_claims
+        for pod in self.cluster.pods():
+            if pod.spec.node_name != node or pod.spec.host_network or not pod.status.pod_ip:
+                continue
+            for (ip, proto, port), container in host_port_claims(pod):
+                if proto == pkt.proto and port == pkt.dport and ip in ("0.0.0.0", pkt.dst):
+                    cport = next(p.container_port for c in pod.spec.all_containers() if c.name == container
+                                 for p in c.ports if (p.host_port or p.container_port) == port
+                                 and (p.protocol or "TCP") == proto)
+                    trace.hops.append(Hop("netfilter", node, f"portmap CNI-HOSTPORT-DNAT: hostPort {port}/{proto} "
+                                          f"of {pod.ref}: DNAT {pkt.dst}:{pkt.dport} -> {pod.status.pod_ip}:{cport}"))
+                    pkt.dst, pkt.dport, pkt.dnat = pod.status.pod_ip, cport, True
+                    return
 
     def _egress_ip(self, node: str, dst: str) -> str:
         n = self.cluster.node(node)
@@ -409,8 +442,24 @@ class Network:
                 return
             node = owner.name
         if pod is None:
-            trace.verdict = "no route" if owner is None else "timeout"
-            trace.hops.append(Hop("deliver", node, f"no pod has {pkt.dst}: the packet goes nowhere"))
+            trace.verdict = "timeout"
+            where = "no pod has" if owner is not None else "no pod, node or rule claims"
+            trace.hops.append(Hop("deliver", node, f"{where} {pkt.dst}: the node sends the packet on (its default "
+                                  "route) and nothing answers; the client times out"))
+            return
+        kind, origin_ip, origin_pod, origin_node = self._origin
+        if kind == "pod" and pkt.dnat and pod.status.pod_ip == origin_ip and not self.hairpin:
+            trace.verdict = "timeout"
+            trace.hops.append(Hop("deliver", node, f"hairpin: {pod.name} reached itself through a Service, but the "
+                                  "bridge port's hairpin mode is off, so the bridge will not send the frame back out "
+                                  "of the port it came in by; the client times out"))
+            return
+        if (kind == "pod" and not self.br_netfilter and pkt.dnat and origin_node is not None
+                and origin_node.name == node and pkt.src == origin_ip and pod.status.pod_ip != origin_ip):
+            trace.verdict = "timeout"
+            trace.hops.append(Hop("deliver", node, f"br_netfilter is off: {pod.name}'s reply to {origin_ip} is "
+                                  "bridged straight to the client without passing conntrack, so it is never "
+                                  "translated back to the Service address; the client drops it and times out"))
             return
         from ..policy import policy_hop  # NetworkPolicy / Calico policy at the pod's veth, if the CNI enforces it
         hop = policy_hop(self, trace, pkt, pod)
@@ -426,6 +475,11 @@ class Network:
             trace.verdict = "timeout"
             trace.hops.append(Hop("deliver", pod.ref, "the pod does not answer: the client waits until it times "
                                   f"out ({self.mode} mode does not retry another endpoint)"))
+            return
+        if trace.backend in self.crashed or pod.name in self.crashed:
+            trace.verdict = "refused"
+            trace.hops.append(Hop("deliver", pod.ref, "the pod's server process is gone: its kernel answers the "
+                                  "SYN with RST (connection refused)"))
             return
         declared = {(p.container_port, p.protocol or "TCP") for c in pod.spec.containers for p in c.ports}
         if declared and (pkt.dport, pkt.proto) not in declared:
@@ -449,6 +503,6 @@ def _contains(cidr: str, ip: str) -> bool:
 
 
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
-            seed: int | None = None, dead: set[str] | None = None) -> Trace:
-    """Trace one new connection; see :class:`Network` to make several in one model."""
-    return Network(cluster, mode=mode, seed=seed, dead=dead).connect(src, host, port, proto)
+            seed: int | None = None, dead: set[str] | None = None, **options: Any) -> Trace:
+    """Trace one new connection; see :class:`Network` to make several in one model (and for ``options``)."""
+    return Network(cluster, mode=mode, seed=seed, dead=dead, **options).connect(src, host, port, proto)

@@ -116,7 +116,9 @@ def test_node_to_clusterip_and_cross_node_route():
 def test_wrong_port_is_refused_and_pod_ip_direct():
     c = cluster(n_backends=1)
     t = connect(c, "client", "web", 81)
-    assert t.verdict == "rejected" or t.verdict == "refused" or t.verdict == "no route"
+    # no rule for port 81: the SYN follows the node's default route and nothing answers
+    # (checked against the kernel in tests/lab/test_differential.py)
+    assert t.verdict == "timeout" and t.backend is None
     direct = connect(c, "client", c.pod("web-0").status.pod_ip, 8080)
     assert direct.verdict == "delivered" and direct.backend == "default/web-0"
     closed = connect(c, "client", c.pod("web-0").status.pod_ip, 9999)
@@ -145,3 +147,21 @@ def test_later_packets_skip_the_nat_table():
     assert not any(s.table == "nat" for h in later.hops for s in h.steps)
     assert later.rules_evaluated < first.rules_evaluated
     assert not any(s.matched and "ctstate NEW" in s.rule for h in later.hops for s in h.steps)
+
+
+def test_host_port_via_portmap_and_crashed_or_hairpin_or_br_netfilter_failures():
+    c = cluster(n_backends=1)
+    c.apply(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "hp"},
+                            "spec": {"nodeName": "kind-worker2", "containers": [
+                                {"name": "c", "image": "x", "ports": [{"containerPort": 80, "hostPort": 9090}]}]}}))
+    t = connect(c, "198.51.100.7", "172.18.0.4", 9090)
+    assert t.verdict == "delivered" and t.backend == "default/hp" and t.source_seen.startswith("198.51.100.7")
+    assert connect(c, "198.51.100.7", "172.18.0.3", 9090).verdict == "refused"  # not on that node
+    assert connect(c, "client", "web", 80, crashed={"web-0"}).verdict == "refused"
+    c.apply(yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "near"},
+                            "spec": {"nodeName": "kind-worker", "containers": [{"name": "c", "image": "x"}]}}))
+    # web-0 runs on kind-worker, like client and near
+    assert connect(c, "client", "web", 80).verdict == "delivered"
+    assert connect(c, "client", "web", 80, br_netfilter=False).verdict == "timeout"
+    assert connect(c, "web-0", "web", 80).verdict == "delivered"  # hairpin, masqueraded
+    assert connect(c, "web-0", "web", 80, hairpin=False).verdict == "timeout"
