@@ -1,4 +1,4 @@
-"""Against a real kind cluster: only when KUBELAB_KIND_CONTEXT names its context, otherwise skipped.
+"""Against a real kind cluster: collected only when KUBELAB_KIND_CONTEXT names its context (tests/kind/conftest.py).
 
 This is a choice of the person running the tests (it creates and deletes
 objects in that cluster), not a capability of the machine, so it is a plain
