@@ -118,7 +118,7 @@ class Network:
 
     def __init__(self, cluster: "Cluster", mode: str | None = None, seed: int | None = None,
                  dead: set[str] | None = None, *, crashed: set[str] | None = None, hairpin: bool = True,
-                 br_netfilter: bool = True):
+                 br_netfilter: bool = True, attempt_interval: float = 1.0):
         self.cluster = cluster
         self.mode = mode or cluster.kube_proxy_config.effective_mode
         self.rng = random.Random(seed if seed is not None else 0)
@@ -131,6 +131,10 @@ class Network:
         #: net.bridge.bridge-nf-call-iptables on the nodes
         self.br_netfilter = br_netfilter
         self._origin: tuple[str, str, Any, Any] = ("", "", None, None)
+        #: seconds between two successive connections (the model's wall clock, for ICMP rate limiting)
+        self.attempt_interval = attempt_interval
+        self.wall = 0.0
+        self._icmp_tokens: dict[tuple[str, str], tuple[float, float]] = {}  # (node, client) -> (tokens, last)
         self._proxiers: dict[str, Any] = {}
         self._evaluators: dict[str, Evaluator] = {}
         self._next_port = 40000
@@ -274,6 +278,7 @@ class Network:
         dst_ip = self.resolve_destination(host)
         self._next_port += 1
         self.clock += 1
+        self.wall += self.attempt_interval
         pkt = Packet(src_ip, self._next_port, dst_ip, int(port), proto)
         trace = Trace(src=f"{src} ({src_ip})", dst=f"{host}:{port}/{proto}", mode=self.mode)
         trace.hops.append(Hop("send", src_pod.ref if src_pod else (src_node.name if src_node else "client"),
@@ -365,6 +370,12 @@ class Network:
         filter_chain = "OUTPUT" if hook == "OUTPUT" else ("INPUT" if local else "FORWARD")
         flt = ev.run("filter", filter_chain, pkt)
         trace.hops.append(Hop("netfilter", node, f"filter {filter_chain}: {flt.verdict}", flt.steps))
+        if flt.verdict == "REJECT" and not self._icmp_allowed(node, self._origin[1]):
+            trace.verdict = "timeout"
+            trace.hops.append(Hop("deliver", node, f"REJECT, but the node's ICMP rate limit for {self._origin[1]} "
+                                  "(net.ipv4.icmp_ratelimit: a burst of 6, then one per second) swallowed the "
+                                  "port-unreachable: the client hears nothing and times out"))
+            return
         if flt.verdict == "REJECT":
             trace.verdict = "rejected"
             trace.hops.append(Hop("deliver", node, f"the client gets ICMP {flt.reject_with}: connection refused at once"))
@@ -387,6 +398,21 @@ class Network:
             pkt.src = egress
         trace.hops.append(Hop("netfilter", node, detail, post.steps))
         self._deliver(trace, pkt, node)
+
+    def _icmp_allowed(self, node: str, client: str, ratelimit: float = 1.0, burst: int = 6) -> bool:
+        """The kernel's per-destination ICMP error rate limit (``inet_peer_xrlim_allow``).
+
+        A token bucket of ``burst`` x ``net.ipv4.icmp_ratelimit`` (1000 ms), full for a new peer,
+        refilled with time; each ICMP error costs one ``ratelimit``.  With the default attempt
+        interval of one second it never runs dry.
+        """
+        tokens, last = self._icmp_tokens.get((node, client), (burst * ratelimit, self.wall))
+        tokens = min(tokens + (self.wall - last), burst * ratelimit)
+        allowed = tokens >= ratelimit
+        if allowed:
+            tokens -= ratelimit
+        self._icmp_tokens[(node, client)] = (tokens, self.wall)
+        return allowed
 
     def _portmap(self, trace: Trace, pkt: Packet, node: str) -> None:
         """A pod's ``hostPort``: the portmap CNI plugin's ``CNI-HOSTPORT-DNAT`` rule on its node.

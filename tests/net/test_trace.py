@@ -165,3 +165,13 @@ def test_host_port_via_portmap_and_crashed_or_hairpin_or_br_netfilter_failures()
     assert connect(c, "client", "web", 80, br_netfilter=False).verdict == "timeout"
     assert connect(c, "web-0", "web", 80).verdict == "delivered"  # hairpin, masqueraded
     assert connect(c, "web-0", "web", 80, hairpin=False).verdict == "timeout"
+
+
+def test_icmp_rate_limit_turns_rejects_into_timeouts_when_hammered():
+    c = cluster(n_backends=0)
+    fast = Network(c, attempt_interval=0.3)
+    verdicts = [fast.connect("client", "web", 80).verdict for _ in range(12)]
+    assert verdicts[:6] == ["rejected"] * 6  # the bucket of a new peer is full: a burst of 6
+    assert verdicts[6] == "timeout" and "rejected" in verdicts[7:]  # then about one a second
+    slow = Network(c)  # a second apart: never limited
+    assert {slow.connect("client", "web", 80).verdict for _ in range(12)} == {"rejected"}
