@@ -1,6 +1,6 @@
-"""Write the course notebooks 00-08 from the cell text below (stored without outputs).
+"""Write the course notebooks (00-08, 10) from the cell text below (stored without outputs).
 
-    python notebooks/_build.py          # rewrite notebooks/0[0-8]-*.ipynb
+    python notebooks/_build.py          # rewrite the notebooks/NN-*.ipynb listed in NOTEBOOKS
     python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
 
 Editing the .ipynb in JupyterLab is fine too; then bring the change back here
@@ -92,6 +92,7 @@ NB00 = [
         ("07", "Ingress: host and path routing, v1 API, TLS", 50, True),
         ("08", "CNI, Calico and network policy", 60, True),
         ("09", "Summary and the chapter's questions", 30, False),
+        ("10", "The real-kernel lab: the model checked against Linux", 30, True),
     ]
     for number, topic, minutes, ready in PARTS:
         status = "available" if ready else "coming later"
@@ -99,8 +100,9 @@ NB00 = [
     print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
     '''),
     md('''
-    Parts 00 to 08 exist now; 09 is being written and will appear in `notebooks/` with the
-    same shape.
+    Parts 00 to 08 exist now, and so does 10, an optional lab that runs one scenario on the real
+    Linux kernel (root only; elsewhere it runs the model). Part 09 is being written and will appear
+    in `notebooks/` with the same shape.
 
     ## Check your environment
 
@@ -190,8 +192,8 @@ NB00 = [
 
     - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
       run yourself and `python -m kubelab.course check` for the whole notebook.
-    - Parts 00 to 08 are ready (about six and a half hours of notebooks, plus four exercises); 09
-      follows.
+    - Parts 00 to 08 are ready (about six and a half hours of notebooks, plus four exercises), with
+      the optional real-kernel lab in part 10; 09 follows.
     - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
 
     ## Your turn
@@ -2450,6 +2452,360 @@ NB08 = [
     '''),
 ]
 
+# ----------------------------------------------------------------------------------------------- 10
+NB10 = [
+    md('''
+    # The real-kernel lab: the model checked against Linux
+
+    Every answer so far came from the model. This part runs one scenario twice: first on the model,
+    then on the Linux kernel of the machine you are on, with real network namespaces, the real CNI
+    plugins and kube-proxy's rules loaded into real netfilter. If the two disagree, one of them is
+    wrong; the table at the end of the comparison says whether they do.
+
+    ## What you will learn
+
+    - What `kubelab.lab` builds from a model cluster: a namespace per node and per pod, a fabric
+      bridge between nodes, addresses from the real CNI plugins and the rules kube-proxy would load.
+    - How to compare the model and the kernel connection by connection, and which parts this kernel
+      can only model (IPVS, for example).
+    - The lab's safety rules, and what root on a node can read from the same rules.
+    '''),
+    md('''
+    ## Can this machine run the lab?
+
+    The lab needs four things: root (network namespaces and netfilter belong to root), the `ip`
+    command with `ip netns`, the CNI plugins `bridge`, `host-local`, `loopback` and `portmap` (in
+    `/usr/lib/cni` or `/opt/cni/bin`), and `iptables-restore`. Binder sessions and most learner
+    accounts are not root, so there the notebook runs the model only and says what is missing. To
+    run the kernel part on your own Linux machine, start JupyterLab as root with `sudo make lab`, or
+    build the same lab from a terminal with `sudo kubelab lab up -f FILE` (then `kubelab lab curl`,
+    `kubelab lab down`).
+
+    Set the environment variable `KUBELAB_LAB=off` before starting Jupyter to skip the kernel part
+    even as root; the notebook then behaves exactly as it does on Binder.
+    '''),
+    SETUP,
+    code('''
+    import os
+    import shutil
+    import time
+    from collections import Counter
+
+    from kubelab import proxy
+    from kubelab.errors import KubelabError
+    from kubelab.lab import Lab, doctor, list_lab_namespaces, outcome_of, plan
+    from kubelab.net import Network
+
+    def lab_missing() -> list[str]:
+        """What this machine lacks for the kernel part (empty: the lab can run)."""
+        missing = []
+        if os.environ.get("KUBELAB_LAB", "").strip().lower() in ("off", "0", "no", "false"):
+            missing.append("KUBELAB_LAB=off is set")
+        if not hasattr(os, "geteuid") or os.geteuid() != 0:
+            missing.append("root (network namespaces and netfilter need it)")
+        if not shutil.which("ip"):
+            missing.append("the ip command with ip netns (iproute2)")
+        cni = next(p for p in doctor.parts() if p.name.startswith("CNI"))
+        if not cni.real:
+            missing.append("the CNI plugins in /usr/lib/cni or /opt/cni/bin (containernetworking-plugins)")
+        if not shutil.which("iptables-restore"):
+            missing.append("iptables-restore (the iptables package)")
+        return missing
+
+    MISSING = lab_missing()
+    LAB = not MISSING
+    if LAB:
+        print("The real-kernel lab can run here: the kernel column below comes from Linux.")
+    else:
+        print("The kernel part is skipped; the model still runs. Missing:")
+        for what in MISSING:
+            print("  -", what)
+        print("To run it locally: `sudo make lab` and open this notebook, or `sudo kubelab lab up -f FILE`.")
+    '''),
+    md('''
+    ## The scenario, on the model
+
+    The cluster is the one from [part 05, kube-proxy](05-kube-proxy.ipynb): a Service `web` with three
+    pods on two workers, and a `client` pod. One Service is added, `empty`, which selects no pod. The
+    model answers four questions: where connections to `web` land, whether a pod reaches another pod
+    on the other node directly, what a closed port does, and what a Service with no endpoints does.
+    '''),
+    code('''
+    cluster = kubelab.Cluster("""
+    apiVersion: v1
+    kind: Service
+    metadata: {name: web}
+    spec:
+      selector: {app: web}
+      ports: [{name: http, port: 80, targetPort: http}]
+    ---
+    apiVersion: v1
+    kind: Service
+    metadata: {name: empty}
+    spec:
+      selector: {app: nobody}
+      ports: [{port: 80}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-2, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-3, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: client}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: shell, image: curl}]
+    """)
+    web2 = cluster.pod("web-2").status.pod_ip
+    SCENARIOS = [  # (what, from, to, port, connections)
+        ("ClusterIP web:80, 30 connections", "client", "web", 80, 30),
+        (f"pod to pod across nodes, {web2}:8080", "client", web2, 8080, 1),
+        (f"closed port, {web2}:9999", "client", web2, 9999, 1),
+        ("Service with no endpoints, empty:80", "client", "empty", 80, 1),
+    ]
+
+    def on_model(src, host, port, count):
+        net = Network(cluster, mode="iptables", seed=0)
+        return Counter(outcome_of(net.connect(src, host, port)) for _ in range(count))
+
+    t0 = time.perf_counter()
+    MODEL = {what: on_model(src, host, port, n) for what, src, host, port, n in SCENARIOS}
+    for what, got in MODEL.items():
+        print(f"{what:<42} {dict(got)}")
+    print(f"\\nthe model answered in {time.perf_counter() - t0:.2f} s")
+    '''),
+    md('''
+    `outcome_of` turns a model trace into what a program in the pod would see: the name of the pod
+    that answered, `refused` (a TCP reset or an ICMP port unreachable: the socket cannot tell them
+    apart) or `timeout`. The lab's client prints exactly these words, so the two columns compare
+    directly. The rules the kernel will get are the model's own `iptables-save` output for each node:
+    '''),
+    code('''
+    saved = proxy.proxier_for(cluster, "iptables", node="kind-worker").render("save")
+    print("\\n".join(line for line in saved.splitlines() if "default/web" in line or "default/empty" in line))
+    '''),
+    md('''
+    Step through one connection from `client` to `web` before the kernel makes it. The diagram after
+    the widget draws the cluster the lab will rebuild: each node and each pod becomes a namespace.
+    '''),
+    code('''
+    viz.trace_stepper(cluster, "client", [("web", 80), ("empty", 80)])
+    '''),
+    code('''
+    viz.show(viz.cluster_graph(cluster))
+    '''),
+    md('''
+    ## What the lab builds
+
+    `kubelab.lab.plan` turns the cluster into a plan, plain data that needs no root to print:
+
+    - one **network namespace per node** and **per pod**, all named `kl-<lab>-…`;
+    - a **fabric** namespace holding a Linux bridge, `br0`, with one veth to each node's `eth0`: it
+      plays the Docker network kind's nodes share, with the same addresses (`172.18.0.x`);
+    - in each node namespace, the **real CNI plugins** run as kubelet's runtime would run them:
+      `loopback`, then `bridge` with `host-local` for the address and `portmap` for hostPorts, so each
+      pod gets a veth on the node's `cni0` bridge and the address the model gave it;
+    - a route per other node's pod range, as kindnet would add;
+    - **kube-proxy's rules**, rendered by the model for that node and loaded with
+      `iptables-restore --noflush`;
+    - a tiny server in each pod with ports, answering with its pod's name.
+    '''),
+    code('''
+    LAB_NAME = f"nb{os.getpid() % 100000}"
+    topo = plan(cluster, LAB_NAME)
+    print("fabric:", topo.fabric)
+    for node in topo.nodes:
+        print(f"node  {node.name:<38} netns {node.netns:<30} {node.ip:<12} pods {node.pod_cidr}")
+    for pod in topo.pods:
+        print(f"pod   {pod.ref:<38} netns {pod.netns:<30} {pod.ip:<12} on {pod.node}")
+    plugins = topo.conflist(topo.node("kind-worker"))["plugins"]
+    print("\\nCNI plugins on kind-worker:", ", ".join(p["type"] + (f" (IP addresses from {p['ipam']['type']})"
+                                                                 if "ipam" in p else "") for p in plugins))
+    '''),
+    md('''
+    ## The same scenario on the kernel
+
+    The next cell builds the lab, makes the same connections from inside the `client` namespace and
+    takes everything down again, all within a `with` block. Where the lab cannot run, the kernel
+    column says `not run` and the model's answers stand alone.
+    '''),
+    code('''
+    KERNEL, built = {}, {}
+    if LAB:
+        t0 = time.perf_counter()
+        try:
+            with Lab(cluster, LAB_NAME) as lab:
+                built["up"] = lab.timings["up"]
+                built["namespaces"] = [ns for ns in list_lab_namespaces() if ns.startswith(f"kl-{LAB_NAME}")]
+                built["eth0"] = lab.pod_exec("client", ["ip", "-br", "-4", "addr", "show", "eth0"]).stdout.strip()
+                built["rules"] = [line for line in lab.node_exec("kind-worker", ["iptables-save", "-t", "nat"]).stdout
+                                  .splitlines() if "default/web" in line]
+                for what, src, host, port, n in SCENARIOS:
+                    KERNEL[what] = Counter(lab.curl(src, host, port, count=n, timeout=0.5))
+            built["left"] = [ns for ns in list_lab_namespaces() if ns.startswith(f"kl-{LAB_NAME}")]
+        except (KubelabError, OSError, ValueError) as exc:  # e.g. a container without CAP_NET_ADMIN
+            KERNEL = {}
+            print(f"The lab could not be built here ({exc}); showing the model only.")
+        print(f"lab up, {len(SCENARIOS)} scenarios and down in {time.perf_counter() - t0:.2f} s")
+
+    def cell(counts: Counter) -> str:  # "web-1 x9, web-2 x9" or "refused"
+        return ", ".join(k.removeprefix("default/") + (f" x{v}" if v > 1 else "") for k, v in sorted(counts.items()))
+
+    print(f"\\n{'scenario':<42} {'model':<31} {'kernel':<31} agree?")
+    for what, *_ in SCENARIOS:
+        if what in KERNEL:
+            kernel, agree = cell(KERNEL[what]), "yes" if set(KERNEL[what]) == set(MODEL[what]) else "NO"
+        else:
+            kernel, agree = "not run", "-"
+        print(f"{what:<42} {cell(MODEL[what]):<31} {kernel:<31} {agree}")
+    '''),
+    md('''
+    For the ClusterIP row, "agree" compares which pods answered, not the counts: both sides pick at
+    random with the same probabilities, a third each, so 30 connections split a little differently
+    each time. The other rows must match exactly. (The project's differential tests repeat this for
+    many more scenarios, with a statistical check on the split.)
+
+    ### Inside the lab while it ran
+
+    What the cell above saw while the lab was up: the namespaces, the client's `eth0` with the
+    address `host-local` handed out, and the `web` rules as the kernel reported them back through
+    `iptables-save`, the same lines as the model's dump a few cells up.
+    '''),
+    code('''
+    if built:
+        print(f"built in {built['up']:.2f} s; {len(built['namespaces'])} namespaces:", ", ".join(built["namespaces"]))
+        print("client eth0:", built["eth0"])
+        print("\\n".join(built["rules"]))
+        print("\\nkl- namespaces of this lab left after the with block:", built.get("left", []) or "none")
+    else:
+        print("The lab did not run here, so there is nothing to show from the kernel.")
+        print("Missing:", "; ".join(MISSING) or "the lab failed to build (see above)")
+    '''),
+    md('''
+    ## The safety rules
+
+    The lab runs as root, so it is strict about what it touches:
+
+    - It only ever creates, enters and deletes namespaces whose names start with `kl-`. Every command
+      runs inside one of them through `ip netns exec`; the host's own namespace, its interfaces,
+      routes and netfilter rules are only read, never changed.
+    - Taking the lab down deletes only the namespaces its own plan names, so two labs whose names
+      share a prefix do not remove each other's.
+    - The `with` block cleans up on every exit: normally, on an exception, on Ctrl-C
+      (`KeyboardInterrupt`), and on SIGTERM or SIGHUP, which it turns into an exit while it runs.
+    - If a process was killed outright, `sudo kubelab lab clean` removes any `kl-` namespace left
+      behind and the processes inside it.
+    '''),
+    code('''
+    from kubelab.lab import NETNS_PREFIX
+
+    print("prefix every lab namespace carries:", NETNS_PREFIX)
+    print("kl- namespaces on this machine now:", list_lab_namespaces() or "none")
+    '''),
+    md('''
+    ## What this kernel can only model
+
+    Not every part of the course can run on every kernel. `kubelab.lab.doctor` checks each part and
+    says whether the lab could build it here or whether kubelab can only compute it. IPVS needs the
+    `ip_vs` module, which small cloud and container kernels often lack; the userspace proxy no longer
+    exists in Kubernetes at all. Where a part is modelled only, the model's answer (for example the
+    `ipvsadm -Ln` listing in part 05) is all there is.
+    '''),
+    code('''
+    for part in doctor.parts():
+        print(f"{'real' if part.real else 'modelled':<9} {part.name:<40} {part.why}")
+    '''),
+    md('''
+    ## Appendix: a kind cluster (instructors)
+
+    The lab checks the model against the kernel; a kind cluster checks it against Kubernetes itself.
+    kind needs Docker or Podman, so it cannot run on the course machines, on Binder or in CI, and
+    learners never need it. On a machine with Docker, kind and kubectl, `kubelab kind` does four
+    things with the same manifests as the model:
+
+    ```
+    kubelab kind config -f MANIFESTS        # a kind configuration shaped like the model
+    kubelab kind apply -f MANIFESTS --context kind-kubelab
+    kubelab kind compare -f MANIFESTS --context kind-kubelab --iptables
+    kubelab kind delete --context kind-kubelab --run-id RUN_ID
+    ```
+
+    `compare` exits 0 when the live cluster and the model agree and lists the differences otherwise;
+    `delete` removes only what that `apply` created. The README's section "Using a kind cluster
+    (instructors)" gives the full steps, including installing Calico. Generating the configuration
+    needs no cluster:
+    '''),
+    code('''
+    from kubelab.kind import kind_config
+
+    print(kind_config(cluster))
+    '''),
+    md('''
+    ## Security lens
+
+    - **Root on a node sees the same rules.** The lines the lab read back with `iptables-save` are
+      what any process with root on a real node can read: every Service's ClusterIP and port with the
+      pod IPs behind it, for the whole cluster, not just that node's pods. A compromised node is a
+      map of the cluster.
+    - **Root on a node can change them.** The lab loaded kube-proxy's rules with one
+      `iptables-restore`; an attacker with `NET_ADMIN` in the node's namespace can load different ones
+      just as quickly and send a Service's traffic elsewhere. That is why `hostNetwork`, privileged
+      pods and `NET_ADMIN` are kept away from workloads.
+    - **A tool that runs as root must limit itself.** The lab refuses every namespace that is not one
+      of its own `kl-` ones and never writes to the host's namespace, so a bug or a wrong name cannot
+      cut the machine off its network or rewrite its firewall. Give tooling the same kind of hard
+      boundary rather than trusting it to be careful.
+
+    ## Then and now
+
+    - The rules the lab loads are those of kube-proxy's **iptables** mode, still the default on Linux.
+      The **nftables** mode has been stable since Kubernetes 1.33; it keeps Services in maps, so a
+      new connection does not walk a list that grows with the number of Services. The model does not
+      render nftables rules yet.
+    - The **IPVS** mode is deprecated since 1.35 (KEP-5495), and nftables is the suggested way
+      forward for clusters that chose IPVS for scale; on this kernel IPVS may not even be available.
+    - The chapter's tools were Docker and `iptables` on the node; today's nodes run containerd or
+      CRI-O, the CNI plugins are the same family the lab runs, and `iptables` is often the
+      `iptables-nft` front end writing into nftables.
+
+    ## Summary
+
+    - `kubelab.lab.Lab(cluster)` rebuilds a model cluster on the real kernel: namespaces per node and
+      pod, a fabric bridge, the real CNI plugins, and kube-proxy's rules via `iptables-restore`, and
+      it removes everything when the `with` block ends.
+    - The same scenario gives the same answers on the model and on Linux; where the machine is not
+      root or lacks the plugins, the notebook runs the model only and says what is missing.
+    - The lab touches only `kl-` namespaces; the rules it reads back are what root on any node can
+      read, and change.
+
+    ## Your turn
+
+    As root, add a fifth scenario to `SCENARIOS`, for example `client` to `web-1`'s pod IP on port
+    8080, predict the model's answer, then run the comparison again. Without root, read the
+    [kube-proxy notebook](05-kube-proxy.ipynb) again with the kernel's rules in mind, or go back to
+    [the start of the course](00-start-here.ipynb) for the list of parts.
+    '''),
+]
+
+
 NOTEBOOKS = {
     "00-start-here.ipynb": NB00,
     "01-network-model.ipynb": NB01,
@@ -2460,6 +2816,7 @@ NOTEBOOKS = {
     "06-discovery-and-service-types.ipynb": NB06,
     "07-ingress.ipynb": NB07,
     "08-cni-and-calico.ipynb": NB08,
+    "10-real-kernel-lab.ipynb": NB10,
 }
 
 
