@@ -163,3 +163,26 @@ def test_doctor_says_what_is_modelled_only():
         assert not ipvs.real and "ip_vs" in ipvs.why
     assert all(not p.real and p.why for p in modelled_only())
     assert main(["lab", "modelled"]) == 0
+
+
+def test_kill_9_then_clean_restores_a_clean_state():
+    """A process killed with SIGKILL cannot clean up: its namespaces stay until `lab clean` removes them."""
+    lab_name = name("9")
+    script = textwrap.dedent(f"""
+        import sys, time
+        sys.path.insert(0, {str(REPO)!r})
+        from kubelab.lab import Lab
+        from tests.lab.small import small_cluster
+        with Lab(small_cluster(), {lab_name!r}):
+            print("up", flush=True)
+            time.sleep(60)
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        assert proc.stdout.readline().strip() == "up"
+        proc.kill()
+        proc.wait(timeout=20)
+        assert len(ours(lab_name)) == 7  # left behind, as after a real kill -9
+    finally:
+        removed = clean(lab_name)
+    assert len(removed) == 7 and ours(lab_name) == []
