@@ -27,7 +27,8 @@ __all__ = ["MODULES", "build_parser", "main", "EXIT_OK", "EXIT_NEGATIVE", "EXIT_
 EXIT_OK, EXIT_NEGATIVE, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 70
 
 #: The subcommand modules of this package, in the order ``kubelab --help`` lists them.
-MODULES = ("validate", "get", "describe", "rules", "trace", "route", "policy", "env", "dns", "cni", "kind", "doctor", "lab")
+MODULES = ("validate", "get", "describe", "rules", "trace", "route", "policy", "env", "dns", "cni", "kind", "check",
+           "doctor", "lab")
 
 
 def _load_commands() -> None:
