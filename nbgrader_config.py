@@ -19,3 +19,12 @@ c.CourseDirectory.release_directory = "exercises"
 # (default "solution", where `generate_solution` writes) is NOT our solutions/
 # (the sources). It is left at its default; solution/ is git-ignored.
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
+
+# Feedback without the hidden tests.  The autograded notebook holds the hidden tests again (autograde
+# puts them back to run them), and nbgrader's feedback is that notebook as HTML, so by default a learner
+# would read every hidden test.  ClearHiddenTests between GetGrades and the HTML header removes them
+# (tests/course/test_feedback.py checks no hidden line reaches the HTML).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
