@@ -10,7 +10,7 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test bench exercises clean
+.PHONY: venv lab test bench exercises autograde feedback grades clean
 
 venv: $(STAMP)
 
@@ -34,6 +34,22 @@ bench: $(STAMP)
 # Regenerate the learners' notebooks (exercises/) from the nbgrader sources (solutions/).
 exercises: $(STAMP)
 	$(PY) -m kubelab.course generate
+
+# Instructors: grade what is in submitted/<student>/<assignment>/ (copied there, or collected from
+# a JupyterHub exchange with `nbgrader collect`), then write feedback/ (hidden tests removed, see
+# nbgrader_config.py) and grades.csv.  ASSIGNMENT=a01-pods-and-namespaces by default.
+# nbgrader runs alembic from PATH when it creates gradebook.db: the venv's bin/ comes first.
+ASSIGNMENT  ?= a01-pods-and-namespaces
+NBGRADER    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m nbgrader
+
+autograde: $(STAMP)
+	$(NBGRADER) autograde $(ASSIGNMENT) --create
+
+feedback: $(STAMP)
+	$(NBGRADER) generate_feedback $(ASSIGNMENT)
+
+grades: $(STAMP)
+	$(NBGRADER) export --to grades.csv
 
 # Leaves .venv alone; `rm -rf .venv` for a new one.
 clean:
