@@ -1,4 +1,4 @@
-"""Write the course notebooks (00-08, 10) from the cell text below (stored without outputs).
+"""Write the course notebooks (00-10) from the cell text below (stored without outputs).
 
     python notebooks/_build.py          # rewrite the notebooks/NN-*.ipynb listed in NOTEBOOKS
     python notebooks/_build.py --check  # exit 1 if a committed notebook differs from this script
@@ -91,7 +91,7 @@ NB00 = [
         ("06", "Service discovery and service types: env vars, DNS, NodePort...", 50, True),
         ("07", "Ingress: host and path routing, v1 API, TLS", 50, True),
         ("08", "CNI, Calico and network policy", 60, True),
-        ("09", "Summary and the chapter's questions", 30, False),
+        ("09", "Summary and the chapter's questions", 30, True),
         ("10", "The real-kernel lab: the model checked against Linux", 30, True),
     ]
     for number, topic, minutes, ready in PARTS:
@@ -100,9 +100,9 @@ NB00 = [
     print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
     '''),
     md('''
-    Parts 00 to 08 exist now, and so does 10, an optional lab that runs one scenario on the real
-    Linux kernel (root only; elsewhere it runs the model). Part 09 is being written and will appear
-    in `notebooks/` with the same shape.
+    Every part is available. Part 09 draws the whole chapter in one picture and previews its five
+    questions; part 10 is an optional lab that runs one scenario on the real Linux kernel (root
+    only; elsewhere it runs the model).
 
     ## Check your environment
 
@@ -2805,6 +2805,299 @@ NB10 = [
     '''),
 ]
 
+# ----------------------------------------------------------------------------------------------- 09
+NB09 = [
+    md('''
+    # Summary: the whole communication picture and the chapter's questions
+
+    The chapter closes with one figure (its figure 2.10) that puts everything together: containers
+    talking inside a pod, pods talking to pods through a Service, and clients outside reaching pods
+    through a LoadBalancer, a NodePort and an Ingress. This notebook rebuilds that figure from a
+    live kubelab model, so every line in it is a connection the model actually traced. Then it
+    recaps the chapter part by part, with a link to the notebook that covers each idea, and
+    previews the chapter's five questions, which the last exercise asks you to answer.
+
+    ## What you will learn
+
+    - How the three kinds of communication (inside a pod, between pods, from outside) fit into
+      one picture, built from one model cluster.
+    - Which component carries each path: the shared network namespace, kube-proxy's rules, the
+      cloud load balancer, the node port on every node, the ingress controller.
+    - Where each idea of the chapter is covered in this course, and what the chapter's five
+      questions ask.
+    '''),
+    SETUP,
+    md('''
+    ## The cluster of figure 2.10
+
+    The figure has four Services. **A** is exposed through a cloud load balancer (type
+    LoadBalancer). **B** is a NodePort Service on port 30000 of every node. **C** and **D** are
+    plain ClusterIP Services that one Ingress routes to by path. One pod, `a-1`, has two
+    containers, to show the communication inside a pod, and a `client` pod stands for any other
+    workload that calls a Service from inside the cluster. `kubelab.ingress.install` adds the
+    ingress controller: its pods and its own LoadBalancer Service.
+    '''),
+    code('''
+    from kubelab import ingress, net
+
+    def backend(name, app, node, extra=""):
+        return f"""
+    apiVersion: v1
+    kind: Pod
+    metadata: {{name: {name}, labels: {{app: {app}}}}}
+    spec:
+      nodeName: {node}
+      containers:
+      - {{name: app, image: nginx, ports: [{{containerPort: 8080}}]}}{extra}
+    ---"""
+
+    def service(name, app, kind="ClusterIP", node_port=""):
+        port = f", nodePort: {node_port}" if node_port else ""
+        return f"""
+    apiVersion: v1
+    kind: Service
+    metadata: {{name: {name}}}
+    spec: {{type: {kind}, selector: {{app: {app}}}, ports: [{{name: http, port: 80, targetPort: 8080{port}}}]}}
+    ---"""
+
+    SIDECAR = "\\n  - {name: log-shipper, image: fluent-bit}"
+    MANIFESTS = "".join([
+        backend("a-1", "a", "kind-worker", SIDECAR), backend("b-1", "b", "kind-worker2"),
+        backend("c-1", "c", "kind-worker"), backend("d-1", "d", "kind-worker2"),
+        service("svc-a", "a", "LoadBalancer"), service("svc-b", "b", "NodePort", 30000),
+        service("svc-c", "c"), service("svc-d", "d"),
+    ]) + """
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: client}
+    spec: {nodeName: kind-worker2, containers: [{name: c, image: curl}]}
+    ---
+    apiVersion: networking.k8s.io/v1
+    kind: Ingress
+    metadata: {name: shop}
+    spec:
+      ingressClassName: nginx
+      rules:
+      - host: shop.example
+        http:
+          paths:
+          - {path: /c, pathType: Prefix, backend: {service: {name: svc-c, port: {number: 80}}}}
+          - {path: /d, pathType: Prefix, backend: {service: {name: svc-d, port: {number: 80}}}}
+    """
+    cluster = kubelab.Cluster(MANIFESTS)
+    ingress.install(cluster)
+    for s in cluster.services():
+        if s.namespace != "kube-system" and s.name != "kubernetes":
+            lb = s.status.load_balancer.ingress[0].ip if s.status.load_balancer and s.status.load_balancer.ingress \\
+                else "-"
+            node_ports = ",".join(str(p.node_port) for p in s.spec.ports if p.node_port) or "-"
+            print(f"{s.namespace + '/' + s.name:<42} {s.spec.type:<13} {s.spec.cluster_ip:<15} "
+                  f"nodePort {node_ports:<12} load balancer {lb}")
+    '''),
+    md('''
+    ## Inside a pod
+
+    The two containers of `a-1` share the pod's network namespace, held by the pause container:
+    `app` reaches `log-shipper` on `localhost`, with no Service and no rule in between. They share
+    the IPC namespace too; a volume or a shared PID namespace would open two more channels.
+    `linuxns.channels` says which channels are open and why.
+    '''),
+    code('''
+    a1 = cluster.get("pod", "a-1")
+    for ch in linuxns.channels(a1, "app", "log-shipper"):
+        print(f"{ch.kind:<8} {'open' if ch.available else 'closed':<7} {ch.why[:110]}")
+    '''),
+    md('''
+    ## Between pods: a Service and kube-proxy
+
+    `client` calls `svc-c` by name. The Service's ClusterIP exists only in the nodes' rules:
+    kube-proxy on the client's node rewrites the destination to the address of a ready pod (DNAT),
+    and the routes of the CNI plugin carry the packet to the pod's node. The trace below is that
+    connection, hop by hop.
+    '''),
+    code('''
+    inside = net.connect(cluster, "client", "svc-c", 80, seed=1)
+    print(f"{inside.verdict}: backend {inside.backend} at {inside.backend_address}, {len(inside.hops)} hops")
+    viz.show(viz.trace_graph(inside))
+    '''),
+    md('''
+    ## From outside: LoadBalancer, NodePort and Ingress
+
+    A client outside the cluster (here `203.0.113.10`, an address from a documentation range)
+    has three ways in:
+
+    - **LoadBalancer** (Service A): the cloud (here a simulated pool, like MetalLB) gives the
+      Service its own external address; the load balancer sends the connection to a node, and
+      kube-proxy's rules there pick the pod.
+    - **NodePort** (Service B): port 30000 is open on every node, the control plane included; a
+      node without a B pod forwards the connection and masquerades it.
+    - **Ingress** (Services C and D): one load balancer address in front of the ingress
+      controller, which reads the HTTP host and path and proxies to a pod of the Service the rule
+      names, directly to the pod's address.
+    '''),
+    code('''
+    OUTSIDE = "203.0.113.10"
+    svc_a, svc_b = cluster.get("svc", "svc-a"), cluster.get("svc", "svc-b")
+    a_address = svc_a.status.load_balancer.ingress[0].ip
+    node_ip = cluster.nodes()[0].internal_ip
+    controller = ingress.IngressController(cluster, seed=0)
+    PATHS = {
+        "inside a pod: app -> log-shipper (localhost)": None,
+        "between pods: client -> svc-c": inside,
+        "LoadBalancer: outside -> svc-a": net.connect(cluster, OUTSIDE, a_address, 80, seed=1),
+        "NodePort: outside -> svc-b": net.connect(cluster, OUTSIDE, node_ip, 30000, seed=1),
+        "Ingress: outside -> shop.example/c": controller.request("shop.example/c", client=OUTSIDE),
+        "Ingress: outside -> shop.example/d": controller.request("shop.example/d", client=OUTSIDE),
+    }
+
+    def outcome(trace):
+        if trace is None:
+            return "localhost inside the pod's network namespace (no packet leaves the pod)"
+        if isinstance(trace, ingress.IngressTrace):
+            return f"HTTP {trace.status} from {trace.backend} via {trace.controller_pod}"
+        return f"{trace.verdict}: {trace.backend}, which sees the client as {trace.source_seen}"
+
+    for name, trace in PATHS.items():
+        print(f"{name:<38} {outcome(trace)}")
+    '''),
+    md('''
+    Look at what the pod sees as its client. Through the ClusterIP, `c-1` sees the client pod's own
+    address. Through the NodePort and the load balancer, kube-proxy masquerades the connection, so
+    the pod sees an address of a node, not `203.0.113.10` (unless the Service sets
+    `externalTrafficPolicy: Local`). Through the Ingress, the pod sees the controller pod: the
+    original client is only in the `X-Forwarded-For` header.
+
+    ## The whole picture in one diagram
+
+    The diagram starts from `viz.cluster_graph` (nodes, pods, Services and their endpoints) and
+    adds what the figure adds: the containers of `a-1`, the client outside and its three entry
+    points. Each added line is labelled with the result of the traced connection above, so the
+    picture cannot say something the model did not do.
+    '''),
+    code('''
+    g = viz.cluster_graph(cluster)
+    g.graph["title"] = "Figure 2.10 from the model: inside a pod, between pods, from outside"
+    for n, data in g.nodes(data=True):  # columns: nodes, containers, pods, Services, entry points, outside
+        data["layer"] = {"node": 0, "pod": 2, "pod-host": 2, "service": 3}.get(data["kind"], data["layer"])
+    for i, name in enumerate(("app", "log-shipper")):
+        g.add_node(f"ctr:{name}", kind="container", label=f"a-1 / {name}", layer=1, order=i,
+                   detail=f"container {name} of pod default/a-1")
+        g.add_edge(f"ctr:{name}", "pod:default/a-1", kind="shares", label="pod netns")
+    g.add_edge("ctr:app", "ctr:log-shipper", kind="network", label="localhost")
+    g.add_edge("pod:default/client", "svc:default/svc-c", kind="network", label=f"ClusterIP: {inside.verdict}")
+
+    entries = [("lb-a", f"load balancer\\n{a_address}:80", "svc:default/svc-a", "LoadBalancer: outside -> svc-a"),
+               ("np-b", f"any node IP\\n:30000 ({node_ip})", "svc:default/svc-b", "NodePort: outside -> svc-b"),
+               ("lb-ing", f"load balancer\\n{controller.entry('shop.example/')[0]}:80 (Ingress)",
+                "svc:ingress-nginx/ingress-nginx-controller", "Ingress: outside -> shop.example/c")]
+    g.add_node("outside", kind="process", label=f"client outside\\n{OUTSIDE}", layer=5, order=0,
+               detail=f"a client outside the cluster at {OUTSIDE}")
+    for i, (key, label, svc, path) in enumerate(entries):
+        g.add_node(f"entry:{key}", kind="port", label=label, layer=4, order=i, detail=label.replace("\\n", " "))
+        g.add_edge("outside", f"entry:{key}", kind="network", label=outcome(PATHS[path]).split(",")[0][:40])
+        g.add_edge(f"entry:{key}", svc, kind="network", label="kube-proxy DNAT")
+    for path in ("Ingress: outside -> shop.example/c", "Ingress: outside -> shop.example/d"):
+        trip = PATHS[path]
+        g.add_edge(f"pod:{trip.controller_pod}", f"pod:{trip.backend}", kind="network",
+                   label=f"Ingress {trip.decision.ingress}: {trip.url}")
+    viz.show(g)
+    '''),
+    md('''
+    ### Try it: step through a path
+
+    The stepper replays a connection from `client` to the Service you choose, one hop at a time,
+    in the kube-proxy mode you choose. Pick `svc-b` and compare it with `svc-c`: the ClusterIP
+    path is the same for any Service type; the type only adds entry points from outside. The cell
+    after it prints the full trace of any path in `PATHS`: change `CHOICE` to another key.
+    '''),
+    code('''
+    viz.trace_stepper(cluster, "client", [("svc-c", 80), ("svc-a", 80), ("svc-b", 80), ("svc-d", 80)])
+    '''),
+    code('''
+    CHOICE = "NodePort: outside -> svc-b"
+    trace = PATHS[CHOICE]
+    print("\\n".join(trace.lines()) if trace is not None else outcome(trace))
+    '''),
+    md('''
+    ## The chapter in one table
+
+    | Idea from the chapter | In one sentence | Where in this course |
+    | --- | --- | --- |
+    | Port sharing and the network model | Every pod gets its own IP; containers in a pod share it, so pods never fight over ports and need no NAT between them. | [part 01, the network model](01-network-model.ipynb) |
+    | Linux namespaces and the pause container | The pause container holds the pod's network and IPC namespaces; app containers join them. | [part 02, inside a pod](02-inside-a-pod.ipynb) |
+    | Beyond the network | Shared volumes, IPC and (with a shared PID namespace) signals are channels too. | [part 03, beyond the network](03-beyond-the-network.ipynb) |
+    | Services and endpoints | A Service is a stable virtual IP in front of the ready pods its selector picks. | [part 04, pods and Services](04-pods-and-services.ipynb) |
+    | kube-proxy | Userspace, iptables and IPVS modes turn a ClusterIP into a pod address, each its own way. | [part 05, kube-proxy](05-kube-proxy.ipynb) |
+    | Discovery and service types | Environment variables and DNS find Services; ClusterIP, NodePort, LoadBalancer and ExternalName expose them. | [part 06, discovery and service types](06-discovery-and-service-types.ipynb) |
+    | Ingress | One controller behind one address routes HTTP by host and path to many Services. | [part 07, Ingress](07-ingress.ipynb) |
+    | CNI and Calico | A CNI plugin gives each pod its interface, address and routes; Calico adds BGP routes and network policy. | [part 08, CNI and Calico](08-cni-and-calico.ipynb) |
+    | The model checked | One scenario run on the real Linux kernel, next to the model's answer. | [part 10, the real-kernel lab](10-real-kernel-lab.ipynb) |
+
+    ## The chapter's five questions
+
+    The chapter ends with five questions. The exercise of this part asks each of them; here is what
+    each one is about and where the notebook above already shows the answer:
+
+    1. **Is an IP address given to a pod or to a container?** Compare the addresses the
+       containers of `a-1` use with the pod's address in the diagram.
+    2. **Which Linux namespaces do the containers of a pod share?** The channels of `a-1` list
+       them, with the namespace each one comes from.
+    3. **What is the pause container and what does it do?** The channels' reasons name the
+       container that holds the shared namespaces.
+    4. **What types of Kubernetes Service are there?** The cluster above uses three of them; the
+       fourth only answers DNS with a name.
+    5. **What does an Ingress give you over Services of type LoadBalancer?** Count the load
+       balancer addresses in the diagram, then ask the model for more Services:
+    '''),
+    code('''
+    for n in (2, 10):
+        counts = viz.exposure_counts(n)
+        print(f"{n:>2} Services: {counts['LoadBalancer each']['load balancers asked']} load balancers one way, "
+              f"{counts['one Ingress']['load balancers asked']} with one Ingress")
+    '''),
+    md('''
+    ## Security lens
+
+    - **Each path is an attack surface of its own.** Inside a pod there is no boundary at all
+      between containers on `localhost`; between pods, nothing stops a connection until a network
+      policy does; from outside, every NodePort is open on every node.
+    - **Source addresses lie.** Masquerading on NodePort and LoadBalancer paths and the proxy hop
+      of an Ingress hide the real client, so an allow-list by source IP in the pod is wrong
+      unless `externalTrafficPolicy: Local` or a trusted `X-Forwarded-For` keeps it.
+    - **Fewer entry points, but a more valuable one.** An Ingress shrinks the outside surface to
+      one address and holds every certificate; protect the controller as the front door it is.
+
+    ## Then and now
+
+    - The chapter's figure still holds: Services, kube-proxy and Ingress work the same way. What
+      changed is around them: kube-proxy's userspace mode is gone (removed in 1.26) and an
+      nftables mode arrived (beta in 1.31); IPVS is now the mode to move away from.
+    - The Ingress API is frozen; the **Gateway API** is its successor for traffic from outside,
+      and the ingress-nginx project announced its retirement.
+    - Load balancers for bare-metal clusters (MetalLB, Cilium's LB IPAM) make type LoadBalancer
+      usable outside the clouds, which the chapter assumed was where it lived.
+
+    ## Summary
+
+    - Inside a pod, containers share the pause container's network (and IPC) namespace and talk
+      over `localhost`; between pods, a Service's virtual IP becomes a pod address in kube-proxy's
+      rules, and the CNI plugin's routes carry the packet.
+    - From outside there are three doors: a LoadBalancer address per Service, a NodePort on every
+      node, or one Ingress controller that routes HTTP by host and path to many Services.
+    - Each path changes what the pod sees as its client, and each door is a surface to defend;
+      the diagram above draws them all from connections the model traced.
+
+    ## Your turn
+
+    Answer the chapter's five questions in the graded exercise
+    [the chapter's questions](../exercises/a05-chapter-questions/chapter-questions.ipynb)
+    (`exercises/a05-chapter-questions/chapter-questions.ipynb`). Before that, add a Service E to
+    `MANIFESTS` that the Ingress reaches by host instead of path, and draw the picture again. To
+    see how far the model agrees with Linux, continue with
+    [part 10, the real-kernel lab](10-real-kernel-lab.ipynb).
+    '''),
+]
+
 
 NOTEBOOKS = {
     "00-start-here.ipynb": NB00,
@@ -2816,6 +3109,7 @@ NOTEBOOKS = {
     "06-discovery-and-service-types.ipynb": NB06,
     "07-ingress.ipynb": NB07,
     "08-cni-and-calico.ipynb": NB08,
+    "09-summary.ipynb": NB09,
     "10-real-kernel-lab.ipynb": NB10,
 }
 

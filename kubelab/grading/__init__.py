@@ -38,6 +38,7 @@ from .network import check_container_ips, check_ip_per
 from .ports import check_port_conflicts, conflict_pairs
 from .proxy import (check_backend, check_dead_pod_outcomes, check_probability_ladder, check_service_chain,
                     dead_pod_outcomes, dnat_targets, probability_ladder, service_chain_name)
+from .questions import check_exposure_counts, check_service_types, load_balancer_counts
 
 __all__ = [
     "WrongAnswer", "namespace_kinds", "channel_kinds",
@@ -51,4 +52,5 @@ __all__ = [
     "check_ingress_conversion",
     "check_cni_config", "check_host_local", "host_local_addresses", "check_plugin_choice", "chosen_plugins",
     "check_network_policy", "check_calico_override",
+    "check_service_types", "check_exposure_counts", "load_balancer_counts",
 ]

@@ -218,6 +218,36 @@ VARIANTS: dict[str, dict[str, Variant]] = {
             },
         ),
     },
+    "a05-chapter-questions": {
+        "wrong": Variant(
+            answers={
+                "q1-answer": 'IP_PER = "container"\n',
+                "q2-answer": 'SHARED = {"net", "ipc", "uts", "pid", "mnt"}\nSHARED_PID = {"net", "ipc", "uts", "pid", "mnt"}\n',
+                "q3-answer": 'PAUSE_HOLDS = {"net"}\nPAUSE_HOLDS_AGENT = {"net"}\n',
+                "q4-answer": 'SERVICE_TYPES = "ClusterIP, NodePort, LoadBalancer, Ingress"\n',
+                "q5a-answer": 'def lb_addresses(n):\n    return (n, 0)\n',
+            },
+            fails={
+                "q1-test": ["each container gets its own IP", "pause container"],
+                "q2-test": ["'mnt'", "'pid'"],
+                "q3-test": ["left out 'ipc'", "left out 'uts'"],
+                "q4-test": ["'Ingress' is not a Service type", "left out 'ExternalName'"],
+                "q5a-test": ["one Ingress you said 0", "controller's own Service"],
+            },
+        ),
+        "hidden": Variant(
+            answers={
+                "q2-answer": 'SHARED = {"net", "ipc", "uts"}\nSHARED_PID = SHARED\n',
+                "q3-answer": 'PAUSE_HOLDS = {"net", "ipc", "uts"}\nPAUSE_HOLDS_AGENT = PAUSE_HOLDS\n',
+                "q5a-answer": 'def lb_addresses(n):\n    return (8, 1)\n',
+            },
+            fails={
+                "q2-test": ["left out 'pid'", "shareProcessNamespace"],
+                "q3-test": ["hostNetwork: true"],
+                "q5a-test": ["each of the 1 Services"],
+            },
+        ),
+    },
 }
 
 STUDENTS = ["solution", "blank", "wrong", "hidden"]
