@@ -2977,8 +2977,10 @@ NB09 = [
     code('''
     g = viz.cluster_graph(cluster)
     g.graph["title"] = "Figure 2.10 from the model: inside a pod, between pods, from outside"
-    for n, data in g.nodes(data=True):  # columns: nodes, containers, pods, Services, entry points, outside
-        data["layer"] = {"node": 0, "pod": 2, "pod-host": 2, "service": 3}.get(data["kind"], data["layer"])
+    for n, data in g.nodes(data=True):  # columns: nodes, containers, pods, controller, Services, entries, outside
+        data["layer"] = {"node": 0, "pod": 2, "pod-host": 2, "service": 4}.get(data["kind"], data["layer"])
+        if n.startswith("pod:ingress-nginx/"):
+            data["layer"] = 3
     for i, name in enumerate(("app", "log-shipper")):
         g.add_node(f"ctr:{name}", kind="container", label=f"a-1 / {name}", layer=1, order=i,
                    detail=f"container {name} of pod default/a-1")
@@ -2990,10 +2992,10 @@ NB09 = [
                ("np-b", f"any node IP\\n:30000 ({node_ip})", "svc:default/svc-b", "NodePort: outside -> svc-b"),
                ("lb-ing", f"load balancer\\n{controller.entry('shop.example/')[0]}:80 (Ingress)",
                 "svc:ingress-nginx/ingress-nginx-controller", "Ingress: outside -> shop.example/c")]
-    g.add_node("outside", kind="process", label=f"client outside\\n{OUTSIDE}", layer=5, order=0,
+    g.add_node("outside", kind="process", label=f"client outside\\n{OUTSIDE}", layer=6, order=0,
                detail=f"a client outside the cluster at {OUTSIDE}")
     for i, (key, label, svc, path) in enumerate(entries):
-        g.add_node(f"entry:{key}", kind="port", label=label, layer=4, order=i, detail=label.replace("\\n", " "))
+        g.add_node(f"entry:{key}", kind="port", label=label, layer=5, order=i, detail=label.replace("\\n", " "))
         g.add_edge("outside", f"entry:{key}", kind="network", label=outcome(PATHS[path]).split(",")[0][:40])
         g.add_edge(f"entry:{key}", svc, kind="network", label="kube-proxy DNAT")
     for path in ("Ingress: outside -> shop.example/c", "Ingress: outside -> shop.example/d"):
