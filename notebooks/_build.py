@@ -24,7 +24,44 @@ def md(text: str):
     return nbformat.v4.new_markdown_cell(dedent(text).strip("\n"))
 
 
+#: The pods of the notebook-05 cluster (three web pods on two nodes with a named port ``http``, and
+#: a client), written once: notebooks 05 and 10 run the same scenario.  ``@@WEB_PODS@@`` on a line of
+#: its own in a code cell stands for them.
+WEB_PODS = """    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-1, labels: {app: web}}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-2, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: web-3, labels: {app: web}}
+    spec:
+      nodeName: kind-worker2
+      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
+    ---
+    apiVersion: v1
+    kind: Pod
+    metadata: {name: client}
+    spec:
+      nodeName: kind-worker
+      containers: [{name: shell, image: curl}]
+"""
+SNIPPETS = {"    @@WEB_PODS@@\n": WEB_PODS}
+
+
 def code(text: str):
+    for marker, snippet in SNIPPETS.items():
+        text = text.replace(marker, snippet)
     return nbformat.v4.new_code_cell(dedent(text).strip("\n"))
 
 
@@ -1103,34 +1140,7 @@ NB05 = [
     spec:
       selector: {app: web}
       ports: [{name: http, port: 80, targetPort: http}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-1, labels: {app: web}}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-2, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-3, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: client}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: shell, image: curl}]
+    @@WEB_PODS@@
     """)
     svc = cluster.get("svc", "web")
     print(f"Service web: {svc.spec.cluster_ip}:80 -> pods",
@@ -2545,34 +2555,7 @@ NB10 = [
     spec:
       selector: {app: nobody}
       ports: [{port: 80}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-1, labels: {app: web}}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-2, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-3, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: client}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: shell, image: curl}]
+    @@WEB_PODS@@
     """)
     web2 = cluster.pod("web-2").status.pod_ip
     SCENARIOS = [  # (what, from, to, port, connections)
