@@ -865,6 +865,10 @@ NB04 = [
     deleted and a replacement with the same name is created, as a ReplicaSet would do after a
     crash. The model's IP management works like the `host-local` plugin most clusters use: it
     hands out the *next* free address on the node, not the one that was just freed.
+
+    One simplification, so that the model always gives the same answers: the API server picks a
+    Service's ClusterIP (and NodePort) at a random place in the upper part of its range, while the
+    model starts at a place derived from the Service's name. Same manifests, same addresses.
     '''),
     code('''
     cluster = kubelab.Cluster("""
@@ -1201,6 +1205,10 @@ NB05 = [
     for masquerading, so replies come back through this node. Then three rules choose an endpoint;
     each `KUBE-SEP-…` chain marks hairpin traffic (a pod reaching itself through the Service) and DNATs
     to `pod IP:8080`: the named `targetPort` was resolved from the EndpointSlice.
+
+    One simplification: real kube-proxy writes the Services into `KUBE-SERVICES` in whatever order its
+    Go map gives, which can change from one sync to the next; the model writes them sorted by name, as
+    kube-proxy's own tests sort them before comparing. The rules of each Service are exactly the same.
 
     ### The probability ladder
 
