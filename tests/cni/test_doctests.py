@@ -8,7 +8,7 @@ import importlib
 import pytest
 
 MODULES = ["kubelab.cni", "kubelab.cni.types", "kubelab.cni.config", "kubelab.cni.skel",
-           "kubelab.cni.ipam.host_local"]
+           "kubelab.cni.ipam.host_local", "kubelab.cni.plugins.matrix", "kubelab.cni.plugins.benchmarks"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -3,7 +3,8 @@ and the plain bridge plugin do to a cluster's routes and packets.
 
 One module per plugin, each registering a :class:`~kubelab.cni.plugins.base.PluginModel`
 subclass under the name ``Cluster(cni=...)`` uses; :func:`plugin_for` gives the model of a
-cluster's plugin.  :mod:`kubelab.cni.plugins.matrix` is the chapter's Figure 2.9 as data.
+cluster's plugin.  :mod:`kubelab.cni.plugins.matrix` is the chapter's Figure 2.9 as data, with
+the published throughput figures of :mod:`kubelab.cni.plugins.benchmarks`.
 
 >>> from kubelab import Cluster
 >>> from kubelab.cni.plugins import plugin_for

@@ -19,9 +19,13 @@ Sources
 - Project sources for later changes: kube-router PR #186 (egress, 2017-10-08), kind v0.24.0
   (kindnet NetworkPolicy, 2024-08-15), Calico's MTU and IPPool reference pages.
 
-Throughput: the articles publish charts, not a table this module could transcribe; where
-the text states a ranking it is recorded as a sentence, otherwise the value is ``None``
-("see the article").  Numbers from the charts are left for a later pass.
+Throughput: the April 2019 article (Figure 2.9's source) published charts only, so for 2019
+the matrix keeps the article's and the chapter's sentences (or ``None``).  The August 2020 and
+2024 runs published their raw results; :mod:`kubelab.cni.plugins.benchmarks` reads them, and
+each plugin's default install gets a throughput fact per run whose value is a
+:class:`~kubelab.cni.plugins.benchmarks.Measurement` (mean pod-to-pod TCP, one stream, with the
+link speed and MTU).  ``choose({"min_tcp_gbit_s": ...})`` filters on it.  Figures from different
+benchmarks are not comparable (10 vs 40 Gbit/s links).
 """
 
 from __future__ import annotations
@@ -31,6 +35,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ...errors import KubelabError
+from . import benchmarks
 
 __all__ = ["Fact", "MATRIX", "FEATURES", "SOURCES", "feature", "table", "choose", "Choice"]
 
@@ -41,6 +46,10 @@ SOURCES = {
                       "updated-august-2020-6e1b757b9e49", "2020-09-08"),
     "ducastel-2024": ("https://itnext.io/benchmark-results-of-kubernetes-network-plugins-cni-over-40gbit-s-network-"
                       "2024-156f085a5e4e", "2024-04-24"),
+    "ducastel-2020-data": ("https://github.com/InfraBuilder/benchmark-k8s-cni-2020-08 (raw results, commit d5fa3ef)",
+                           "2020-09-10"),
+    "ducastel-2024-data": ("https://github.com/InfraBuilder/benchmark-k8s-cni-2024-01 (raw results, commit 3a5c159)",
+                           "2024-04-17"),
     "chapter": ("chapter 2, 'CNI 规范和插件', Figure 2.9 (after Ducastel, April 2019)", "2019-04"),
     "kube-router-pr186": ("https://github.com/cloudnativelabs/kube-router/pull/186 (Network policy egress support)",
                           "2017-10-08"),
@@ -153,6 +162,25 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
     },
 }
 
+#: benchmark name -> the source key its facts cite
+_BENCHMARK_SOURCES = {"ducastel-2020": "ducastel-2020-data", "ducastel-2024": "ducastel-2024-data"}
+
+
+def _add_measured_throughput() -> None:
+    """Append one throughput fact per benchmark with raw data to every plugin it measured."""
+    for name, src in _BENCHMARK_SOURCES.items():
+        url, date = SOURCES[src]
+        measured = {m.plugin: m for m in benchmarks.measurements(name) if m.variant == "default"}
+        for plugin, facts in MATRIX.items():
+            m = measured.get(plugin)
+            if m is None:  # a later benchmark that left the plugin out supersedes older figures
+                facts["throughput"].append(Fact(None, url, date, "not tested in this benchmark"))
+            else:
+                facts["throughput"].append(Fact(m, url, date, f"{m.version}; {benchmarks.benchmark(name)['setup']}"))
+
+
+_add_measured_throughput()
+
 
 def _key(date: str) -> tuple[int, ...]:
     parts = [int(p) for p in date.split("-")]
@@ -216,7 +244,7 @@ class Choice:
         return f"{'keep' if self.kept else 'drop'} {self.plugin}: " + "; ".join(self.reasons)
 
 
-_REQUIREMENTS = ("policy_ingress", "policy_egress", "encryption", "no_overlay", "as_of")
+_REQUIREMENTS = ("policy_ingress", "policy_egress", "encryption", "no_overlay", "min_tcp_gbit_s", "as_of")
 
 
 def choose(requirements: dict[str, Any], plugins: list[str] | None = None) -> list[Choice]:
@@ -224,8 +252,10 @@ def choose(requirements: dict[str, Any], plugins: list[str] | None = None) -> li
 
     Requirements: ``policy_ingress``/``policy_egress`` (True: must enforce), ``encryption``
     (True, or a kind such as ``"WireGuard"`` that the value must mention), ``no_overlay``
-    (True: must be able to route pod traffic without encapsulation), ``as_of`` (a date: judge
-    by what was known then, e.g. ``"2019-04"`` for Figure 2.9).
+    (True: must be able to route pod traffic without encapsulation), ``min_tcp_gbit_s`` (the
+    latest published pod-to-pod TCP figure must reach it; a plugin without a measured figure at
+    that date is dropped), ``as_of`` (a date: judge by what was known then, e.g. ``"2019-04"``
+    for Figure 2.9).
 
     >>> [c.plugin for c in choose({"policy_egress": True, "encryption": True, "as_of": "2019-04"}) if c.kept]
     ['cilium', 'weave']
@@ -269,6 +299,18 @@ def choose(requirements: dict[str, Any], plugins: list[str] | None = None) -> li
                 kept = False
                 reasons.append(f"needs an overlay: {text or 'unknown'}"
                                + (f" ({fact.source}, {fact.date})" if fact else ""))
+        floor = requirements.get("min_tcp_gbit_s")
+        if floor is not None:
+            fact = feature(plugin, "throughput", as_of)
+            measured = fact.value if fact is not None and isinstance(fact.value, benchmarks.Measurement) else None
+            if measured is None:
+                kept = False
+                reasons.append("no published throughput figure" + (f" as of {as_of}" if as_of else ""))
+            elif measured.tcp_pod / 1000 >= float(floor):
+                reasons.append(f"throughput {measured} ({fact.source}, {fact.date})")
+            else:
+                kept = False
+                reasons.append(f"throughput below {float(floor):g} Gbit/s: {measured} ({fact.source}, {fact.date})")
         if not reasons:
             reasons.append("no requirement given")
         out.append(Choice(plugin, kept, reasons))
