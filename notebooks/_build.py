@@ -115,31 +115,34 @@ NB00 = [
     ## The path through the course
 
     The parts follow the chapter in order. Times are for reading, running and playing with the notebook;
-    add about as much again for its exercise.
+    each graded exercise comes after the part that finishes its topic and has its own estimate.
     '''),
     code('''
-    PARTS = [
-        ("00", "Start here", 15, True),
-        ("01", "The network model: port sharing, an IP per pod, services", 40, True),
-        ("02", "Inside a pod: Linux namespaces and the pause container", 40, True),
-        ("03", "Beyond the network: IPC, volumes, signals", 40, True),
-        ("04", "Pods and Services: selectors, EndpointSlices, readiness", 45, True),
-        ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, True),
-        ("06", "Service discovery and service types: env vars, DNS, NodePort...", 50, True),
-        ("07", "Ingress: host and path routing, v1 API, TLS", 50, True),
-        ("08", "CNI, Calico and network policy", 60, True),
-        ("09", "Summary and the chapter's questions", 30, True),
-        ("10", "The real-kernel lab: the model checked against Linux", 30, True),
+    PARTS = [  # (part, topic, minutes, exercise due after this part, its minutes)
+        ("00", "Start here", 15, None, 0),
+        ("01", "The network model: port sharing, an IP per pod, services", 40, None, 0),
+        ("02", "Inside a pod: Linux namespaces and the pause container", 40, None, 0),
+        ("03", "Beyond the network: IPC, volumes, signals", 40, "a01-pods-and-namespaces", 30),
+        ("04", "Pods and Services: selectors, EndpointSlices, readiness", 45, None, 0),
+        ("05", "kube-proxy: userspace, iptables and IPVS modes", 60, "a02-services-and-kube-proxy", 45),
+        ("06", "Service discovery and service types: env vars, DNS, NodePort...", 50, None, 0),
+        ("07", "Ingress: host and path routing, v1 API, TLS", 50, "a03-discovery-and-ingress", 45),
+        ("08", "CNI, Calico and network policy", 60, "a04-cni-and-calico", 45),
+        ("09", "Summary and the chapter's questions", 30, "a05-chapter-questions", 40),
+        ("10", "Optional: the real-kernel lab, the model checked against Linux", 30, None, 0),
     ]
-    for number, topic, minutes, ready in PARTS:
-        status = "available" if ready else "coming later"
-        print(f"{number}  {topic:<58} {minutes:>3} min  {status}")
-    print(f"\\nTotal: about {sum(p[2] for p in PARTS) / 60:.1f} hours of notebooks, plus the exercises.")
+    for number, topic, minutes, exercise, ex_minutes in PARTS:
+        then = f"then exercise {exercise} ({ex_minutes} min)" if exercise else ""
+        print(f"{number}  {topic:<64} {minutes:>3} min  {then}")
+    reading = sum(p[2] for p in PARTS)
+    exercises = sum(p[4] for p in PARTS)
+    print(f"\\nTotal: about {reading / 60:.1f} hours of notebooks and {exercises / 60:.1f} hours of exercises "
+          f"({sum(1 for p in PARTS if p[3])} graded exercises).")
     '''),
     md('''
-    Every part is available. Part 09 draws the whole chapter in one picture and previews its five
-    questions; part 10 is an optional lab that runs one scenario on the real Linux kernel (root
-    only; elsewhere it runs the model).
+    Part 09 draws the whole chapter in one picture and previews its five questions; part 10 is an
+    optional lab that runs one scenario on the real Linux kernel (root only; elsewhere it runs the
+    model). A good rhythm is one or two parts per sitting, with the exercise at the end of its topic.
 
     ## Check your environment
 
@@ -229,8 +232,8 @@ NB00 = [
 
     - Notebooks explain and demonstrate; exercises in `exercises/` are graded, with visible tests you
       run yourself and `python -m kubelab.course check` for the whole notebook.
-    - Parts 00 to 08 are ready (about six and a half hours of notebooks, plus four exercises), with
-      the optional real-kernel lab in part 10; 09 follows.
+    - The course is parts 00 to 09, nearly eight hours of notebooks and five graded exercises (about
+      three and a half hours more), with the optional real-kernel lab in part 10.
     - Nothing needs a real cluster or network access: kubelab computes what the cluster would do.
 
     ## Your turn
@@ -2266,6 +2269,45 @@ NB08 = [
     viz.plugin_chooser({"policy_egress": True, "encryption": True}, as_of="2019-04")
     '''),
     md('''
+    ### What the benchmarks measured
+
+    Figure 2.9 has no numbers: its source article published its measurements as charts only. The
+    same author's later runs, in August 2020 (on a 10 Gbit/s network) and early 2024 (40 Gbit/s),
+    published their raw result files, and kubelab reads those files (`kubelab.cni.plugins.benchmarks`)
+    instead of copying numbers from pictures. Each line is the mean of the runs for one install:
+    '''),
+    code('''
+    from kubelab.cni.plugins import benchmarks
+
+    for name in benchmarks.BENCHMARKS:
+        info = benchmarks.benchmark(name)
+        print(f"{info['title']}\\n  setup: {info['setup']}\\n  data:  {info['data']}")
+        for m in benchmarks.measurements(name):
+            mtu = f"MTU {m.mtu}" if m.mtu else ""
+            print(f"  {m.label:<20} {m.tcp_pod / 1000:6.2f} Gbit/s pod-to-pod TCP, one stream  {mtu}")
+        print()
+    '''),
+    md('''
+    Read these figures with care:
+
+    - **The MTU explains most of the 2020 gap.** The hosts used 9000-byte frames. Installs that kept a
+      pod MTU near 1500 (Calico, Canal, kube-router, Weave Net) had to cut every transfer into six
+      times as many packets as Flannel and Cilium, which matched the host. That is a setting, not a
+      property of the plugin: the MTU section above shows what each plugin takes off.
+    - **Encryption is usually expensive.** Cilium's IPsec and Weave Net's encrypted mode keep a small
+      fraction of the unencrypted figure, and WireGuard in 2024 less than half. Calico's 2020
+      WireGuard run is the exception that proves the MTU point: its MTU was raised to 8940 by hand,
+      and encrypted it beat the default unencrypted Calico at 1440. The ranking moves as well: in 2019
+      the article found Weave Net's encryption faster than Cilium's IPsec; in the 2020 data Cilium's
+      is the faster of the two.
+    - **Compare within one benchmark.** The links differ (10 and 40 Gbit/s), so a 2020 figure and a
+      2024 figure are not comparable. Weave Net is missing from 2024 (the company behind it closed
+      that year); Flannel was kept "for comparison" although it enforces no policy.
+
+    `matrix.choose` accepts a floor such as `{"min_tcp_gbit_s": 6}` and judges each plugin by the
+    latest published figure at the chosen date (in April 2019 there was none).
+    '''),
+    md('''
     ## Calico
 
     Calico builds a *routed* pod network: there is no bridge, every pod address is reachable as itself,
@@ -2465,8 +2507,8 @@ NB08 = [
     [CNI and Calico](../exercises/a04-cni-and-calico/cni-and-calico.ipynb)
     (`exercises/a04-cni-and-calico/cni-and-calico.ipynb`): fix the chapter's configuration, predict
     host-local's addresses, choose plugins from the feature matrix, write a default-deny allow-list, and
-    override an allow with a Calico `Deny`. To see how this part fits the whole course, go back to the
-    [course map in part 00](00-start-here.ipynb).
+    override an allow with a Calico `Deny`. Then go on to
+    [part 09, the whole communication picture](09-summary.ipynb), which puts every part together.
     '''),
 ]
 
@@ -3118,9 +3160,14 @@ def build(cells) -> nbformat.NotebookNode:
 
 
 def main(argv: list[str]) -> int:
+    """Write every notebook (or only those whose file name starts with an argument, e.g. ``08``);
+    with ``--check``, write nothing and exit 1 if a notebook differs from what would be written."""
     check = "--check" in argv
+    only = [a for a in argv if not a.startswith("--")]
     stale = []
     for name, cells in NOTEBOOKS.items():
+        if only and not any(name.startswith(prefix) for prefix in only):
+            continue
         text = nbformat.writes(build(cells)) + "\n"
         path = HERE / name
         if check:

@@ -93,6 +93,8 @@ class Measurement:
     @property
     def label(self) -> str:
         """The plugin, with the variant unless it is the default install."""
+        if self.plugin == "baremetal":
+            return "bare metal (no pods)"
         return self.plugin if self.variant == "default" else f"{self.plugin} ({self.variant})"
 
     def __str__(self) -> str:
