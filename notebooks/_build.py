@@ -467,6 +467,9 @@ NB01 = [
     In the playground, find a set of three pods where exactly one conflict comes from a hostPort and
     one from two containers of one pod. Then continue with
     [part 02, inside a pod](02-inside-a-pod.ipynb), which looks at how a pod's containers share one IP.
+    Questions 1 and 3 of the graded exercise
+    [pods and namespaces](../exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb) are about
+    this part; the rest of it comes after parts 02 and 03.
     '''),
 ]
 

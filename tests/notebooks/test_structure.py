@@ -122,6 +122,12 @@ def test_links_are_local_and_descriptive(nb):
             assert not target.startswith(("http://", "https://")), target
             if target.endswith(".ipynb"):
                 assert (ROOT / "notebooks" / target).resolve().relative_to(ROOT)
+                assert (ROOT / "notebooks" / target).is_file(), f"broken link {target}"
+
+
+# The graded exercise that covers each part (00 and the optional lab 10 have none).
+PART_EXERCISE = {"01": "a01", "02": "a01", "03": "a01", "04": "a02", "05": "a02", "06": "a03", "07": "a03",
+                 "08": "a04", "09": "a05"}
 
 
 def test_your_turn_links_the_exercise_or_next_notebook():
@@ -129,10 +135,16 @@ def test_your_turn_links_the_exercise_or_next_notebook():
         nb = nbformat.read(path, as_version=4)
         last = nb.cells[-1].source
         your_turn = last.split("## Your turn", 1)[1]
-        if path.name.startswith(("02-", "03-")):
-            assert f"../{EXERCISE}" in your_turn
+        targets = re.findall(r"\]\(([^)]+\.ipynb)\)", your_turn)
+        assert targets, f"{path.name}: 'Your turn' links nothing"
+        for target in targets:
+            assert (path.parent / target).is_file(), f"{path.name}: broken link {target}"
+        exercise = PART_EXERCISE.get(path.name[:2])
+        if exercise:
+            assert any(t.startswith(f"../exercises/{exercise}-") for t in targets), \
+                f"{path.name}: 'Your turn' does not link its exercise {exercise}"
         else:
-            assert re.search(r"\]\(\d\d-[a-z-]+\.ipynb\)", your_turn)
+            assert any(re.fullmatch(r"\d\d-[a-z0-9-]+\.ipynb", t) for t in targets), path.name
 
 
 def test_build_script_matches_the_notebooks():
