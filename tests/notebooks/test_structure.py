@@ -19,7 +19,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 CLOSING = ["Security lens", "Then and now", "Summary", "Your turn"]
-EXERCISE = "exercises/a01-pods-and-namespaces/pods-and-namespaces.ipynb"
 
 
 def headings(nb) -> list[tuple[int, str]]:
