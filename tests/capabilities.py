@@ -59,7 +59,7 @@ def _root() -> str | None:
     if ip is None:
         return "no `ip` command (Debian package iproute2)"
     # Really create one: `ip netns list` succeeds even where namespaces cannot be made.
-    name = f"kubelab-probe-{os.getpid()}"
+    name = f"kl-probe-{os.getpid()}"  # the kl- prefix: only namespaces named kl-* are ever ours
     try:
         add = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True, timeout=20)
         if add.returncode != 0:
