@@ -84,6 +84,15 @@ class Evaluator:
         self.rng = rng or random.Random(0)
         self.recent: dict[str, dict[str, int]] = {}
         self.clock = 0
+        #: id(rule) -> (rule, its restore text): a trace records every rule it looks at, and the same
+        #: rules are looked at by every connection through this node (the rule is kept, so its id stays its own)
+        self._texts: dict[int, tuple[Rule, str]] = {}
+
+    def _text(self, rule: Rule) -> str:
+        hit = self._texts.get(id(rule))
+        if hit is None or hit[0] is not rule:
+            hit = self._texts[id(rule)] = (rule, rule.restore())
+        return hit[1]
 
     def is_local(self, ip: str) -> bool:
         return ip in self.local_ips or _in(ip, "127.0.0.0/8")
@@ -103,7 +112,7 @@ class Evaluator:
             raise RuntimeError(f"chain loop at {chain}")
         for rule in t.chain_rules(chain):
             matched = self._matches(rule, pkt, new)
-            step = ChainStep(t.name, chain, rule.restore(), matched)
+            step = ChainStep(t.name, chain, self._text(rule), matched)
             res.steps.append(step)
             if not matched:
                 continue

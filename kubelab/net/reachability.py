@@ -83,6 +83,13 @@ class Reachability:
 def reachability(cluster: "Cluster", name: str, namespace: str = "default", port: int | None = None, *,
                  mode: str | None = None, seed: int = 0) -> Reachability:
     """The reachability matrix of one Service port (its first port by default)."""
+    return _reachability(cluster, name, namespace, port, mode=mode, seed=seed, private=False)
+
+
+def _reachability(cluster: "Cluster", name: str, namespace: str = "default", port: int | None = None, *,
+                  mode: str | None = None, seed: int = 0, private: bool = False) -> Reachability:
+    """:func:`reachability`; ``private=True`` says ``cluster`` is a throwaway copy already, so the
+    probe pods go into it (no second copy of the store)."""
     svc = cluster.service(name, namespace)
     ports = svc.spec.ports
     sp = ports[0] if port is None and ports else next((p for p in ports if p.port == port), None)
@@ -96,14 +103,16 @@ def reachability(cluster: "Cluster", name: str, namespace: str = "default", port
         return result
     if sp is None:
         raise KubelabError(f"{svc.ref} has no port {port}")
-    copy = cluster.copy()
+    copy = cluster if private else cluster.copy()
     workers = [n for n in copy.nodes() if n.schedulable] or copy.nodes()
-    probes = []
+    probes, docs = [], []
     for n in workers:
         probe = f"{PROBE}-{n.name}"
-        copy.apply({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": probe, "namespace": namespace},
-                    "spec": {"nodeName": n.name, "containers": [{"name": "probe", "image": "busybox"}]}})
+        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": probe, "namespace": namespace},
+                     "spec": {"nodeName": n.name, "containers": [{"name": "probe", "image": "busybox"}]}})
         probes.append((f"pod on {n.name}", f"{namespace}/{probe}"))
+    if docs:
+        copy.apply(*docs)  # one apply, one run of the controllers, for all the probes
     sources = [*probes, *((f"node {n.name}", n.name) for n in copy.nodes()), (f"outside ({OUTSIDE_CLIENT})", OUTSIDE_CLIENT)]
     targets = [(f"ClusterIP {svc.spec.cluster_ip}:{sp.port}", svc.spec.cluster_ip, sp.port)]
     if sp.node_port:

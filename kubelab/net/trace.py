@@ -168,7 +168,7 @@ class Network:
         node = self.cluster.node(node_name)
         ips = {node.internal_ip or ""}
         for cidr in node.spec.pod_cidrs:
-            ips.add(str(ipaddress.ip_network(cidr, strict=False)[1]))  # the bridge (cni0) gateway
+            ips.add(_gateway(cidr))  # the bridge (cni0) gateway
         return ips
 
     def pod_by_ip(self, ip: str) -> "Pod | None":
@@ -438,9 +438,8 @@ class Network:
     def _egress_ip(self, node: str, dst: str) -> str:
         n = self.cluster.node(node)
         for cidr in n.spec.pod_cidrs:
-            net = ipaddress.ip_network(cidr, strict=False)
-            if ipaddress.ip_address(dst) in net:
-                return str(net[1])  # out of the bridge: its gateway address
+            if _address(dst) in _network(cidr):
+                return _gateway(cidr)  # out of the bridge: its gateway address
         return n.internal_ip or ""
 
     def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
@@ -521,9 +520,19 @@ def _network(cidr: str):
     return ipaddress.ip_network(cidr, strict=False)
 
 
+@functools.lru_cache(maxsize=4096)
+def _gateway(cidr: str) -> str:
+    return str(_network(cidr)[1])
+
+
+@functools.lru_cache(maxsize=65536)
+def _address(ip: str):
+    return ipaddress.ip_address(ip)
+
+
 def _contains(cidr: str, ip: str) -> bool:
     try:
-        return ipaddress.ip_address(ip) in _network(cidr)
+        return _address(ip) in _network(cidr)
     except ValueError:
         return False
 

@@ -260,6 +260,18 @@ def _variant(cluster: Any, service: str, namespace: str, stype: str, policy: str
     return c, note
 
 
+def _variant_matrix(cluster: Any, service: str, namespace: str, stype: str, policy: str) -> tuple[Any, str]:
+    """The reachability matrix of the Service as :func:`_variant` changes it, and the note.
+
+    The variant is a throwaway copy already, so the matrix's probe pods go into it (one copy of the
+    store per choice, not two).
+    """
+    from ..net.reachability import _reachability
+
+    c, note = _variant(cluster, service, namespace, stype, policy)
+    return _reachability(c, service, namespace, private=True), note
+
+
 class ServiceTypeExplorer(_App):
     """See :func:`service_type_explorer`."""
 
@@ -285,12 +297,9 @@ class ServiceTypeExplorer(_App):
         self._refresh()
 
     def matrix(self) -> tuple[Any, str]:
-        from ..net import reachability
-
         key = (self.controls["Type"].value, self.controls["externalTrafficPolicy"].value)
         if key not in self._cache:
-            c, note = _variant(self.cluster, self.service, self.namespace, *key)
-            self._cache[key] = (reachability(c, self.service, self.namespace), note)
+            self._cache[key] = _variant_matrix(self.cluster, self.service, self.namespace, *key)
         return self._cache[key]
 
     def _refresh(self) -> None:
@@ -329,9 +338,6 @@ def service_type_explorer(cluster: Any, service: str, namespace: str = "default"
     if quiet():
         from IPython.display import HTML
 
-        from ..net import reachability
-
-        c, note = _variant(cluster, service, namespace, stype, pol)
-        return HTML(render_matrix(reachability(c, service, namespace), note))
+        return HTML(render_matrix(*_variant_matrix(cluster, service, namespace, stype, pol)))
     return ServiceTypeExplorer(cluster, service, namespace, stype, pol)
 
