@@ -248,6 +248,11 @@ def _variant(cluster: Any, service: str, namespace: str, stype: str, policy: str
     spec = doc["spec"]
     spec["type"] = stype
     note = ""
+    if stype != "LoadBalancer":  # fields the API server accepts on a LoadBalancer Service only
+        for name in ("allocateLoadBalancerNodePorts", "loadBalancerClass", "loadBalancerSourceRanges"):
+            spec.pop(name, None)
+    if stype != "LoadBalancer" or policy != "Local":  # allocated for LoadBalancer + Local only
+        spec.pop("healthCheckNodePort", None)
     if stype == "ClusterIP":
         spec.pop("externalTrafficPolicy", None)
         for p in spec.get("ports", []):
