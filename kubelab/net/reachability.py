@@ -86,10 +86,27 @@ def reachability(cluster: "Cluster", name: str, namespace: str = "default", port
     return _reachability(cluster, name, namespace, port, mode=mode, seed=seed, private=False)
 
 
+def _probes(cluster: "Cluster", namespace: str) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(source label, ns/name, manifest)`` of the probe pod on each schedulable node (each node if none is)."""
+    workers = [n for n in cluster.nodes() if n.schedulable] or cluster.nodes()
+    return [(f"pod on {n.name}", f"{namespace}/{PROBE}-{n.name}",
+             {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"{PROBE}-{n.name}", "namespace": namespace},
+              "spec": {"nodeName": n.name, "containers": [{"name": "probe", "image": "busybox"}]}})
+            for n in workers]
+
+
 def _reachability(cluster: "Cluster", name: str, namespace: str = "default", port: int | None = None, *,
-                  mode: str | None = None, seed: int = 0, private: bool = False) -> Reachability:
+                  mode: str | None = None, seed: int = 0, private: bool = False,
+                  changes: tuple[Any, ...] = ()) -> Reachability:
     """:func:`reachability`; ``private=True`` says ``cluster`` is a throwaway copy already, so the
-    probe pods go into it (no second copy of the store)."""
+    probe pods go into it (no second copy of the store), and ``changes`` (manifests) are applied to
+    it in the same apply as the probe pods, before anything is read."""
+    probed = None
+    if changes:
+        if not private:
+            raise ValueError("changes need a private cluster")
+        probed = _probes(cluster, namespace)
+        cluster.apply(*changes, *(doc for _, _, doc in probed))  # one run of the controllers for all
     svc = cluster.service(name, namespace)
     ports = svc.spec.ports
     sp = ports[0] if port is None and ports else next((p for p in ports if p.port == port), None)
@@ -104,15 +121,11 @@ def _reachability(cluster: "Cluster", name: str, namespace: str = "default", por
     if sp is None:
         raise KubelabError(f"{svc.ref} has no port {port}")
     copy = cluster if private else cluster.copy()
-    workers = [n for n in copy.nodes() if n.schedulable] or copy.nodes()
-    probes, docs = [], []
-    for n in workers:
-        probe = f"{PROBE}-{n.name}"
-        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": probe, "namespace": namespace},
-                     "spec": {"nodeName": n.name, "containers": [{"name": "probe", "image": "busybox"}]}})
-        probes.append((f"pod on {n.name}", f"{namespace}/{probe}"))
-    if docs:
-        copy.apply(*docs)  # one apply, one run of the controllers, for all the probes
+    if probed is None:
+        probed = _probes(copy, namespace)
+        if probed:
+            copy.apply(*(doc for _, _, doc in probed))  # one apply, one run of the controllers, for all the probes
+    probes = [(label, ref) for label, ref, _ in probed]
     sources = [*probes, *((f"node {n.name}", n.name) for n in copy.nodes()), (f"outside ({OUTSIDE_CLIENT})", OUTSIDE_CLIENT)]
     targets = [(f"ClusterIP {svc.spec.cluster_ip}:{sp.port}", svc.spec.cluster_ip, sp.port)]
     if sp.node_port:

@@ -240,10 +240,9 @@ def reachability_html(matrix: Any) -> str:
     return html
 
 
-def _variant(cluster: Any, service: str, namespace: str, stype: str, policy: str) -> tuple[Any, str]:
-    """A copy of ``cluster`` where the Service has type ``stype`` (and ``policy`` where the API allows one)."""
-    c = cluster.copy()
-    doc = c.get("svc", service, namespace).to_dict()
+def _variant_doc(cluster: Any, service: str, namespace: str, stype: str, policy: str) -> tuple[dict, str]:
+    """The Service's manifest with type ``stype`` (and ``policy`` where the API allows one), and a note."""
+    doc = cluster.get("svc", service, namespace).to_dict()
     doc.pop("status", None)
     spec = doc["spec"]
     spec["type"] = stype
@@ -261,20 +260,19 @@ def _variant(cluster: Any, service: str, namespace: str, stype: str, policy: str
             note = "externalTrafficPolicy applies to NodePort and LoadBalancer Services only: ignored for ClusterIP."
     else:
         spec["externalTrafficPolicy"] = policy
-    c.apply(doc)
-    return c, note
+    return doc, note
 
 
 def _variant_matrix(cluster: Any, service: str, namespace: str, stype: str, policy: str) -> tuple[Any, str]:
-    """The reachability matrix of the Service as :func:`_variant` changes it, and the note.
+    """The reachability matrix of the Service as :func:`_variant_doc` changes it (in a copy), and the note.
 
-    The variant is a throwaway copy already, so the matrix's probe pods go into it (one copy of the
-    store per choice, not two).
+    The variant is a throwaway copy already, so the matrix's probe pods go into it, applied together
+    with the changed Service (one copy of the store and one apply per choice, not two and three).
     """
     from ..net.reachability import _reachability
 
-    c, note = _variant(cluster, service, namespace, stype, policy)
-    return _reachability(c, service, namespace, private=True), note
+    doc, note = _variant_doc(cluster, service, namespace, stype, policy)
+    return _reachability(cluster.copy(), service, namespace, private=True, changes=(doc,)), note
 
 
 class ServiceTypeExplorer(_App):
