@@ -17,6 +17,48 @@ as a learner would, for tests and benchmarks.
 When ``NBGRADER_EXECUTION`` is set (nbgrader is executing the notebook), both
 functions create no widget at all and return a static
 ``IPython.display.HTML`` of the initial state instead.
+
+Static fallback in exported HTML
+--------------------------------
+Every app (here and in the sibling modules: all derive from :class:`_App`)
+displays as a bundle of three mime types: the ipywidget's
+``application/vnd.jupyter.widget-view+json`` and ``text/plain``, plus
+``text/html`` = :meth:`_App.static_html`: the current ``app.html`` under the
+note :data:`STATIC_NOTE` and the settings of the controls at display time,
+in a ``<div class='kubelab-static'>`` (the mark the preprocessor below looks
+for; the bundle stays a plain dict, so the output carries no metadata).
+
+* JupyterLab draws the live widget: its rendermime registry takes the
+  lowest-ranked mime type present, and jupyterlab_widgets registers the
+  widget view at rank -10, text/html is at 50.  An *untrusted* output (a
+  notebook reopened without being trusted) only gets the "safe" renderers,
+  and the widget view is not one: it now shows the sanitized snapshot, not
+  the ``VBox(...)`` text.
+* ``jupyter nbconvert --to html`` ranks the widget view first too, but its
+  filter (nbconvert 7, ``nbconvert/filters/widgetsdatatypefilter.py``,
+  ``WidgetsDataTypeFilter.__call__``, lines 62-71) skips it when the view's
+  ``model_id`` is not in ``metadata.widgets`` (the saved widget state).
+  Without a saved state the snapshot is therefore what the HTML shows.
+* With a saved state (nbclient saves it by default, ``store_widget_state``)
+  nbconvert writes the view into an empty ``<div>`` holding only a
+  ``<script type="application/vnd.jupyter.widget-view+json">`` (lab template,
+  ``data_widget_view`` block), and the page loads the widget manager from a
+  CDN; offline it never loads and the output stays blank.  No content of the
+  output can reach that ``<div>``, so the course's exporter path removes the
+  view instead: :class:`StaticWidgetsPreprocessor` drops the widget view of
+  every output that carries a kubelab snapshot (and the saved state when no
+  widget view is left, so the page asks no CDN for a widget manager)::
+
+      jupyter nbconvert --to html \\
+          --HTMLExporter.preprocessors=kubelab.viz.widgets.StaticWidgetsPreprocessor NB.ipynb
+
+  or ``HTMLExporter(preprocessors=[StaticWidgetsPreprocessor])``.  The static
+  rendering is then shown online too, on purpose: a course widget recomputes
+  in the Python kernel, so an embedded widget in a kernel-less page would
+  offer controls that change nothing.
+
+The snapshot is taken when the app is displayed: interactions made later in
+the live notebook change the widget (and its saved state), not the snapshot.
 """
 
 from __future__ import annotations
@@ -34,11 +76,18 @@ from .graphs import channel_graph, pod_graph, port_graph
 from .svg import figure_html
 
 __all__ = ["namespace_explorer", "port_playground", "interact", "quiet", "NamespaceExplorer", "PortPlayground",
-           "POD_OPTIONS"]
+           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor"]
 
 #: The pod fields the explorer toggles: (label shown, PodSpec attribute).
 POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
                ("hostPID", "host_pid"), ("hostIPC", "host_ipc"))
+
+#: The line above every static snapshot of a widget (exported HTML, untrusted notebooks).
+STATIC_NOTE = "Static snapshot: run the notebook for the interactive version."
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: How a course widget's static snapshot (its ``text/html``) begins.
+STATIC_START = "<div class='kubelab-static'>"
 
 _TABLE = "border-collapse:collapse;margin:4px 0"
 _CELL = "border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top"
@@ -73,19 +122,86 @@ def _timed(timings: list[float], fn: Callable[[], None]) -> None:
     timings.append(time.perf_counter() - start)
 
 
+def _setting(control: Any) -> str | None:
+    """What a control is set to, in a few words (None for a button, which holds no value)."""
+    if not hasattr(control, "value"):
+        return None
+    value = control.value
+    label = getattr(control, "label", None)  # selection widgets: the option text the learner sees
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    if value is None:
+        return "nothing chosen"
+    text = label if isinstance(label, str) else str(value)
+    if "\n" in text.strip() or len(text) > 60:
+        return f"{len(text.strip().splitlines())} lines of text"
+    return text
+
+
 class _App:
-    """Common parts: the widget, controls by label, current HTML, timings."""
+    """Common parts: the widget, controls by label, current HTML, timings, the static fallback."""
 
     widget: Any
     controls: dict[str, Any]
     timings: list[float]
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        return self.widget._repr_mimebundle_(**kwargs)
+        """The widget's bundle, plus ``text/html``: :meth:`static_html` (see the module docstring)."""
+        bundle = self.widget._repr_mimebundle_(**kwargs)
+        if not bundle:
+            return bundle
+        return {**bundle, "text/html": self.static_html()}
+
+    def static_html(self) -> str:
+        """The current rendering as static HTML: :data:`STATIC_NOTE`, the controls' settings, :attr:`html`."""
+        settings = [(name, _setting(c)) for name, c in self.controls.items()]
+        shown = "; ".join(f"{escape(name)}: {escape(value)}" for name, value in settings if value is not None)
+        note = f"<p style='margin:4px 0'><em>{escape(STATIC_NOTE)}</em>" + (
+            f" Settings shown: {shown}." if shown else "") + "</p>"
+        return f"{STATIC_START}{note}{self.html}</div>"
 
     @property
     def html(self) -> str:  # pragma: no cover - overridden
         raise NotImplementedError
+
+
+class StaticWidgetsPreprocessor:
+    """nbconvert preprocessor: every course widget exports as its static snapshot.
+
+    Drops ``application/vnd.jupyter.widget-view+json`` from each output whose
+    ``text/html`` is a course snapshot (begins with :data:`STATIC_START`), so nbconvert's
+    display priority falls through to the snapshot even when the widget state
+    was saved; then drops ``metadata.widgets`` if no widget view is left (the
+    page then loads no widget manager).  Other outputs are left alone.  A plain
+    callable, so importing it does not import nbconvert.
+
+    Examples
+    --------
+    >>> nb = {"metadata": {"widgets": {}}, "cells": [{"cell_type": "code", "outputs": [
+    ...     {"output_type": "display_data", "metadata": {},
+    ...      "data": {WIDGET_VIEW: {"model_id": "m"}, "text/html": STATIC_START + "</div>", "text/plain": "VBox()"}}]}]}
+    >>> nb, _ = StaticWidgetsPreprocessor()(nb, {})
+    >>> sorted(nb["cells"][0]["outputs"][0]["data"]), "widgets" in nb["metadata"]
+    (['text/html', 'text/plain'], False)
+    """
+
+    enabled = True
+
+    def __call__(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        views_left = False
+        for cell in nb["cells"]:
+            for output in cell.get("outputs", ()):
+                data = output.get("data", {})
+                if WIDGET_VIEW not in data:
+                    continue
+                html = data.get("text/html", "")
+                if ("".join(html) if isinstance(html, list) else html).startswith(STATIC_START):
+                    del data[WIDGET_VIEW]
+                else:
+                    views_left = True
+        if not views_left:
+            nb["metadata"].pop("widgets", None)
+        return nb, resources
 
 
 # ---------------------------------------------------------------------------------------- namespace explorer
