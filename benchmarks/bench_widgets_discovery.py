@@ -5,7 +5,8 @@ figure is the median (and the worst) of the callbacks the app timed itself.
 The resolver walk runs one kubelab.dns.lookup per change; the service type
 explorer traces a whole reachability matrix the first time a (type, policy)
 choice is seen and reuses it after (first and repeated visits are reported
-apart); the route explorer asks kubelab.ingress.route once per change and
+apart), once from a ClusterIP Service and once from notebook 06's LoadBalancer
+Service; the route explorer asks kubelab.ingress.route once per change and
 redraws the route table.  The aim is under 50 ms per callback; this is for
 reading, not asserting.
 """
@@ -33,6 +34,34 @@ metadata: {name: client}
 spec: {nodeName: kind-worker2, containers: [{name: app, image: busybox}]}
 """
 
+#: Notebook 06's cluster when its explorer starts: ``shop/web`` is a LoadBalancer Service (the explorer
+#: switches it to NodePort and ClusterIP too), next to a database Service and its pod.
+SHOP = """
+apiVersion: v1
+kind: Namespace
+metadata: {name: shop}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: shop}
+spec: {selector: {app: db}, ports: [{name: pg, port: 5432}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: db-0, namespace: shop, labels: {app: db}}
+spec: {nodeName: kind-worker2, containers: [{name: pg, image: postgres, ports: [{containerPort: 5432}]}]}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web, namespace: shop}
+spec: {type: LoadBalancer, selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: web-1, namespace: shop, labels: {app: web}}
+spec: {nodeName: kind-worker, containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]}
+"""
+
 ROUNDS = 10
 
 
@@ -55,19 +84,21 @@ def run() -> list[tuple[str, float, str]]:
         viz.interact(app, ndots=1 + i % 5)
     out += _figures("resolver_walk name/ndots", app.timings)
 
-    app = viz.service_type_explorer(cluster, "web")
-    for stype in ("NodePort", "LoadBalancer", "ClusterIP"):
-        for policy in ("Local", "Cluster"):
-            viz.interact(app, Type=stype, externalTrafficPolicy=policy)
-    first = list(app.timings)
-    app.timings.clear()
-    for _ in range(ROUNDS):
+    for label, c, service, namespace in (("", cluster, "web", "default"),
+                                         (" (notebook 06: from LoadBalancer)", kubelab.Cluster(SHOP), "web", "shop")):
+        app = viz.service_type_explorer(c, service, namespace)
         for stype in ("NodePort", "LoadBalancer", "ClusterIP"):
-            viz.interact(app, Type=stype)
-        viz.interact(app, externalTrafficPolicy="Local")
-        viz.interact(app, externalTrafficPolicy="Cluster")
-    out += _figures("service_type_explorer first visit (matrix traced)", first)
-    out += _figures("service_type_explorer repeated visit", app.timings)
+            for policy in ("Local", "Cluster"):
+                viz.interact(app, Type=stype, externalTrafficPolicy=policy)
+        first = list(app.timings)
+        app.timings.clear()
+        for _ in range(ROUNDS):
+            for stype in ("NodePort", "LoadBalancer", "ClusterIP"):
+                viz.interact(app, Type=stype)
+            viz.interact(app, externalTrafficPolicy="Local")
+            viz.interact(app, externalTrafficPolicy="Cluster")
+        out += _figures(f"service_type_explorer{label} first visit (matrix traced)", first)
+        out += _figures(f"service_type_explorer{label} repeated visit", app.timings)
 
     data = Path(kubelab.__file__).parent / "data" / "ingress"
     clusters = {p.name: kubelab.Cluster(p.read_text()) for p in sorted(data.glob("*.yaml"))}
