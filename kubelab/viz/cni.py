@@ -416,6 +416,8 @@ class PolicyPlayground(_App):
         self.base, self.policies, self.namespaces, self.port = base, dict(policies), namespaces, port
         self.timings: list[float] = []
         self._bases: dict[str, Any] = {}
+        #: (plugin, YAML) -> the matrix as HTML: the base never changes, so a choice seen before is not traced again
+        self._html: dict[tuple[str, str], str] = {}
         self.error = ""
         st = {"description_width": "initial"}
         self.controls = {
@@ -454,14 +456,17 @@ class PolicyPlayground(_App):
         from ..errors import KubelabError
         from ..policy import reachability
 
-        try:
-            c = self.cluster()
-        except (KubelabError, ValueError) as exc:
-            self.error = str(exc)
-            self.view.value = f"<p><strong>Not applied:</strong> {escape(self.error)}</p>" + self.view.value
-            return
+        key = (self.controls["Plugin"].value, self.controls["YAML"].value.strip())
+        if key not in self._html:
+            try:
+                c = self.cluster()
+            except (KubelabError, ValueError) as exc:
+                self.error = str(exc)
+                self.view.value = f"<p><strong>Not applied:</strong> {escape(self.error)}</p>" + self.view.value
+                return
+            self._html[key] = policy_matrix_html(reachability(c, self.namespaces, self.port), c)
         self.error = ""
-        self.view.value = policy_matrix_html(reachability(c, self.namespaces, self.port), c)
+        self.view.value = self._html[key]
 
     def _picked(self, change: Any) -> None:
         start = time.perf_counter()
