@@ -25,11 +25,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Mapping, Sequence
 
-__all__ = ["find_root", "load_config", "tools_on_path", "assignments", "generate", "validate", "check", "main"]
+__all__ = ["find_root", "load_config", "tools_on_path", "assignments", "generate", "validate", "check",
+           "scratch_course", "answered", "submit", "autograde", "main"]
 
 CONFIG_FILE = "nbgrader_config.py"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
@@ -117,6 +119,83 @@ def generate(names: Sequence[str] | None = None, root: str | os.PathLike | None 
         if not result.get("success"):
             raise RuntimeError(f"nbgrader could not generate {name}:\n{result.get('error', '')}\n{result.get('log', '')}")
     return names
+
+
+def _coursedir(root: str | os.PathLike | None) -> Any:
+    """nbgrader's ``CourseDirectory`` of the course at ``root``: folder names with nbgrader's defaults filled in."""
+    from nbgrader.coursedir import CourseDirectory
+
+    return CourseDirectory(config=load_config(root if root is not None else find_root()))
+
+
+def scratch_course(dest: str | os.PathLike, root: str | os.PathLike | None = None) -> Path:
+    """A throwaway course at ``dest``: ``nbgrader_config.py`` and the source folder (``solutions/``) copied.
+
+    :func:`load_config` pins the copy's root and database, so :func:`generate`, :func:`submit` and
+    :func:`autograde` with ``root=dest`` leave the real course alone (benchmarks, tests).
+    """
+    root_path = Path(root) if root is not None else find_root()
+    source = _coursedir(root_path).source_directory
+    dest_path = Path(dest)
+    dest_path.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(root_path / CONFIG_FILE, dest_path / CONFIG_FILE)
+    shutil.copytree(root_path / source, dest_path / source, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    return dest_path
+
+
+def _answer(cell: Any) -> str:
+    """What a learner who answers right types in an answer cell: the instructor's text without the markers."""
+    if cell.cell_type != "code":
+        return cell.source
+    marks = ("### BEGIN SOLUTION", "### END SOLUTION")
+    return "\n".join(line for line in cell.source.split("\n") if line.strip() not in marks)
+
+
+def answered(assignment: str, root: str | os.PathLike | None = None) -> dict[str, Any]:
+    """The release notebooks of ``assignment`` with every answer cell (by ``grade_id``) holding the
+    instructor's answer: what a student who answers everything right submits.  File name -> notebook.
+    """
+    import nbformat
+
+    root_path = Path(root) if root is not None else find_root()
+    dirs = _coursedir(root_path)
+    source = root_path / dirs.source_directory / assignment
+    release = root_path / dirs.release_directory / assignment
+    out = {}
+    for path in sorted(release.glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        answers = {c.metadata["nbgrader"]["grade_id"]: _answer(c)
+                   for c in nbformat.read(source / path.name, as_version=4).cells
+                   if c.metadata.get("nbgrader", {}).get("solution")}
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("solution") and meta.get("grade_id") in answers:
+                cell.source = answers[meta["grade_id"]]
+        out[path.name] = nb
+    return out
+
+
+def submit(student: str, assignment: str, notebooks: Mapping[str, Any],
+           root: str | os.PathLike | None = None) -> Path:
+    """Write ``notebooks`` (file name -> notebook) where ``autograde`` looks for ``student``'s submission."""
+    import nbformat
+
+    root_path = Path(root) if root is not None else find_root()
+    dest = root_path / _coursedir(root_path).submitted_directory / student / assignment
+    dest.mkdir(parents=True, exist_ok=True)
+    for name, nb in notebooks.items():
+        nbformat.write(nb, dest / name)
+    return dest
+
+
+def autograde(assignment: str, student: str, root: str | os.PathLike | None = None) -> None:
+    """nbgrader's autograde of one student's submission of ``assignment`` (the student is created if new);
+    raises :class:`RuntimeError` with nbgrader's log when it fails."""
+    root_path = Path(root) if root is not None else find_root()
+    result = _api(load_config(root_path)).autograde(assignment, student, force=True, create=True)
+    if not result.get("success"):
+        raise RuntimeError(f"nbgrader could not autograde {assignment} for {student}:\n"
+                           f"{result.get('error', '')}\n{result.get('log', '')}")
 
 
 def validate(notebook: str | os.PathLike, root: str | os.PathLike | None = None) -> dict[str, list[dict[str, str]]]:
