@@ -15,11 +15,13 @@ PYTEST_ARGS ?=
 venv: $(STAMP)
 
 # The overrides turn off JupyterLab's "news" prompt and update check: the course works offline.
+# export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[test]'
 	mkdir -p $(dir $(OVERRIDES))
 	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(OVERRIDES)
+	$(PY) -m kubelab.viz.export_config
 	touch $@
 
 lab: $(STAMP)

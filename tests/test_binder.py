@@ -108,6 +108,9 @@ def test_binder_build_runs_the_start_notebook(tmp_path):
     assert json.loads(overrides.read_text()) == {
         "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
     }
+    for name in ("jupyter_nbconvert_config.json", "jupyter_server_config.json"):  # HTML exports show snapshots
+        config = json.loads((venv / "etc/jupyter" / name).read_text())
+        assert "kubelab.viz.widgets.StaticWidgetsPreprocessor" in config["HTMLExporter"]["preprocessors"], name
 
     executed = tmp_path / "executed.ipynb"
     proc = run([venv / "bin/python", "-c", EXECUTE, repo / NOTEBOOK, executed],

@@ -196,3 +196,9 @@ def test_lab_settings_override_is_the_same_everywhere():
     found = [json.loads(pattern.search(text).group(0)) for text in texts]
     expected = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
     assert found == [expected, expected]
+
+
+def test_makefile_and_postbuild_install_the_export_config():
+    """Both set-ups make HTML exports show the widget snapshots (kubelab.viz.export_config)."""
+    for name in ("Makefile", "binder/postBuild"):
+        assert "-m kubelab.viz.export_config" in (REPO / name).read_text(), name

@@ -44,6 +44,7 @@ _LAZY = {
     "process_port_graph": "graphs", "cluster_graph": "graphs", "describe_graph": "describe",
     "to_svg": "svg", "show": "svg", "PALETTE": "svg",
     "namespace_explorer": "widgets", "port_playground": "widgets", "interact": "widgets",
+    "StaticWidgetsPreprocessor": "widgets",
     "trace_graph": "trace", "rule_table": "trace", "trace_stepper": "trace", "available_modes": "trace",
     "scaling_curve": "scaling", "line_chart": "scaling", "scaling_chart": "scaling", "scaling_explorer": "scaling",
     "endpoint_explorer": "scaling",

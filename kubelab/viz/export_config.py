@@ -1,0 +1,66 @@
+"""Make HTML exports show the course widgets' static snapshots, everywhere a learner exports.
+
+A notebook executed with its widget state saved exports to HTML with empty widget areas
+when the page is offline (nbconvert picks the widget view; its renderer comes from a CDN).
+:class:`kubelab.viz.widgets.StaticWidgetsPreprocessor` fixes that when it runs in the
+exporter.  Two places export:
+
+- ``jupyter nbconvert --to html`` reads ``<prefix>/etc/jupyter/jupyter_nbconvert_config.json``;
+- JupyterLab's *File > Save and Export Notebook As > HTML* runs nbconvert inside the server
+  (``jupyter_server/nbconvert/handlers.py``: ``get_exporter(format, config=self.config)``),
+  configured by ``<prefix>/etc/jupyter/jupyter_server_config.json`` (a ``.d`` fragment is not
+  enough: the server reads those only for extension switches; checked by exporting through
+  ``/nbconvert/html/…`` with each).
+
+:func:`install` adds the preprocessor to ``HTMLExporter.preprocessors`` in both files,
+keeping whatever else they hold.  ``make venv`` and ``binder/postBuild`` run it::
+
+    python -m kubelab.viz.export_config [PREFIX]      # default: sys.prefix
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["PREPROCESSOR", "FILES", "install"]
+
+#: The dotted name nbconvert imports.
+PREPROCESSOR = "kubelab.viz.widgets.StaticWidgetsPreprocessor"
+#: Config files (under <prefix>/etc/jupyter) that must list it.
+FILES = ("jupyter_nbconvert_config.json", "jupyter_server_config.json")
+
+
+def install(prefix: str | Path | None = None) -> list[Path]:
+    """Add :data:`PREPROCESSOR` to the HTML exporter's config under ``prefix``; return the files written.
+
+    Idempotent; other settings in the files are kept.  A file that is not a JSON object is
+    refused rather than overwritten.
+
+    >>> import tempfile, json
+    >>> with tempfile.TemporaryDirectory() as d:
+    ...     _ = install(d); _ = install(d)
+    ...     json.loads((Path(d) / "etc/jupyter/jupyter_server_config.json").read_text())
+    {'HTMLExporter': {'preprocessors': ['kubelab.viz.widgets.StaticWidgetsPreprocessor']}}
+    """
+    folder = Path(prefix if prefix is not None else sys.prefix) / "etc" / "jupyter"
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name in FILES:
+        path = folder / name
+        config = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+        if not isinstance(config, dict):
+            raise ValueError(f"{path}: not a JSON object; add {PREPROCESSOR} to HTMLExporter.preprocessors by hand")
+        exporter = config.setdefault("HTMLExporter", {})
+        preprocessors = exporter.setdefault("preprocessors", [])
+        if PREPROCESSOR not in preprocessors:
+            preprocessors.append(PREPROCESSOR)
+        path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for written_path in install(sys.argv[1] if len(sys.argv) > 1 else None):
+        print(f"kubelab: HTML exports show widget snapshots ({written_path})")

@@ -1,0 +1,118 @@
+"""kubelab.viz.export_config: both ways a learner exports HTML pick up the widget snapshots.
+
+The real checks run this environment's ``jupyter nbconvert`` and a real Jupyter server's
+``/nbconvert/html/`` handler (what JupyterLab's *Save and Export Notebook As > HTML* calls)
+with only the config files that ``make venv`` (or ``binder/postBuild``) installed -- no
+command-line flag -- on a notebook executed with its widget state saved, and look for the
+snapshot and for the absence of a widget view.  A control export with the preprocessor list
+emptied on the command line shows the widget view again, so the config is what made the
+difference.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from kubelab.viz.export_config import FILES, PREPROCESSOR, install
+from kubelab.viz.widgets import STATIC_NOTE, WIDGET_VIEW
+
+BIN = Path(sys.executable).parent
+CELL = 'from kubelab import viz\nviz.plugin_chooser({"policy_egress": True}, as_of="2019-04")'
+
+
+def test_install_keeps_other_settings_and_is_idempotent(tmp_path):
+    folder = tmp_path / "etc" / "jupyter"
+    folder.mkdir(parents=True)
+    (folder / "jupyter_server_config.json").write_text(json.dumps(
+        {"ServerApp": {"port": 9999}, "HTMLExporter": {"preprocessors": ["other.Pre"]}}))
+    install(tmp_path)
+    install(tmp_path)
+    server = json.loads((folder / "jupyter_server_config.json").read_text())
+    assert server == {"ServerApp": {"port": 9999}, "HTMLExporter": {"preprocessors": ["other.Pre", PREPROCESSOR]}}
+    assert json.loads((folder / "jupyter_nbconvert_config.json").read_text()) == {
+        "HTMLExporter": {"preprocessors": [PREPROCESSOR]}}
+
+
+def test_install_refuses_a_file_that_is_not_an_object(tmp_path):
+    folder = tmp_path / "etc" / "jupyter"
+    folder.mkdir(parents=True)
+    (folder / FILES[0]).write_text("[]")
+    with pytest.raises(ValueError, match="not a JSON object"):
+        install(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    """(folder with w.ipynb executed with widget state, env with private runtime dirs)."""
+    from nbclient import NotebookClient
+
+    tmp = tmp_path_factory.mktemp("export-config")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
+    NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp)}}).execute()
+    assert "widgets" in nb.metadata  # saved state: plain nbconvert would pick the (blank offline) view
+    nbformat.write(nb, tmp / "w.ipynb")
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(tmp / "user-config"), JUPYTER_RUNTIME_DIR=str(tmp / "runtime"))
+    return tmp, env
+
+
+def _assert_snapshot(html: str) -> None:
+    assert STATIC_NOTE in html, "the static snapshot is missing from the export"
+    assert f'<script type="{WIDGET_VIEW}">' not in html, "the export still embeds the widget view"
+
+
+@pytest.mark.slow
+def test_nbconvert_command_uses_the_installed_config(exported):
+    tmp, env = exported
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--output", "cli", "w.ipynb"],
+                   cwd=tmp, env=env, check=True, capture_output=True, timeout=120)
+    _assert_snapshot((tmp / "cli.html").read_text(encoding="utf-8"))
+    subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--output", "control",
+                    "--HTMLExporter.preprocessors=[]", "w.ipynb"],
+                   cwd=tmp, env=env, check=True, capture_output=True, timeout=120)
+    assert f'<script type="{WIDGET_VIEW}">' in (tmp / "control.html").read_text(encoding="utf-8")
+
+
+@pytest.mark.slow
+def test_jupyterlab_export_uses_the_installed_config(exported):
+    tmp, env = exported
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    token = secrets.token_hex(16)
+    args = [str(BIN / "jupyter"), "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
+            f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp}"]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    server = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline or server.poll() is not None:
+                    pytest.fail("the Jupyter server did not start: " + server.stderr.read1().decode(errors="replace")
+                                if server.poll() is not None else "the Jupyter server did not start in 60 s")
+                time.sleep(0.3)
+        with urllib.request.urlopen(f"{base}/nbconvert/html/w.ipynb?download=false&token={token}", timeout=60) as r:
+            _assert_snapshot(r.read().decode("utf-8"))
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
