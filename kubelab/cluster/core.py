@@ -298,7 +298,7 @@ class Cluster:
                          ports=NodePortAllocator(self.settings.node_port_range))
         self._watchers: list[Callable[[Event], None]] = []
         self.events: list[Event] = []
-        with _gc_paused():
+        with gc_paused():
             objs = load(manifests) if manifests is not None else Manifests()
             initial: list[APIObject] = []
             declared = [o for o in objs if isinstance(o, Node)]
@@ -437,7 +437,7 @@ class Cluster:
     # ------------------------------------------------------------------ writing
     def apply(self, *sources: Any) -> list[APIObject]:
         """Create or replace objects, all or nothing (like ``kubectl apply -f``); returns them as stored."""
-        with _gc_paused():
+        with gc_paused():
             objs = load(*sources)
             return self._apply(list(objs), objs.warnings)
 
@@ -912,13 +912,13 @@ class Cluster:
 
 
 @contextlib.contextmanager
-def _gc_paused():
-    """Pause Python's cyclic garbage collector while manifests are loaded and admitted.
+def gc_paused():
+    """Pause Python's cyclic garbage collector for a bulk step (an apply; a kube-proxy sync).
 
-    An apply allocates objects that all stay in the store; each collection of the oldest generation
-    walks every object alive, so at 150,000 pods the collector took about a third of a build
-    (:mod:`benchmarks.bench_envelope`).  Reference counting still frees what is dropped; cycles wait
-    for the next collection after the apply.
+    Such a step allocates objects that all stay alive (in the store, in the rule tables); each
+    collection of the oldest generation walks every object alive, so at 150,000 pods the collector
+    took about a third of a build and half of an iptables sync (:mod:`benchmarks.bench_envelope`).
+    Reference counting still frees what is dropped; cycles wait for the next collection after the step.
     """
     enabled = gc.isenabled()
     gc.disable()

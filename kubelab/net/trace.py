@@ -143,6 +143,19 @@ class Network:
         self.conntrack: dict[int, tuple[str, Packet, str]] = {}
 
     # -- the parts
+    def close(self) -> None:
+        """Detach this network's proxiers from the cluster (each watches it to know when to re-sync).
+
+        A proxier's watch is a reference from the cluster to the proxier and its rule tables, so a
+        network that is done with should be closed: :func:`connect` and
+        :func:`kubelab.net.reachability` close theirs.  Tracing again after ``close`` still works,
+        from the rules as they were last synced.
+        """
+        for p in self._proxiers.values():
+            close = getattr(p, "close", None)
+            if close is not None:
+                close()
+
     def proxier(self, node: str):
         from ..proxy import proxier_for
         if node not in self._proxiers:
@@ -175,17 +188,46 @@ class Network:
         return self.cluster.pod_by_ip(ip)
 
     def node_by_ip(self, ip: str) -> "Node | None":
-        for n in self.cluster.nodes():
-            if n.internal_ip == ip:
-                return n
-        return None
+        """The first node (in node order) whose InternalIP is ``ip``."""
+        return self._node_index()[0].get(ip)
 
     def node_for_ip(self, ip: str) -> "Node | None":
-        """The node whose pod CIDR holds ``ip`` (where a route for it leads)."""
-        for n in self.cluster.nodes():
-            if any(_contains(c, ip) for c in n.spec.pod_cidrs):
-                return n
-        return None
+        """The node whose pod CIDR holds ``ip`` (where a route for it leads): the first in node order."""
+        try:
+            addr = _address(ip)
+        except ValueError:
+            return None
+        best = None
+        for (version, prefix), nets in self._node_index()[1].items():
+            if version != addr.version:
+                continue
+            found = nets.get(int(addr) >> (addr.max_prefixlen - prefix))
+            if found is not None and (best is None or found[0] < best[0]):
+                best = found
+        return best[1] if best else None
+
+    def _node_index(self) -> tuple[dict[str, "Node"], dict[tuple[int, int], dict[int, tuple[int, "Node"]]]]:
+        """InternalIP -> first node, and per (IP version, prefix length) pod CIDR -> first (node order, node).
+
+        Built once per state of the cluster (a change stores a new state), so that routing a packet
+        costs a few dictionary lookups instead of a pass over every node.
+        """
+        state = getattr(self.cluster, "_s", None)  # a Cluster stores a new state on every change
+        if state is None or getattr(self, "_nodes_of", None) is not state:
+            by_ip: dict[str, Node] = {}
+            by_cidr: dict[tuple[int, int], dict[int, tuple[int, Node]]] = {}
+            for i, n in enumerate(self.cluster.nodes()):
+                if n.internal_ip is not None:
+                    by_ip.setdefault(n.internal_ip, n)
+                for c in n.spec.pod_cidrs:
+                    try:
+                        net = _network(c)
+                    except ValueError:
+                        continue
+                    key = int(net.network_address) >> (net.max_prefixlen - net.prefixlen)
+                    by_cidr.setdefault((net.version, net.prefixlen), {}).setdefault(key, (i, n))
+            self._nodes, self._nodes_of = (by_ip, by_cidr), state
+        return self._nodes
 
     # -- resolving what the user typed
     def resolve_source(self, src: str) -> tuple[str, str, "Pod | None", "Node | None"]:
@@ -540,4 +582,8 @@ def _contains(cidr: str, ip: str) -> bool:
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
             seed: int | None = None, dead: set[str] | None = None, **options: Any) -> Trace:
     """Trace one new connection; see :class:`Network` to make several in one model (and for ``options``)."""
-    return Network(cluster, mode=mode, seed=seed, dead=dead, **options).connect(src, host, port, proto)
+    net = Network(cluster, mode=mode, seed=seed, dead=dead, **options)
+    try:
+        return net.connect(src, host, port, proto)
+    finally:
+        net.close()  # a one-off network: its proxiers must not stay subscribed to the cluster

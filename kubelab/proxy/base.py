@@ -79,7 +79,9 @@ class Proxier:
 
     def sync(self) -> None:
         """Render the whole artifact from the current cluster state (``syncProxyRules``)."""
-        self._sync()
+        from ..cluster.core import gc_paused  # GC walks of a large cluster cost more than the sync itself
+        with gc_paused():
+            self._sync()
         self._dirty = False
         self.syncs += 1
 

@@ -46,6 +46,7 @@ Examples
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import ipaddress
 from dataclasses import dataclass
@@ -88,8 +89,11 @@ JUMP_CHAINS = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 17)  # a sync names each chain several times; nodes share the names
 def _hash16(text: str) -> str:
-    return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
+    """The first 16 base32 characters of the SHA-256 of ``text`` (base32 turns each 5 bytes into 8
+    characters, so the first 10 bytes of the digest give exactly those 16)."""
+    return base64.b32encode(hashlib.sha256(text.encode()).digest()[:10]).decode()
 
 
 def service_port_chain(prefix: str, svc_port_name: str, protocol: str) -> str:
