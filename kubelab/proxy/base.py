@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from ..cluster.core import gc_paused
 from ..errors import KubelabError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -79,8 +80,7 @@ class Proxier:
 
     def sync(self) -> None:
         """Render the whole artifact from the current cluster state (``syncProxyRules``)."""
-        from ..cluster.core import gc_paused  # GC walks of a large cluster cost more than the sync itself
-        with gc_paused():
+        with gc_paused():  # GC walks of a large cluster cost more than the sync itself
             self._sync()
         self._dirty = False
         self.syncs += 1

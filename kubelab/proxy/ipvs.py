@@ -64,7 +64,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .base import Proxier, register
+from .base import Proxier, gc_paused, register
 from .ipset import IPSet, KubeProxyEvaluator, append
 from .iptables import masquerade_mark
 from .netfilter import Rule, Table
@@ -162,6 +162,7 @@ def _c_int(v: int) -> int:
     return v - (1 << 32) if v & 0x80000000 else v
 
 
+@functools.lru_cache(maxsize=1 << 17)  # the sorts of ipvsadm -Ln compare each address many times
 def _ip(ip: str) -> int:
     return int(ipaddress.IPv4Address(ip))
 
@@ -509,20 +510,21 @@ class IPVSProxier(Proxier):
         return full["nat"].save() + full["filter"].save()
 
     def render(self, format: str | None = None) -> str:
-        fmt = format or "all"
-        if fmt == "ipvsadm":
-            return self.ipvsadm()
-        if fmt == "ipset":
-            return self.ipset_list()
-        if fmt == "ipset-save":
-            return self.ipset_save()
-        if fmt in ("iptables", "save"):
-            return self.save_text()
-        if fmt == "restore":
-            return self.restore_text()
-        if fmt == "all":
-            return self.ipvsadm() + "\n" + self.ipset_list() + "\n" + self.save_text()
-        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
+        with gc_paused():  # as in Proxier.sync: GC walks of a large cluster would dominate
+            fmt = format or "all"
+            if fmt == "ipvsadm":
+                return self.ipvsadm()
+            if fmt == "ipset":
+                return self.ipset_list()
+            if fmt == "ipset-save":
+                return self.ipset_save()
+            if fmt in ("iptables", "save"):
+                return self.save_text()
+            if fmt == "restore":
+                return self.restore_text()
+            if fmt == "all":
+                return self.ipvsadm() + "\n" + self.ipset_list() + "\n" + self.save_text()
+            raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
 
     @property
     def rule_count(self) -> int:
