@@ -226,6 +226,9 @@ def _connections(cluster, mode: str, proxier, network_cls) -> list[tuple[str, fl
             verdicts[trace.verdict] = verdicts.get(trace.verdict, 0) + 1
             if len(warm) >= WARM or time.perf_counter() > deadline:
                 break
+    synced_nodes = len(net._proxiers)
+    del net._proxiers[NODE]  # closed by the caller
+    net.close()  # the other nodes' proxiers stop watching the cluster, so their tables can be freed
     outcome = ", ".join(f"{v} {n}" for n, v in sorted(verdicts.items()))
     median = (lambda xs: statistics.median(xs) if xs else NAN)
     return [
@@ -234,7 +237,7 @@ def _connections(cluster, mode: str, proxier, network_cls) -> list[tuple[str, fl
         (f"{mode}: connect() warm (nodes synced), median of {len(warm)} ({outcome} in all)", median(warm) * 1000, "ms"),
         (f"{mode}: connect() cold (syncs the backend's node first), median of {len(cold)}", median(cold), "s"),
         (f"{mode}: rules evaluated per connection, median", statistics.median(evaluated), "rules"),
-        (f"{mode}: connections, peak RSS added ({len(net._proxiers)} nodes synced)", mem.extra_mib, "MiB"),
+        (f"{mode}: connections, peak RSS added ({synced_nodes} nodes synced)", mem.extra_mib, "MiB"),
     ]
 
 

@@ -314,6 +314,12 @@ class Network:
 
     # -- the walk
     def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
+        """Trace a new connection from ``src`` to ``host:port``: every hop, and the verdict."""
+        from ..cluster.core import gc_paused  # a trace into a large cluster: GC walks of it would dominate
+        with gc_paused():
+            return self._connect(src, host, port, proto)
+
+    def _connect(self, src: str, host: str, port: int, proto: str) -> Trace:
         proto = proto.upper()
         kind, src_ip, src_pod, src_node = self.resolve_source(src)
         self._origin = (kind, src_ip, src_pod, src_node)
