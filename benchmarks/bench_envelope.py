@@ -18,7 +18,9 @@ The envelope (kubernetes/community ``sig-scalability/configs-and-limits/threshol
 
 The build is three applies, timed separately: the nodes (``Cluster(nodes)``,
 with the system objects), the pods, the Services (admission + the endpoint
-controllers).  Then, per registered mode (:data:`kubelab.proxy.PROXIERS`), for
+controllers); the last two are split into :func:`kubelab.api.load` (dicts to
+typed, defaulted, validated objects) and the cluster's part (what
+``Cluster.apply`` does after loading).  Then, per registered mode (:data:`kubelab.proxy.PROXIERS`), for
 the worker ``node-0001``: the sync time, the rendering time and size (for
 iptables the ``iptables-restore`` input kube-proxy writes, as in
 ``bench_proxy``) and the wall time of new connections (``Network.connect``)
