@@ -21,7 +21,7 @@ from typing import Any, ClassVar
 
 from ..errors import FieldError
 from .schema import Model, encode
-from .validation import is_dns1123_subdomain, is_qualified_name, is_valid_label_value
+from .validation import is_dns1123_label, is_dns1123_subdomain, is_qualified_name, is_valid_label_value
 
 __all__ = [
     "ObjectMeta",
@@ -216,7 +216,6 @@ class APIObject(Model):
             errs.extend(FieldError.invalid("metadata.name", self.metadata.name, m)
                         for m in self.name_validator(self.metadata.name))
         if self.namespaced and self.metadata.namespace:
-            from .validation import is_dns1123_label
             errs.extend(FieldError.invalid("metadata.namespace", self.metadata.namespace, m)
                         for m in is_dns1123_label(self.metadata.namespace))
         errs.extend(validate_labels(self.metadata.labels, "metadata.labels"))

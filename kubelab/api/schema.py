@@ -132,60 +132,262 @@ def _type_name(tp: Any) -> str:
 
 
 def decode(tp: Any, value: Any, path: str, errors: list[FieldError]) -> Any:
-    """Decode ``value`` as type ``tp``; problems are appended to ``errors``."""
+    """Decode ``value`` as type ``tp``; problems are appended to ``errors``.
+
+    ``None`` decodes to ``None`` whatever the type.  The work is done by a
+    decoder built once per type (:func:`_decoder`).
+    """
+    return _decoder(tp)(value, path, errors)
+
+
+# A decoder is ``(value, path, errors) -> decoded value or None`` for one type, built from the type's
+# annotation once and cached, so that decoding does no typing introspection.  Along with it, each type
+# has a "fast" set: the exact classes of the values its decoder returns unchanged (``str`` for ``str``,
+# ``int`` and ``str`` for IntOrString ...), so that callers can keep such values without calling it.
+
+_DECODERS: dict[Any, Any] = {}
+_FAST: dict[Any, frozenset[type]] = {}
+_NO_FAST: frozenset[type] = frozenset()
+
+
+def _decoder(tp: Any) -> Any:
+    """The decoder of ``tp`` (built on first use)."""
+    try:
+        return _DECODERS[tp]
+    except KeyError:
+        pass
+    except TypeError:  # an unhashable annotation: nothing to cache it under
+        return _build(tp)[0]
+    dec, fast = _build(tp)
+    _DECODERS[tp] = dec
+    _FAST[tp] = fast
+    return dec
+
+
+def _fast(tp: Any) -> frozenset[type]:
+    """The classes of the values ``tp``'s decoder returns unchanged (checked with ``type(v) in``)."""
+    try:
+        hash(tp)
+    except TypeError:  # an unhashable annotation: its decoder is not cached, so always call it
+        return _NO_FAST
+    if tp not in _FAST:
+        _decoder(tp)
+    return _FAST[tp]
+
+
+def _invalid(message: str) -> Any:
+    def invalid(value: Any, path: str, errors: list[FieldError]) -> None:
+        errors.append(FieldError.invalid(path, value, message))
+    return invalid
+
+
+def _decode_any(value: Any, path: str, errors: list[FieldError]) -> Any:
+    return value
+
+
+def _decode_str(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    errors.append(FieldError.invalid(path, value, "must be a string"))
+    return None
+
+
+def _decode_bool(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is None or isinstance(value, bool):
+        return value
+    errors.append(FieldError.invalid(path, value, "must be a boolean"))
+    return None
+
+
+def _decode_int(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    errors.append(FieldError.invalid(path, value, "must be an integer"))
+    return None
+
+
+def _decode_float(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    errors.append(FieldError.invalid(path, value, "must be a number"))
+    return None
+
+
+def _decode_int_or_string(value: Any, path: str, errors: list[FieldError]) -> Any:
+    if value is None:
+        return None
+    if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    errors.append(FieldError.invalid(path, value, "must be an integer or a string"))
+    return None
+
+
+def _raising(make_error: Any) -> Any:
+    """A decoder for a type kubelab cannot decode: ``None`` is ``None``, any other value a programming error."""
+    def unsupported(value: Any, path: str, errors: list[FieldError]) -> None:
+        if value is None:
+            return None
+        raise make_error()
+    return unsupported
+
+
+def _build(tp: Any) -> tuple[Any, frozenset[type]]:
+    """Build ``(decoder, fast classes)`` for ``tp``."""
     origin = typing.get_origin(tp)
     if origin in (Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
+        if set(args) == {int, str}:
+            return _decode_int_or_string, frozenset((int, str))
+        if len(args) == 1:  # Optional[X] decodes as X (None is None for every type)
+            return _decoder(args[0]), _fast(args[0])
+        return _raising(lambda: TypeError(f"unsupported union {tp}")), _NO_FAST  # a programming error in kubelab
+    if tp is Any:
+        return _decode_any, _NO_FAST
+    if tp is str:
+        return _decode_str, frozenset((str,))
+    if tp is bool:
+        return _decode_bool, frozenset((bool,))
+    if tp is int:
+        return _decode_int, frozenset((int,))
+    if tp is float:
+        return _decode_float, _NO_FAST
+    if origin is list:
+        return _list_decoder(tp), _NO_FAST
+    if origin is dict:
+        return _dict_decoder(tp), _NO_FAST
+    if dataclasses.is_dataclass(tp):
+        return _object_decoder(tp), _NO_FAST
+    return _raising(lambda: TypeError(f"unsupported field type {tp!r}")), _NO_FAST  # a programming error in kubelab
+
+
+def _list_decoder(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    if len(args) != 1:  # a programming error in kubelab: fail as unpacking the arguments does
+        def unpack() -> Exception:
+            try:
+                (_,) = args
+            except ValueError as exc:
+                return exc
+            return TypeError(f"unsupported field type {tp!r}")  # pragma: no cover - not reached
+        return _raising(unpack)
+    (item,) = args
+    invalid = _invalid(f"must be {_type_name(tp)}")
+    # The item's decoder, zero value and fast classes are looked up on first use: a type may contain itself.
+    parts: list[Any] = []
+
+    def decode_list(value: Any, path: str, errors: list[FieldError]) -> Any:
         if value is None:
             return None
-        if set(args) == {int, str}:
-            if isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool)):
-                return value
-            errors.append(FieldError.invalid(path, value, "must be an integer or a string"))
+        if not isinstance(value, list):
+            return invalid(value, path, errors)
+        if not parts:
+            parts.extend((_decoder(item), _zero_factory(item), _fast(item)))
+        dec, zero, fast = parts
+        out = []
+        append = out.append
+        for i, v in enumerate(value):
+            if v is None:
+                append(zero())
+            elif type(v) in fast:
+                append(v)
+            else:
+                append(dec(v, f"{path}[{i}]", errors))
+        return out
+    return decode_list
+
+
+def _dict_decoder(tp: Any) -> Any:
+    args = typing.get_args(tp)
+    if len(args) != 2:  # a programming error in kubelab: fail as unpacking the arguments does
+        def unpack() -> Exception:
+            try:
+                _, _ = args
+            except ValueError as exc:
+                return exc
+            return TypeError(f"unsupported field type {tp!r}")  # pragma: no cover - not reached
+        return _raising(unpack)
+    _, vt = args
+    invalid = _invalid(f"must be {_type_name(tp)}")
+    parts: list[Any] = []
+
+    def decode_dict(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if value is None:
             return None
-        if len(args) == 1:
-            return decode(args[0], value, path, errors)
-        raise TypeError(f"unsupported union {tp}")  # a programming error in kubelab
-    if tp is Any:
-        return value
-    if value is None:
-        return None
-    if tp is str:
-        if isinstance(value, str):
-            return value
-    elif tp is bool:
-        if isinstance(value, bool):
-            return value
-    elif tp is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-        if isinstance(value, float) and value.is_integer():
-            return int(value)
-    elif tp is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif origin is list:
-        (item,) = typing.get_args(tp)
-        if isinstance(value, list):
-            return [_zero(item) if v is None else decode(item, v, f"{path}[{i}]", errors)
-                    for i, v in enumerate(value)]
-    elif origin is dict:
-        _, vt = typing.get_args(tp)
-        if isinstance(value, dict):
-            out = {}
-            for k, v in value.items():
-                if not isinstance(k, str):
-                    errors.append(FieldError.invalid(path, k, "keys must be strings"))
-                    continue
-                out[k] = _zero(vt) if v is None and vt is not Any else decode(vt, v, f"{path}.{k}", errors)
-            return out
-    elif dataclasses.is_dataclass(tp):
-        if isinstance(value, dict):
-            return _decode_object(tp, value, path, errors)
-    else:  # pragma: no cover - a programming error in kubelab
-        raise TypeError(f"unsupported field type {tp!r}")
-    errors.append(FieldError.invalid(path, value, f"must be {_type_name(tp)}"))
-    return None
+        if not isinstance(value, dict):
+            return invalid(value, path, errors)
+        if not parts:
+            # A null value is the zero value of the value type, except under Any, where it stays null.
+            parts.extend((_decoder(vt), (lambda: None) if vt is Any else _zero_factory(vt), _fast(vt)))
+        dec, zero, fast = parts
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                errors.append(FieldError.invalid(path, k, "keys must be strings"))
+                continue
+            if v is None:
+                out[k] = zero()
+            elif type(v) in fast:
+                out[k] = v
+            else:
+                out[k] = dec(v, f"{path}.{k}", errors)
+        return out
+    return decode_dict
+
+
+def _object_decoder(cls: type) -> Any:
+    message = f"must be {_type_name(cls)}"
+    # JSON name -> (Python name, decoder, fast classes), filled on first use: a class may contain itself.
+    plan: dict[str, tuple[str, Any, frozenset[type]]] = {}
+
+    def decode_object(value: Any, path: str, errors: list[FieldError]) -> Any:
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            errors.append(FieldError.invalid(path, value, message))
+            return None
+        if not plan:
+            plan.update(_plan(cls))
+        kwargs: dict[str, Any] = {}
+        extra: dict[str, Any] = {}
+        for key, raw in value.items():
+            if not isinstance(key, str):
+                errors.append(FieldError.invalid(path or "<root>", key, "field names must be strings"))
+                continue
+            entry = plan.get(key)
+            if entry is None:
+                _unmodelled(cls, key, raw, path, errors, extra)
+            elif raw is not None:  # None decodes to None: the field keeps its default
+                name, dec, fast = entry
+                if type(raw) in fast:
+                    kwargs[name] = raw
+                else:
+                    decoded = dec(raw, f"{path}.{key}" if path else key, errors)
+                    if decoded is not None:
+                        kwargs[name] = decoded
+        obj = cls(**kwargs)
+        if extra and hasattr(obj, "extra"):
+            obj.extra = extra
+        return obj
+    return decode_object
+
+
+def _unmodelled(cls: type, key: str, raw: Any, path: str, errors: list[FieldError], extra: dict[str, Any]) -> None:
+    """A field ``cls`` does not model: kept in ``extra`` if the schema knows it, else an unknown field error."""
+    model = getattr(cls, "_k8s_model", None)
+    known = _upstream_fields(model) if model else None
+    if getattr(cls, "_open", False) or (known is not None and key in known):
+        extra[key] = raw
+        return
+    candidates = list(_json_index(cls)) + sorted(known or ())
+    close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.75)
+    hint = f'did you mean "{close[0]}"?' if close else ""
+    errors.append(FieldError.unknown(_join(path, key), hint))
 
 
 def _zero(tp: Any) -> Any:
@@ -199,33 +401,18 @@ def _zero(tp: Any) -> Any:
     return {str: "", int: 0, float: 0.0, bool: False}.get(tp, [] if origin is list else {} if origin is dict else None)
 
 
-def _decode_object(cls: type, value: dict, path: str, errors: list[FieldError]) -> Any:
-    index = _json_index(cls)
-    kwargs: dict[str, Any] = {}
-    extra: dict[str, Any] = {}
-    for key, raw in value.items():
-        if not isinstance(key, str):
-            errors.append(FieldError.invalid(path or "<root>", key, "field names must be strings"))
-            continue
-        if key in index:
-            name, tp = index[key]
-            decoded = decode(tp, raw, _join(path, key), errors)
-            if decoded is not None:
-                kwargs[name] = decoded
-            continue
-        model = getattr(cls, "_k8s_model", None)
-        known = _upstream_fields(model) if model else None
-        if getattr(cls, "_open", False) or (known is not None and key in known):
-            extra[key] = raw
-            continue
-        candidates = list(index) + sorted(known or ())
-        close = difflib.get_close_matches(key, candidates, n=1, cutoff=0.75)
-        hint = f'did you mean "{close[0]}"?' if close else ""
-        errors.append(FieldError.unknown(_join(path, key), hint))
-    obj = cls(**kwargs)
-    if extra and hasattr(obj, "extra"):
-        obj.extra = extra
-    return obj
+def _zero_factory(tp: Any) -> Any:
+    """A function of no arguments returning :func:`_zero` of ``tp`` (a new object each time where it is mutable)."""
+    if dataclasses.is_dataclass(tp) or typing.get_origin(tp) in (list, dict):
+        return lambda: _zero(tp)
+    value = _zero(tp)
+    return lambda: value
+
+
+@functools.cache
+def _plan(cls: type) -> dict[str, tuple[str, Any, frozenset[type]]]:
+    """JSON name -> (Python name, decoder, fast classes) for each field of ``cls``, in field order."""
+    return {j: (n, _decoder(t), _fast(t)) for n, j, t, _ in _fields(cls)}
 
 
 def encode(value: Any) -> Any:
