@@ -141,8 +141,12 @@ def validate_labels(labels: dict[str, str], path: str) -> list[FieldError]:
     """``ValidateLabels``: every key a qualified name, every value a label value."""
     errs = []
     for k, v in labels.items():
-        errs.extend(FieldError.invalid(path, k, m) for m in is_qualified_name(k))
-        errs.extend(FieldError.invalid(f"{path}", v, m) for m in is_valid_label_value(v))
+        msgs = is_qualified_name(k)
+        if msgs:  # (the checks return empty lists for valid input: no generator needed then)
+            errs.extend(FieldError.invalid(path, k, m) for m in msgs)
+        msgs = is_valid_label_value(v)
+        if msgs:
+            errs.extend(FieldError.invalid(f"{path}", v, m) for m in msgs)
     return errs
 
 
@@ -210,14 +214,17 @@ class APIObject(Model):
     def validate(self) -> list[FieldError]:
         """Return every validation problem (``Validate*``). Subclasses extend."""
         errs: list[FieldError] = []
-        if not self.metadata.name:
+        meta = self.metadata
+        if not meta.name:
             errs.append(FieldError.required("metadata.name", "name or generateName is required"))
         else:
-            errs.extend(FieldError.invalid("metadata.name", self.metadata.name, m)
-                        for m in self.name_validator(self.metadata.name))
-        if self.namespaced and self.metadata.namespace:
-            errs.extend(FieldError.invalid("metadata.namespace", self.metadata.namespace, m)
-                        for m in is_dns1123_label(self.metadata.namespace))
-        errs.extend(validate_labels(self.metadata.labels, "metadata.labels"))
-        errs.extend(validate_annotations(self.metadata.annotations, "metadata.annotations"))
+            msgs = self.name_validator(meta.name)
+            if msgs:
+                errs.extend(FieldError.invalid("metadata.name", meta.name, m) for m in msgs)
+        if self.namespaced and meta.namespace:
+            msgs = is_dns1123_label(meta.namespace)
+            if msgs:
+                errs.extend(FieldError.invalid("metadata.namespace", meta.namespace, m) for m in msgs)
+        errs.extend(validate_labels(meta.labels, "metadata.labels"))
+        errs.extend(validate_annotations(meta.annotations, "metadata.annotations"))
         return errs

@@ -304,7 +304,9 @@ class Pod(APIObject):
         if not c.name:
             errs.append(FieldError.required(f"{p}.name"))
         else:
-            errs.extend(FieldError.invalid(f"{p}.name", c.name, m) for m in is_dns1123_label(c.name))
+            msgs = is_dns1123_label(c.name)
+            if msgs:
+                errs.extend(FieldError.invalid(f"{p}.name", c.name, m) for m in msgs)
             if c.name in names:
                 errs.append(FieldError.duplicate(f"{p}.name", c.name))
             names.add(c.name)
@@ -321,8 +323,9 @@ class Pod(APIObject):
             if port.container_port is None or port.container_port == 0:
                 errs.append(FieldError.required(f"{pp}.containerPort"))
             else:
-                errs.extend(FieldError.invalid(f"{pp}.containerPort", port.container_port, m)
-                            for m in is_valid_port_num(port.container_port))
+                msgs = is_valid_port_num(port.container_port)
+                if msgs:
+                    errs.extend(FieldError.invalid(f"{pp}.containerPort", port.container_port, m) for m in msgs)
             if port.host_port:
                 errs.extend(FieldError.invalid(f"{pp}.hostPort", port.host_port, m)
                             for m in is_valid_port_num(port.host_port))

@@ -51,9 +51,11 @@ def is_dns1123_label(value: str) -> list[str]:
     errs = []
     if len(value) > 63:
         errs.append("must be no more than 63 characters")
-    if not _DNS1123_LABEL.match(value) and _DNS1123_SUBDOMAIN.match(value):
+    if _DNS1123_LABEL.match(value):
+        pass
+    elif _DNS1123_SUBDOMAIN.match(value):
         errs.append("must not contain dots")  # a valid subdomain, and the length was checked: it must be dots
-    elif not _DNS1123_LABEL.match(value):
+    else:
         errs.append(_regex_msg(
             "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', "
             "and must start and end with an alphanumeric character",
