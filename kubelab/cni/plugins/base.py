@@ -17,6 +17,11 @@ cluster's real pod CIDRs.  Plugin-specific address management (Calico's ``/26``
 blocks, Weave's ring-based allocator) is a separate view (see
 :func:`kubelab.cni.plugins.calico.calico_ipam`), never a change to the cluster.
 
+At the scale of thousands of nodes, a node's pods, the pod at an address and the nodes whose pod
+CIDRs hold an address come from an index built once per state of the cluster (a new one after
+any apply or delete), and :meth:`PluginModel.lookup` builds only the routes that can match
+instead of the whole table.
+
 Simplifications: IPv4 only; one underlay interface ``eth0`` per node; the node
 subnets (for "CrossSubnet" decisions) come from the ``node_subnets`` option, else
 the ``/16`` around each node address (kind's docker network is ``172.18.0.0/16``);
@@ -28,10 +33,11 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import weakref
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ...errors import KubelabError
+from ...errors import KubelabError, NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
     from ...api import Node, Pod
@@ -264,19 +270,31 @@ class PluginModel:
         return str(ipaddress.ip_network(cidrs[0], strict=False)[1]) if cidrs else ""
 
     def local_pods(self, node: "str | Node") -> list["Pod"]:
+        """The node's pods that have an address of their own (not on the host network), in creation order."""
         name = self._node(node).name
+        idx = _index_for(self.cluster)
+        if idx is not None:
+            return list(idx.pods(self.cluster)[0].get(name, ()))
         return [p for p in self.cluster.pods() if p.spec.node_name == name and p.status.pod_ip
                 and not p.spec.host_network]
 
     def owner_of(self, ip: str) -> "Node | None":
-        """The node whose pod CIDR holds ``ip``."""
+        """The node whose pod CIDR holds ``ip`` (the first in node order)."""
         addr = ipaddress.ip_address(ip)
+        idx = _index_for(self.cluster)
+        owners = idx.owners(self.cluster, addr) if idx is not None else None
+        if owners is not None:
+            return owners[0] if owners else None
         for n in self.cluster.nodes():
             if any(addr in ipaddress.ip_network(c, strict=False) for c in n.spec.pod_cidrs):
                 return n
         return None
 
     def pod_at(self, ip: str) -> "Pod | None":
+        """The first pod (creation order, not on the host network) whose address is ``ip``."""
+        idx = _index_for(self.cluster)
+        if idx is not None:
+            return idx.pods(self.cluster)[1].get(ip)
         for p in self.cluster.pods():
             if p.status.pod_ip == ip and not p.spec.host_network:
                 return p
@@ -311,28 +329,62 @@ class PluginModel:
                       by=f"{self.name} for {p.namespace}/{p.name}") for p in self.local_pods(node)]
 
     def remote_routes(self, node: "Node", other: "Node") -> list[Route]:
-        """Routes on ``node`` to ``other``'s pods.  Default: via the other node's address."""
+        """Routes on ``node`` to ``other``'s pods.  Default: via the other node's address.
+
+        A subclass returns routes whose destinations lie inside ``other``'s pod CIDRs (or none):
+        :meth:`lookup` asks only the nodes whose pod CIDRs hold the address it looks up.
+        """
         return [Route(c, via=other.internal_ip, dev="eth0", by=self.name) for c in self.pod_cidrs(other)]
+
+    def extra_routes(self, node: "Node") -> list[Route]:
+        """Routes the plugin adds after those to the pod CIDRs (a default route, a whole-network device)."""
+        return []
+
+    def _own_routes(self, n: "Node") -> list[Route]:
+        """The node's link route for eth0, then its routes to its own pods."""
+        routes = [Route(str(self.node_subnet(n)), dev="eth0", proto="kernel", scope="link", src=n.internal_ip,
+                        by="the kernel, for eth0's address")]
+        return routes + self.local_routes(n)
 
     def node_routes(self, node: "str | Node") -> list[Route]:
         """The routing table the plugin programs on ``node`` (plus the node's own link route)."""
         n = self._node(node)
-        routes = [Route(str(self.node_subnet(n)), dev="eth0", proto="kernel", scope="link", src=n.internal_ip,
-                        by="the kernel, for eth0's address")]
-        routes += self.local_routes(n)
+        routes = self._own_routes(n)
         for other in self.cluster.nodes():
             if other.name != n.name:
                 routes += self.remote_routes(n, other)
-        return routes
+        return routes + self.extra_routes(n)
 
     def lookup(self, node: "str | Node", ip: str) -> Route | None:
-        """Longest-prefix match of ``ip`` in :meth:`node_routes` (blackholes included)."""
+        """Longest-prefix match of ``ip`` in :meth:`node_routes` (blackholes included; the first of equals).
+
+        Only the routes that can hold ``ip`` are built: the node's own, those to the nodes whose pod
+        CIDRs hold it (see :meth:`remote_routes`) and the extra ones, in :meth:`node_routes` order.
+        The whole table is scanned instead when a subclass overrides :meth:`node_routes` or a node's
+        pod CIDR, InternalIP or ``node_subnets`` entry does not parse (whatever that raises, it raises).
+        """
         addr = ipaddress.ip_address(ip)
-        best = None
-        for r in self.node_routes(node):
-            if addr in r.network and (best is None or r.network.prefixlen > best.network.prefixlen):
-                best = r
-        return best
+        owners = None
+        if type(self).node_routes is PluginModel.node_routes and self._subnets_parse():
+            idx = _index_for(self.cluster)
+            if idx is not None:
+                owners = idx.owners(self.cluster, addr, with_ips=True)
+        if owners is None:
+            return _longest_match(self.node_routes(node), addr)
+        n = self._node(node)
+        routes = self._own_routes(n)
+        for other in owners:
+            if other.name != n.name:
+                routes += self.remote_routes(n, other)
+        return _longest_match(routes + self.extra_routes(n), addr)
+
+    def _subnets_parse(self) -> bool:
+        try:
+            for cidr in self.node_subnets.values():
+                ipaddress.ip_network(cidr, strict=False)
+        except (TypeError, ValueError):
+            return False
+        return True
 
     # ------------------------------------------------------------ the path
     def cross_node(self, a: "str | Node", b: "str | Node", src_ip: str, dst_ip: str) -> list[PathHop]:
@@ -384,13 +436,26 @@ class PluginModel:
             return src.status.pod_ip, node, (None if src.spec.host_network else src)
         if isinstance(src, Node):
             return src.internal_ip or "", src, None
-        for n in self.cluster.nodes():
-            if src in (n.name, n.internal_ip):
+        idx = _index_for(self.cluster) if isinstance(src, str) else None
+        if idx is not None:
+            n = idx.node_named(self.cluster, src)
+            if n is not None:
                 return n.internal_ip or "", n, None
-        ns, _, name = src.rpartition("/")
-        for p in self.cluster.pods(ns or "default"):
-            if p.name == name:
-                return self._source(p)
+            ns, _, name = src.rpartition("/")
+            try:
+                named = self.cluster.pod(name, ns or "default")  # one key: (namespace, name)
+            except NotFoundError:
+                named = None
+            if named is not None:
+                return self._source(named)
+        else:
+            for n in self.cluster.nodes():
+                if src in (n.name, n.internal_ip):
+                    return n.internal_ip or "", n, None
+            ns, _, name = src.rpartition("/")
+            for p in self.cluster.pods(ns or "default"):
+                if p.name == name:
+                    return self._source(p)
         pod = self.pod_at(src) if _is_ip(src) else None
         if pod is not None:
             return self._source(pod)
@@ -441,6 +506,119 @@ class PluginModel:
         via = f"the {self.bridge} bridge and " if self.bridge else ""
         return PathHop("veth", node.name, f"through {via}{self.host_veth(pod)} into {pod.name}'s eth0 "
                        f"({pod.status.pod_ip})")
+
+
+def _longest_match(routes: list[Route], addr: "ipaddress.IPv4Address | ipaddress.IPv6Address") -> Route | None:
+    """The route of ``routes`` with the longest prefix holding ``addr``, the first of equals."""
+    best, best_len = None, -1
+    for r in routes:
+        net = r.network  # parsed once a route
+        if addr in net and net.prefixlen > best_len:
+            best, best_len = r, net.prefixlen
+    return best
+
+
+class _ClusterIndex:
+    """What the models look up in one state of a cluster, built on first use.
+
+    A :class:`~kubelab.cluster.Cluster` stores a new state (``cluster._s``) on every apply or delete
+    and never changes a stored object in place, so an index built for one state holds until the
+    cluster stores another (:func:`_index_for` compares them).  It only reads the cluster, and keeps
+    no reference to it (the cluster is the key of the cache that holds the index).
+    """
+
+    def __init__(self) -> None:
+        self._pods: tuple[dict[str, list["Pod"]], dict[Any, "Pod"]] | None = None
+        self._nodes: list["Node"] = []
+        self._named: dict[str, "Node"] = {}
+        self._cidrs: dict[tuple[int, int], dict[int, list[int]]] | None = None
+        self._cidrs_parse = True  # every node's pod CIDRs parse
+        self._ips_parse = True  # every node has an InternalIP that parses
+
+    def pods(self, cluster: "Cluster") -> tuple[dict[str, list["Pod"]], dict[Any, "Pod"]]:
+        """(node name -> its pods with an address, not on the host network; pod IP -> first such pod),
+        both in creation order."""
+        if self._pods is None:
+            by_node: dict[str, list[Pod]] = {}
+            by_ip: dict[Any, Pod] = {}
+            for p in cluster.pods():
+                if p.spec.host_network:
+                    continue
+                ip = p.status.pod_ip
+                by_ip.setdefault(ip, p)
+                if ip and p.spec.node_name:
+                    by_node.setdefault(p.spec.node_name, []).append(p)
+            self._pods = (by_node, by_ip)
+        return self._pods
+
+    def _build_nodes(self, cluster: "Cluster") -> dict[tuple[int, int], dict[int, list[int]]]:
+        if self._cidrs is None:
+            self._nodes = nodes = cluster.nodes()
+            named: dict[str, Node] = {}
+            cidrs: dict[tuple[int, int], dict[int, list[int]]] = {}
+            for i, n in enumerate(nodes):
+                named.setdefault(n.name, n)
+                ip = n.internal_ip
+                if ip is not None:
+                    named.setdefault(ip, n)
+                try:
+                    ipaddress.ip_address(ip)  # type: ignore[arg-type]
+                except (TypeError, ValueError):
+                    self._ips_parse = False
+                for c in n.spec.pod_cidrs:
+                    try:
+                        net = ipaddress.ip_network(c, strict=False)
+                    except (TypeError, ValueError):
+                        self._cidrs_parse = False
+                        continue
+                    key = int(net.network_address) >> (net.max_prefixlen - net.prefixlen)
+                    orders = cidrs.setdefault((net.version, net.prefixlen), {}).setdefault(key, [])
+                    if not orders or orders[-1] != i:
+                        orders.append(i)
+            self._named, self._cidrs = named, cidrs
+        return self._cidrs
+
+    def node_named(self, cluster: "Cluster", ref: str) -> "Node | None":
+        """The first node (node order) whose name or InternalIP is ``ref``."""
+        self._build_nodes(cluster)
+        return self._named.get(ref)
+
+    def owners(self, cluster: "Cluster", addr: "ipaddress.IPv4Address | ipaddress.IPv6Address", *,
+               with_ips: bool = False) -> list["Node"] | None:
+        """The nodes whose pod CIDRs hold ``addr``, in node order; None when a pod CIDR (or, with
+        ``with_ips``, an InternalIP) does not parse: the caller then scans the nodes as they are."""
+        cidrs = self._build_nodes(cluster)
+        if not self._cidrs_parse or (with_ips and not self._ips_parse):
+            return None
+        found: set[int] = set()
+        value = int(addr)
+        for (version, prefixlen), nets in cidrs.items():
+            if version == addr.version:
+                found.update(nets.get(value >> (addr.max_prefixlen - prefixlen), ()))
+        return [self._nodes[i] for i in sorted(found)]
+
+
+_INDEXES: "weakref.WeakKeyDictionary[Any, tuple[weakref.ref, _ClusterIndex]]" = weakref.WeakKeyDictionary()
+
+
+def _index_for(cluster: "Cluster") -> _ClusterIndex | None:
+    """The index of the cluster's current state (a new one after any apply or delete); None for an
+    object that does not keep its state as a :class:`~kubelab.cluster.Cluster` does."""
+    state = getattr(cluster, "_s", None)
+    if state is None:
+        return None
+    try:
+        hit = _INDEXES.get(cluster)
+    except TypeError:  # pragma: no cover - not weak-referenceable
+        return None
+    if hit is not None and hit[0]() is state:
+        return hit[1]
+    idx = _ClusterIndex()
+    try:
+        _INDEXES[cluster] = (weakref.ref(state), idx)
+    except TypeError:  # pragma: no cover - a state that cannot be weakly referenced: no caching
+        return None
+    return idx
 
 
 def _is_ip(text: str) -> bool:

@@ -158,12 +158,11 @@ class CalicoModel(PluginModel):
                                     onlink=True, by="Felix (VXLAN routes do not need BGP)"))
         return routes
 
-    def node_routes(self, node) -> list[Route]:
-        routes = super().node_routes(node)
+    def extra_routes(self, node) -> list[Route]:
         if self.wireguard:
-            routes.append(Route("default", dev="wireguard.cali", by="Felix, in routing table 1 for traffic to "
-                                "other nodes' pods (ip rule: not from fwmark 0x100000)"))
-        return routes
+            return [Route("default", dev="wireguard.cali", by="Felix, in routing table 1 for traffic to "
+                          "other nodes' pods (ip rule: not from fwmark 0x100000)")]
+        return []
 
     def unencapsulated_note(self, a, b) -> str:
         if "CrossSubnet" in self.encapsulation_mode:

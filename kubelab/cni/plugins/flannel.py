@@ -74,7 +74,7 @@ class FlannelModel(PluginModel):
 
     def remote_routes(self, node, other) -> list[Route]:
         if self.backend == "udp":
-            return []  # one route for the whole network, added in node_routes
+            return []  # one route for the whole network, added by extra_routes
         if self.tunnel(node, other) is None:
             return [Route(c, via=other.internal_ip, dev="eth0", by=f"flanneld ({self.backend_name()})")
                     for c in self.pod_cidrs(other)]
@@ -85,12 +85,11 @@ class FlannelModel(PluginModel):
     def backend_name(self) -> str:
         return "host-gw backend" if self.backend == "host-gw" else "vxlan backend, DirectRouting"
 
-    def node_routes(self, node) -> list[Route]:
-        routes = super().node_routes(node)
+    def extra_routes(self, node) -> list[Route]:
         if self.backend == "udp":
-            routes.append(Route(self.cluster.settings.pod_cidr, dev="flannel0",
-                                by="flanneld (udp backend: the TUN device, read by flanneld)"))
-        return routes
+            return [Route(self.cluster.settings.pod_cidr, dev="flannel0",
+                          by="flanneld (udp backend: the TUN device, read by flanneld)")]
+        return []
 
     def unencapsulated_note(self, a, b) -> str:
         if self.backend == "host-gw" and not self.same_subnet(a, b):
