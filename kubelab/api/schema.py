@@ -278,17 +278,13 @@ def _list_decoder(tp: Any) -> Any:
         return _raising(unpack)
     (item,) = args
     invalid = _invalid(f"must be {_type_name(tp)}")
-    # The item's decoder, zero value and fast classes are looked up on first use: a type may contain itself.
-    parts: list[Any] = []
+    dec, zero, fast = _decoder(item), _zero_factory(item), _fast(item)
 
     def decode_list(value: Any, path: str, errors: list[FieldError]) -> Any:
         if value is None:
             return None
         if not isinstance(value, list):
             return invalid(value, path, errors)
-        if not parts:
-            parts.extend((_decoder(item), _zero_factory(item), _fast(item)))
-        dec, zero, fast = parts
         out = []
         append = out.append
         for i, v in enumerate(value):
@@ -314,17 +310,14 @@ def _dict_decoder(tp: Any) -> Any:
         return _raising(unpack)
     _, vt = args
     invalid = _invalid(f"must be {_type_name(tp)}")
-    parts: list[Any] = []
+    # A null value is the zero value of the value type, except under Any, where it stays null.
+    dec, zero, fast = _decoder(vt), (lambda: None) if vt is Any else _zero_factory(vt), _fast(vt)
 
     def decode_dict(value: Any, path: str, errors: list[FieldError]) -> Any:
         if value is None:
             return None
         if not isinstance(value, dict):
             return invalid(value, path, errors)
-        if not parts:
-            # A null value is the zero value of the value type, except under Any, where it stays null.
-            parts.extend((_decoder(vt), (lambda: None) if vt is Any else _zero_factory(vt), _fast(vt)))
-        dec, zero, fast = parts
         out = {}
         for k, v in value.items():
             if not isinstance(k, str):
@@ -342,7 +335,8 @@ def _dict_decoder(tp: Any) -> Any:
 
 def _object_decoder(cls: type) -> Any:
     message = f"must be {_type_name(cls)}"
-    # JSON name -> (Python name, decoder, fast classes), filled on first use: a class may contain itself.
+    # JSON name -> (Python name, decoder, fast classes), filled on first use: the fields' decoders cannot
+    # be built now, as a class may contain itself (its decoder is not cached yet).
     plan: dict[str, tuple[str, Any, frozenset[type]]] = {}
 
     def decode_object(value: Any, path: str, errors: list[FieldError]) -> Any:
