@@ -64,7 +64,8 @@ class Route:
 
     @property
     def network(self) -> ipaddress.IPv4Network:
-        return ipaddress.ip_network(self.dst, strict=False)
+        """The destination as a network; ``default`` is ``0.0.0.0/0``, as ``ip route`` means it."""
+        return ipaddress.ip_network("0.0.0.0/0" if self.dst == "default" else self.dst, strict=False)
 
     def __str__(self) -> str:
         dst = self.dst[:-3] if self.dst.endswith("/32") else self.dst

@@ -87,6 +87,11 @@ def test_calico_routes_ipip_bgp_vxlan(two_pods):
     assert (vx.mtu, vx.encapsulation.overhead) == (1450, 50)
     wg = plugin_for(c, wireguard=True)
     assert (wg.mtu, wg.encapsulation.encrypted is not None) == (1440, True)
+    # the WireGuard route is "default" (as ip route prints it): a lookup must read it as 0.0.0.0/0
+    b = next(p for p in c.pods() if p.spec.node_name == "kind-worker2")
+    assert wg.lookup("kind-worker", "203.0.113.9").dev == "wireguard.cali"
+    path = wg.path(a, b.status.pod_ip)  # a cross-node path is drawn (it raised before), encrypted
+    assert not path.same_node and path.encapsulation.encrypted is not None
 
 
 def test_calico_veth_name_is_cali_plus_11_hex_of_sha1():
