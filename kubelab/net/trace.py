@@ -243,6 +243,9 @@ class Network:
                 if not p.status.pod_ip:
                     raise KubelabError(f"{p.ref} has no IP yet (phase {p.status.phase}): it cannot send")
                 node = c.node_of(p)
+                if node is None:  # the Node object was deleted; the pod stays until PodGC removes it
+                    raise KubelabError(f"{p.ref} is bound to node {p.spec.node_name}, which no longer exists: "
+                                       "it cannot send (the pod garbage collector deletes such orphaned pods)")
                 return ("node" if p.spec.host_network else "pod", p.status.pod_ip, p, node)
         for n in c.nodes():
             if n.name == src:

@@ -176,3 +176,12 @@ def test_icmp_rate_limit_turns_rejects_into_timeouts_when_hammered():
     assert "rejected" in verdicts[first_timeout:]  # and about one a second gets through again
     slow = Network(c)  # a second apart: never limited
     assert {slow.connect("client", "web", 80).verdict for _ in range(12)} == {"rejected"}
+
+
+def test_pod_whose_node_was_deleted_cannot_send_and_says_why():
+    # Deleting a Node leaves its pods bound to it until PodGC removes them; a trace from one is refused
+    # with the reason instead of failing inside the trace engine.
+    c = cluster()
+    c.delete("node", "kind-worker")
+    with pytest.raises(KubelabError, match="bound to node kind-worker, which no longer exists"):
+        connect(c, "client", "web", 80)
