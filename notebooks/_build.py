@@ -1899,7 +1899,7 @@ NB07 = [
     print(f"target {d.target}, HTTP {d.status}")
     print(f"certificate {d.tls.certificate.subject}, names {d.tls.certificate.dns_names}, "
           f"fake: {d.tls.fake}, a browser accepts it for ssl.foo.com: {d.tls.hostname_verified}")
-    print(f"SHA-256 fingerprint {d.tls.certificate.sha256[:23]}...")
+    print(f"self-signed (issuer = subject): {d.tls.certificate.self_signed}")
     '''),
     md('''
     (A browser would still warn, since nobody it trusts signed this certificate; that is about
