@@ -92,8 +92,13 @@ class Proxier:
     def _sync(self) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
 
-    def render(self, format: str | None = None) -> str:  # pragma: no cover - abstract
-        """The artifact as text (what the real tools would print)."""
+    def render(self, format: str | None = None) -> str:
+        """The artifact as text (what the real tools would print); ``format`` is one of :attr:`formats`."""
+        with gc_paused():  # as in sync: GC walks of a large cluster would dominate
+            return self._render(format)
+
+    def _render(self, format: str | None) -> str:  # pragma: no cover - abstract
+        """Each mode's :meth:`render`, run with the garbage collector paused."""
         raise NotImplementedError
 
 

@@ -51,7 +51,7 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
-from .base import Proxier, gc_paused, register
+from .base import Proxier, register
 from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
 
@@ -400,16 +400,15 @@ class IPTablesProxier(Proxier):
             self._full_from = self.tables
         return self._full
 
-    def render(self, format: str | None = None) -> str:
-        with gc_paused():  # as in Proxier.sync: GC walks of a large cluster would dominate
-            fmt = format or "save"
-            if fmt == "restore":
-                return self.restore_text()
-            if fmt == "save":
-                return self.save_text()
-            if fmt == "save-nft":
-                return self.save_text("nft")
-            raise ValueError(f"unknown format {fmt!r}: use save or restore")
+    def _render(self, format: str | None) -> str:
+        fmt = format or "save"
+        if fmt == "restore":
+            return self.restore_text()
+        if fmt == "save":
+            return self.save_text()
+        if fmt == "save-nft":
+            return self.save_text("nft")
+        raise ValueError(f"unknown format {fmt!r}: use save or restore")
 
     @property
     def rule_count(self) -> int:

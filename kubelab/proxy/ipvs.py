@@ -64,7 +64,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .base import Proxier, gc_paused, register
+from .base import Proxier, register
 from .ipset import IPSet, KubeProxyEvaluator, append
 from .iptables import masquerade_mark
 from .netfilter import Rule, Table
@@ -509,22 +509,21 @@ class IPVSProxier(Proxier):
         full = self.full_tables()
         return full["nat"].save() + full["filter"].save()
 
-    def render(self, format: str | None = None) -> str:
-        with gc_paused():  # as in Proxier.sync: GC walks of a large cluster would dominate
-            fmt = format or "all"
-            if fmt == "ipvsadm":
-                return self.ipvsadm()
-            if fmt == "ipset":
-                return self.ipset_list()
-            if fmt == "ipset-save":
-                return self.ipset_save()
-            if fmt in ("iptables", "save"):
-                return self.save_text()
-            if fmt == "restore":
-                return self.restore_text()
-            if fmt == "all":
-                return self.ipvsadm() + "\n" + self.ipset_list() + "\n" + self.save_text()
-            raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
+    def _render(self, format: str | None) -> str:
+        fmt = format or "all"
+        if fmt == "ipvsadm":
+            return self.ipvsadm()
+        if fmt == "ipset":
+            return self.ipset_list()
+        if fmt == "ipset-save":
+            return self.ipset_save()
+        if fmt in ("iptables", "save"):
+            return self.save_text()
+        if fmt == "restore":
+            return self.restore_text()
+        if fmt == "all":
+            return self.ipvsadm() + "\n" + self.ipset_list() + "\n" + self.save_text()
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
 
     @property
     def rule_count(self) -> int:

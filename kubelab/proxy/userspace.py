@@ -47,7 +47,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .base import Proxier, gc_paused, register
+from .base import Proxier, register
 from .ipset import KubeProxyEvaluator, append
 from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, service_port_map
@@ -239,18 +239,17 @@ class UserspaceProxier(Proxier):
         full = self.full_tables()
         return full["nat"].save() + full["filter"].save()
 
-    def render(self, format: str | None = None) -> str:
-        with gc_paused():  # as in Proxier.sync: GC walks of a large cluster would dominate
-            fmt = format or "all"
-            if fmt == "ports":
-                return self.ports_table()
-            if fmt in ("iptables", "save"):
-                return self.save_text()
-            if fmt == "commands":
-                return self.commands()
-            if fmt == "all":
-                return self.ports_table() + "\n" + self.save_text()
-            raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
+    def _render(self, format: str | None) -> str:
+        fmt = format or "all"
+        if fmt == "ports":
+            return self.ports_table()
+        if fmt in ("iptables", "save"):
+            return self.save_text()
+        if fmt == "commands":
+            return self.commands()
+        if fmt == "all":
+            return self.ports_table() + "\n" + self.save_text()
+        raise ValueError(f"unknown format {fmt!r}: use one of {', '.join(self.formats)}")
 
     @property
     def rule_count(self) -> int:
