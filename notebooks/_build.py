@@ -25,10 +25,9 @@ def md(text: str):
 
 
 #: The pods of the notebook-05 cluster (three web pods on two nodes with a named port ``http``, and
-#: a client), written once: notebooks 05 and 10 run the same scenario.  ``@@WEB_PODS@@`` on a line of
+#: a client), written once: notebook 04 starts from them, notebooks 05 and 10 run the same scenario.  ``@@WEB_PODS@@`` on a line of
 #: its own in a code cell stands for them.
-WEB_PODS = """    ---
-    apiVersion: v1
+WEB_PODS = """    apiVersion: v1
     kind: Pod
     metadata: {name: web-1, labels: {app: web}}
     spec:
@@ -878,33 +877,7 @@ NB04 = [
     '''),
     code('''
     cluster = kubelab.Cluster("""
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-1, labels: {app: web}}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-2, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: web-3, labels: {app: web}}
-    spec:
-      nodeName: kind-worker2
-      containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]
-    ---
-    apiVersion: v1
-    kind: Pod
-    metadata: {name: client}
-    spec:
-      nodeName: kind-worker
-      containers: [{name: shell, image: curl}]
+    @@WEB_PODS@@
     """)
 
     def web_ips():
@@ -1150,6 +1123,7 @@ NB05 = [
     spec:
       selector: {app: web}
       ports: [{name: http, port: 80, targetPort: http}]
+    ---
     @@WEB_PODS@@
     """)
     svc = cluster.get("svc", "web")
@@ -2608,6 +2582,7 @@ NB10 = [
     spec:
       selector: {app: nobody}
       ports: [{port: 80}]
+    ---
     @@WEB_PODS@@
     """)
     web2 = cluster.pod("web-2").status.pod_ip
