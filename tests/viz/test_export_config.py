@@ -13,11 +13,8 @@ from __future__ import annotations
 
 import json
 import os
-import secrets
-import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
@@ -85,34 +82,14 @@ def test_nbconvert_command_uses_the_installed_config(exported):
 
 @pytest.mark.slow
 def test_jupyterlab_export_uses_the_installed_config(exported):
-    tmp, env = exported
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    token = secrets.token_hex(16)
-    args = [str(BIN / "jupyter"), "server", "--no-browser", f"--port={port}", "--ip=127.0.0.1",
-            f"--ServerApp.token={token}", f"--ServerApp.root_dir={tmp}"]
-    if os.geteuid() == 0:
-        args.append("--allow-root")
-    server = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    base = f"http://127.0.0.1:{port}"
+    from tests.course.jupyter_server import start_lab
+
+    tmp, _ = exported
+    server = start_lab(tmp, tmp / "lab-home")
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or server.poll() is not None:
-                    pytest.fail("the Jupyter server did not start: " + server.stderr.read1().decode(errors="replace")
-                                if server.poll() is not None else "the Jupyter server did not start in 60 s")
-                time.sleep(0.3)
-        with urllib.request.urlopen(f"{base}/nbconvert/html/w.ipynb?download=false&token={token}", timeout=60) as r:
-            _assert_snapshot(r.read().decode("utf-8"))
+        server.wait_ready()
+        url = f"{server.url}/nbconvert/html/w.ipynb?download=false&token={server.token}"
+        with urllib.request.urlopen(url, timeout=60) as response:
+            _assert_snapshot(response.read().decode("utf-8"))
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        server.stop()
