@@ -14,7 +14,11 @@ https://docs.tigera.io/calico/latest/networking/configuring/mtu; the chapter's
   or on ``tunl0 … onlink`` with IPIP (outer IPv4 header, 20 bytes); with VXLAN Felix
   installs them ``proto 80`` via the peer's tunnel address on ``vxlan.calico`` (50 bytes);
   ``CrossSubnet`` modes encapsulate only between nodes of different subnets; WireGuard
-  (``wireguard.cali``, 60 bytes over IPv4) encrypts node-to-node pod traffic;
+  (``wireguard.cali``, 60 bytes over IPv4) encrypts node-to-node pod traffic.  Simplified:
+  real Felix puts WireGuard's routes in routing table 1 (consulted first by an ``ip rule``);
+  the model has one main table, where the BGP routes to the other blocks win the
+  longest-prefix match and its ``default dev wireguard.cali`` route catches only the rest,
+  while paths between nodes still carry the WireGuard encapsulation;
 - the MTU: the network's minus the overhead (1480 IPIP, 1450 VXLAN, 1440 WireGuard on 1500);
 - the components: the chapter's three (``calico/node`` with Felix, BIRD and confd; the
   ``calico`` and ``calico-ipam`` CNI binaries; ``calico-kube-controllers``), and Typha;
