@@ -147,6 +147,59 @@ def test_plugin_choice():
         check_plugin_choice(None, req)
 
 
+def _displayed_matrix(as_of=None):
+    """plugin -> column -> cell text, parsed from the HTML table the chapter notebook shows."""
+    import html
+    import re
+
+    from kubelab import viz
+
+    page = viz.feature_matrix_html(as_of)
+    head = [html.unescape(h) for h in re.findall(r"<th[^>]*>(.*?)</th>", page)]
+    rows = [[html.unescape(c) for c in re.findall(r"<td[^>]*>(.*?)</td>", tr)]
+            for tr in re.findall(r"<tr>(.*?)</tr>", page.split("<tbody>")[1])]
+    return {r[0]: dict(zip(head[1:], r[1:])) for r in rows}
+
+
+@pytest.mark.parametrize("team", ["A", "B", "C"])
+def test_a04_q3_answers_follow_from_the_displayed_matrix(team):
+    """Each team's graded set is what a learner reads off viz.feature_matrix_html (a04 question 3)."""
+    teams = {"A": {"policy_egress": True, "encryption": True, "as_of": "2019-04"},
+             "B": {"policy_ingress": True, "no_overlay": True}, "C": {"encryption": "WireGuard"}}
+    req = teams[team]
+    shown = _displayed_matrix(req.get("as_of"))
+
+    def yes(cell):
+        return not cell.startswith(("no ", "none ", "no fact"))
+
+    read = set()
+    for plugin, cells in shown.items():
+        ok = True
+        for key in ("policy_ingress", "policy_egress"):
+            if req.get(key):
+                ok &= yes(cells[key])
+        if req.get("encryption") is True:
+            ok &= yes(cells["encryption"])
+        elif req.get("encryption"):
+            ok &= yes(cells["encryption"]) and req["encryption"].lower() in cells["encryption"].lower()
+        if req.get("no_overlay"):
+            ok &= "native routing" in cells["overlay"]
+        if ok:
+            read.add(plugin)
+    assert read == chosen_plugins(req)
+    check_plugin_choice(read, req)
+
+
+def test_team_b_old_answer_loses_points_with_the_matrix_words():
+    req = {"policy_ingress": True, "no_overlay": True}
+    with pytest.raises(WrongAnswer) as e:
+        check_plugin_choice({"calico", "kube-router", "kindnet"}, req)
+    assert "you left out canal" in str(e.value) and "you left out cilium" in str(e.value)
+    assert "native routing (routingMode: native)" in str(e.value)
+    with pytest.raises(WrongAnswer, match="weave does not qualify: needs an overlay: VXLAN fast datapath"):
+        check_plugin_choice(chosen_plugins(req) | {"weave"}, req)
+
+
 @pytest.fixture(scope="module")
 def shop():
     return kubelab.Cluster(SHOP)

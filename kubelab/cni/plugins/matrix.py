@@ -37,7 +37,8 @@ from typing import Any
 from ...errors import KubelabError
 from . import benchmarks
 
-__all__ = ["Fact", "MATRIX", "FEATURES", "SOURCES", "feature", "table", "choose", "Choice"]
+__all__ = ["Fact", "Encapsulations", "NATIVE", "MATRIX", "FEATURES", "SOURCES", "feature", "table", "choose",
+           "Choice"]
 
 SOURCES = {
     "ducastel-2019": ("https://itnext.io/benchmark-results-of-kubernetes-network-plugins-cni-over-10gbit-s-network-"
@@ -64,6 +65,8 @@ SOURCES = {
     "cilium-routing": ("https://docs.cilium.io/en/stable/network/concepts/routing/", "2025"),
     "cilium-wireguard": ("https://docs.cilium.io/en/stable/security/network/encryption-wireguard/", "2025"),
     "kube-router-guide": ("https://github.com/cloudnativelabs/kube-router/blob/master/docs/user-guide.md", "2025"),
+    "canal-readme": ("https://github.com/projectcalico/canal/blob/master/README.md (Calico policy + flannel VXLAN "
+                     "by default; flannel's overlay and non-overlay options)", "2025"),
 }
 
 FEATURES = ("policy_ingress", "policy_egress", "encryption", "overlay", "mtu_handling", "throughput")
@@ -83,6 +86,43 @@ class Fact:
         return f"{_show(self.value)} ({self.source}, {self.date}{'; ' + self.note if self.note else ''})"
 
 
+#: The mode word for carrying pod packets between nodes as themselves, with no outer header.
+NATIVE = "native routing"
+
+
+@dataclass(frozen=True)
+class Encapsulations:
+    """How a plugin can carry pod traffic between nodes: its default mode first, then the others it offers.
+
+    A mode is an encapsulation (``"IPIP"``, ``"VXLAN"``, ...) or :data:`NATIVE` (the pod packet
+    crosses the node network as itself, routed by BGP, host routes or the cloud), optionally
+    followed by how, in parentheses.  :attr:`routes_natively` is what ``choose({"no_overlay": True})``
+    asks, and ``str()`` is what the feature matrix displays, so both read the same data.
+
+    >>> e = Encapsulations(("VXLAN", "Geneve", "native routing (routingMode: native)"))
+    >>> str(e), e.routes_natively
+    ('VXLAN (default); Geneve; native routing (routingMode: native)', True)
+    >>> Encapsulations(("VXLAN",)).routes_natively
+    False
+    """
+
+    modes: tuple[str, ...]
+    note: str = ""
+
+    @property
+    def default(self) -> str:
+        return self.modes[0]
+
+    @property
+    def routes_natively(self) -> bool:
+        """Whether one of the modes carries pod packets without encapsulation."""
+        return any(m == NATIVE or m.startswith(NATIVE + " ") for m in self.modes)
+
+    def __str__(self) -> str:
+        shown = [f"{self.modes[0]} (default)", *self.modes[1:]] if len(self.modes) > 1 else list(self.modes)
+        return "; ".join(shown) + (f"; {self.note}" if self.note else "")
+
+
 def _f(value: Any, src: str, note: str = "", checked: bool = True) -> Fact:
     url, date = SOURCES[src]
     return Fact(value, url, date, note, checked)
@@ -97,7 +137,8 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_egress": [_f(True, "chapter")],
         "encryption": [_f(None, "chapter", "Figure 2.9: no encryption"),
                        _f("WireGuard", "calico-wireguard", "WireGuard node-to-node encryption", checked=False)],
-        "overlay": [_f("none: BGP-routed (IPIP or VXLAN optional, Always/CrossSubnet)", "calico-ippool")],
+        "overlay": [_f(Encapsulations(("IPIP", "VXLAN", f"{NATIVE} (BGP)"), "IPIP/VXLAN Always or CrossSubnet"),
+                       "calico-ippool", "the calico.yaml manifest's pool: CALICO_IPV4POOL_IPIP=Always")],
         "mtu_handling": [_f("manual", "ducastel-2019", "'Calico still needs to manually customize MTU'"),
                          _f("auto-detected from the host interfaces", "calico-mtu", checked=False)],
         "throughput": [_f("better performance and less resource consumption than most", "chapter",
@@ -107,7 +148,9 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_ingress": [_f(True, "chapter")],
         "policy_egress": [_f(True, "chapter")],
         "encryption": [_f(None, "chapter")],
-        "overlay": [_f("VXLAN (flannel)", "ducastel-2019", "'Flannel for network + Calico for firewalling'")],
+        "overlay": [_f(Encapsulations(("VXLAN",)), "ducastel-2019", "'Flannel for network + Calico for firewalling'"),
+                    _f(Encapsulations(("VXLAN", f"{NATIVE} (flannel host-gw)")), "canal-readme",
+                       "host-gw needs the nodes on one layer-2 network", checked=False)],
         "mtu_handling": [_f("auto (flannel: interface MTU - 50)", "flannel-backends", checked=False)],
         "throughput": [_f(None, "ducastel-2019", _NA)],
     },
@@ -116,7 +159,8 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_egress": [_f(True, "chapter")],
         "encryption": [_f("IPsec", "ducastel-2019", "Cilium 1.4.2: IPsec, CBC only (GCM from 1.5)"),
                        _f("IPsec or WireGuard", "cilium-wireguard", checked=False)],
-        "overlay": [_f("VXLAN (or Geneve), native routing optional", "cilium-routing", checked=False)],
+        "overlay": [_f(Encapsulations(("VXLAN", "Geneve", f"{NATIVE} (routingMode: native)")), "cilium-routing",
+                       checked=False)],
         "mtu_handling": [_f("auto (tunnel overhead 50 bytes)", "cilium-routing", checked=False)],
         "throughput": [_f("encrypted: slower than Weave Net encrypted", "ducastel-2019",
                           "CBC cannot be offloaded to the NIC")],
@@ -126,7 +170,7 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_egress": [_f(False, "chapter"), _f(False, "ducastel-2024")],
         "encryption": [_f(None, "ducastel-2019", "'does not support NetworkPolicies, nor encryption'"),
                        _f("WireGuard or IPsec backend", "flannel-backends", checked=False)],
-        "overlay": [_f("VXLAN (host-gw optional)", "flannel-backends", checked=False)],
+        "overlay": [_f(Encapsulations(("VXLAN", f"{NATIVE} (host-gw)", "UDP")), "flannel-backends", checked=False)],
         "mtu_handling": [_f("auto (interface MTU - 50 for VXLAN)", "flannel-backends", checked=False)],
         "throughput": [_f("one of the fastest and leanest", "ducastel-2019")],
     },
@@ -137,7 +181,9 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
                           _f(True, "kube-router-guide", "the network policy controller enforces ingress and egress",
                              checked=False)],
         "encryption": [_f(None, "chapter")],
-        "overlay": [_f("none: BGP-routed, IPIP across subnets", "kube-router-guide", checked=False)],
+        "overlay": [_f(Encapsulations((f"{NATIVE} (BGP) in a subnet, IPIP across subnets", "IPIP (--overlay-type=full)",
+                                        f"{NATIVE} (BGP) only (--enable-overlay=false)")), "kube-router-guide",
+                       checked=False)],
         "mtu_handling": [_f("auto (--auto-mtu, minus IPIP when the overlay is on)", "kube-router-guide",
                             checked=False)],
         "throughput": [_f(None, "ducastel-2019", _NA)],
@@ -147,7 +193,7 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_egress": [_f(True, "ducastel-2019", "'WeaveNet does now support both Ingress and Egress'")],
         "encryption": [_f("IPsec ESP (fast datapath) / NaCl (sleeve)", "ducastel-2019",
                           "the benchmark's encrypted alternative to Cilium; kinds from Weave's docs")],
-        "overlay": [_f("VXLAN fast datapath (UDP 6784), sleeve fallback (UDP 6783)", "weave-encryption",
+        "overlay": [_f(Encapsulations(("VXLAN fast datapath (UDP 6784)", "sleeve (UDP 6783, fallback)")), "weave-encryption",
                        checked=False)],
         "mtu_handling": [_f("fixed default 1376 (WEAVE_MTU)", "weave-mtu", checked=False)],
         "throughput": [_f("lower than in the 2018 run; encrypted: faster than Cilium encrypted", "ducastel-2019")],
@@ -156,7 +202,8 @@ MATRIX: dict[str, dict[str, list[Fact]]] = {
         "policy_ingress": [_f(True, "kind-v0.24.0")],
         "policy_egress": [_f(True, "kind-v0.24.0")],
         "encryption": [_f(None, "kind-v0.24.0", "no encryption")],
-        "overlay": [_f("none: routes via node addresses (one docker network)", "kind-v0.24.0", checked=False)],
+        "overlay": [_f(Encapsulations((f"{NATIVE} (a route per node via its address, one docker network)",)),
+                       "kind-v0.24.0", checked=False)],
         "mtu_handling": [_f("the node's MTU", "kind-v0.24.0", checked=False)],
         "throughput": [_f(None, "kind-v0.24.0", "not benchmarked")],
     },
@@ -252,7 +299,8 @@ def choose(requirements: dict[str, Any], plugins: list[str] | None = None) -> li
 
     Requirements: ``policy_ingress``/``policy_egress`` (True: must enforce), ``encryption``
     (True, or a kind such as ``"WireGuard"`` that the value must mention), ``no_overlay``
-    (True: must be able to route pod traffic without encapsulation), ``min_tcp_gbit_s`` (the
+    (True: one of the plugin's
+    :class:`Encapsulations` modes is :data:`NATIVE` routing, default or not), ``min_tcp_gbit_s`` (the
     latest published pod-to-pod TCP figure must reach it; a plugin without a measured figure at
     that date is dropped), ``as_of`` (a date: judge by what was known then, e.g. ``"2019-04"``
     for Figure 2.9).
@@ -293,7 +341,7 @@ def choose(requirements: dict[str, Any], plugins: list[str] | None = None) -> li
         if requirements.get("no_overlay"):
             fact = feature(plugin, "overlay", as_of)
             text = str(fact.value) if fact else ""
-            if text.startswith("none"):
+            if fact is not None and isinstance(fact.value, Encapsulations) and fact.value.routes_natively:
                 reasons.append(f"routes without encapsulation: {text} ({fact.source}, {fact.date})")
             else:
                 kept = False
