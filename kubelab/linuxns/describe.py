@@ -4,7 +4,8 @@ This is the namespace part of ``kubelab describe pod``: what a learner would
 piece together on a node with ``crictl inspectp``, ``lsns -p <pid>`` and
 ``readlink /proc/<pid>/ns/*`` for the pause process and each container.
 
-Upstream: the modes come from kubelet/CRI (see :mod:`kubelab.linuxns.sandbox`);
+Upstream: the modes come from kubelet/CRI (see :mod:`kubelab.linuxns.sandbox`); the
+``SET BY`` column says which are CRI ``NamespaceOption`` fields and which runtime behaviour;
 the table follows ``lsns`` (one row per namespace kind, the inode numbers).
 
 Simplifications: the ``holder`` is the process tree that created the namespace
@@ -20,14 +21,14 @@ Examples
 >>> sorted(ns.shared_kinds())
 ['ipc', 'net', 'user', 'uts']
 >>> print(ns)
-KIND    MODE       HOLDER          SHARED BY        pause       app         proxy
-cgroup  CONTAINER  each container  -                4026532160  4026532166  4026532169
-ipc     POD        pause           pause,app,proxy  4026532161  4026532161  4026532161
-mnt     CONTAINER  each container  -                4026532162  4026532167  4026532170
-net     POD        pause           pause,app,proxy  4026532163  4026532163  4026532163
-pid     CONTAINER  each container  -                4026532164  4026532168  4026532171
-user    NODE       node            pause,app,proxy  4026531837  4026531837  4026531837
-uts     POD        pause           pause,app,proxy  4026532165  4026532165  4026532165
+KIND    MODE       SET BY                              HOLDER          SHARED BY        pause       app         proxy
+cgroup  CONTAINER  runtime: by cgroup version          each container  -                4026532160  4026532166  4026532169
+ipc     POD        CRI NamespaceOption.ipc             pause           pause,app,proxy  4026532161  4026532161  4026532161
+mnt     CONTAINER  runtime: per container              each container  -                4026532162  4026532167  4026532170
+net     POD        CRI NamespaceOption.network         pause           pause,app,proxy  4026532163  4026532163  4026532163
+pid     CONTAINER  CRI NamespaceOption.pid             each container  -                4026532164  4026532168  4026532171
+user    NODE       CRI NamespaceOption.userns_options  node            pause,app,proxy  4026531837  4026531837  4026531837
+uts     POD        runtime: follows network            pause           pause,app,proxy  4026532165  4026532165  4026532165
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any
 
 from ..api.pod import Pod
 from .namespaces import ISOLATES, NAMESPACE_KINDS
-from .sandbox import CONTAINER, NODE, PodSandbox, sandbox
+from .sandbox import CONTAINER, NODE, SET_BY, PodSandbox, sandbox
 
 __all__ = ["NamespaceRow", "PodNamespaces", "describe"]
 
@@ -57,9 +58,10 @@ class NamespaceRow:
     shared_by: list[str]
     ids: dict[str, int]
     isolates: str = ""
+    set_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "mode": self.mode, "holder": self.holder,
+        return {"kind": self.kind, "mode": self.mode, "setBy": self.set_by, "holder": self.holder,
                 "sharedBy": list(self.shared_by), "ids": dict(self.ids), "isolates": self.isolates}
 
 
@@ -95,8 +97,8 @@ class PodNamespaces:
 
     def __str__(self) -> str:
         names = list(self.rows[0].ids) if self.rows else []
-        header = ["KIND", "MODE", "HOLDER", "SHARED BY", *names]
-        body = [[r.kind, r.mode, r.holder, ",".join(r.shared_by) or "-", *(str(r.ids[n]) for n in names)]
+        header = ["KIND", "MODE", "SET BY", "HOLDER", "SHARED BY", *names]
+        body = [[r.kind, r.mode, r.set_by, r.holder, ",".join(r.shared_by) or "-", *(str(r.ids[n]) for n in names)]
                 for r in self.rows]
         widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
         return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
@@ -126,5 +128,6 @@ def describe(pod: Pod, node_name: str | None = None, *, cgroup_version: int = 2)
             holder = "node" if mode == NODE else "pause"
             shared = [c.name for c in everyone]
         rows.append(NamespaceRow(kind, mode, holder, shared,
-                                 {c.name: c.namespaces[kind].inode for c in everyone}, ISOLATES[kind]))
+                                 {c.name: c.namespaces[kind].inode for c in everyone}, ISOLATES[kind],
+                                 SET_BY[kind]))
     return PodNamespaces(sb.pod, sb.node, sb.pause_image, rows, sb)

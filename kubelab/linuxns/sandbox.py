@@ -24,10 +24,21 @@ Upstream:
   also asks runc for a new cgroup namespace per container.
 * ``man 7 namespaces``, ``man 7 pid_namespaces`` (PID 1 and signals).
 
+Which modes are CRI settings (:data:`SET_BY`): the CRI ``NamespaceOption`` message
+(``k8s.io/cri-api`` ``pkg/apis/runtime/v1/api.proto``, Kubernetes v1.35) has exactly
+``network``, ``pid``, ``ipc`` (each a ``NamespaceMode``), ``target_id`` and
+``userns_options`` (KEP-127, user namespaces).  There is no field for uts, mnt or cgroup:
+the kubelet never asks for them, and the runtime decides -- uts follows ``network``
+(containerd and CRI-O drop the UTS namespace with ``hostNetwork``), every container gets its own
+mount namespace, and the cgroup namespace follows the host's cgroup version.  The model writes
+those three in the same POD/CONTAINER/NODE words, as *runtime behaviour*, not as CRI modes.
+
 Simplifications: the cgroup namespace depends on the host (cgroup v2, the
 default of current distributions and of kind: a private one per container;
 cgroup v1: the host's), chosen with ``cgroup_version``; the pause image is
-taken to be ``registry.k8s.io/pause:3.10``; ephemeral containers (``TARGET``
+taken to be the one kubeadm v1.35 pins, ``registry.k8s.io/pause:3.10.1``
+(``cmd/kubeadm/app/constants/constants.go`` ``PauseVersion``, raised from 3.10 by kubernetes PR
+#130713 for v1.34); ephemeral containers (``TARGET``
 mode) and Windows sandboxes are not modelled; a pod that is not scheduled is
 placed on a node called ``unscheduled``; API validation (which forbids
 ``hostPID`` with ``shareProcessNamespace``, and ``hostUsers: false`` with any
@@ -51,7 +62,7 @@ Examples
 >>> sb.shared("app", "proxy", "net"), sb.shared("app", "proxy", "pid")
 (True, False)
 >>> str(sb.namespace("app", "net")), sb.pause_image
-('net:[4026532163]', 'registry.k8s.io/pause:3.10')
+('net:[4026532163]', 'registry.k8s.io/pause:3.10.1')
 """
 
 from __future__ import annotations
@@ -63,7 +74,7 @@ from ..errors import NotFoundError
 from .namespaces import NAMESPACE_KINDS, InodeAllocator, LinuxNamespace, host_namespace
 
 __all__ = [
-    "POD", "CONTAINER", "NODE", "PAUSE", "PAUSE_IMAGE", "UNSCHEDULED_NODE",
+    "POD", "CONTAINER", "NODE", "PAUSE", "PAUSE_IMAGE", "UNSCHEDULED_NODE", "SET_BY",
     "SandboxContainer", "PodSandbox", "sandbox", "namespace_modes", "find_container", "pod_key",
 ]
 
@@ -71,8 +82,19 @@ __all__ = [
 POD, CONTAINER, NODE = "POD", "CONTAINER", "NODE"
 #: Name given to the sandbox (pause) container in the model.
 PAUSE = "pause"
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10"
+PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
 UNSCHEDULED_NODE = "unscheduled"
+
+#: Who decides each kind's mode: a field of CRI's ``NamespaceOption`` the kubelet sends, or the runtime.
+SET_BY: dict[str, str] = {
+    "cgroup": "runtime: by cgroup version",
+    "ipc": "CRI NamespaceOption.ipc",
+    "mnt": "runtime: per container",
+    "net": "CRI NamespaceOption.network",
+    "pid": "CRI NamespaceOption.pid",
+    "user": "CRI NamespaceOption.userns_options",
+    "uts": "runtime: follows network",
+}
 
 
 def pod_key(pod: Pod) -> str:
@@ -102,7 +124,10 @@ def find_container(pod: Pod, name: str) -> Container:
 
 
 def namespace_modes(pod: Pod, cgroup_version: int = 2) -> dict[str, str]:
-    """The ``NamespaceMode`` of each kind for this pod (CRI's words; mnt/uts/cgroup follow the runtime).
+    """The mode of each kind for this pod: CRI ``NamespaceMode`` for net/ipc/pid/user, runtime behaviour else.
+
+    Only the kinds whose :data:`SET_BY` starts with ``CRI`` are sent by the kubelet; uts, mnt
+    and cgroup are what containerd and CRI-O do, written in the same words.
 
     Examples
     --------

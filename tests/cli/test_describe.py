@@ -16,9 +16,9 @@ def test_describe_shared_pid_namespace_and_signal_channel(kubelab, web):
         "IP:         10.244.1.2",
         "Status:     Running",
     ]
-    assert lines[5] == "Linux namespaces (pause image registry.k8s.io/pause:3.10):"
+    assert lines[5] == "Linux namespaces (pause image registry.k8s.io/pause:3.10.1):"
     pid = [line for line in lines if line.startswith("  pid ")]
-    assert len(pid) == 1 and pid[0].split()[1:5] == ["POD", "pause", "pause,app,log", "4026532164"]
+    assert len(pid) == 1 and pid[0].split()[1:7] == ["POD", "CRI", "NamespaceOption.pid", "pause", "pause,app,log", "4026532164"]
     assert "Channels:" in lines and "  app <-> log:" in lines
     signal = [line for line in lines if line.lstrip().startswith("signal ")]
     assert len(signal) == 1 and signal[0].split()[1] == "yes"

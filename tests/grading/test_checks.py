@@ -7,11 +7,13 @@ import doctest
 import importlib
 import subprocess
 import sys
+import re
 
 import pytest
 
 import kubelab
 from kubelab.api import Pod, load_text
+from kubelab.linuxns import describe
 from kubelab.grading import (WrongAnswer, channel_kinds, check_channels, check_container_ips, check_ip_per,
                              check_pause_namespaces, check_port_conflicts, check_shared_namespaces, namespace_kinds)
 
@@ -150,6 +152,34 @@ def test_shared_namespaces_matches_describe():
 
     for spec in ({}, {"shareProcessNamespace": True}, {"hostNetwork": True, "hostIPC": True}):
         check_shared_namespaces(describe(pod(**spec)).shared_kinds(), pod(**spec))
+
+
+A05_PODS = {  # the pods of a05-chapter-questions' setup cell
+    "web": {"metadata": {"name": "web"}, "spec": {"containers": [{"name": "app", "image": "nginx"},
+                                                                 {"name": "log-shipper", "image": "fluent-bit"}]}},
+    "web-pid": {"metadata": {"name": "web-pid"}, "spec": {"shareProcessNamespace": True, "containers": [
+        {"name": "app", "image": "nginx"}, {"name": "log-shipper", "image": "fluent-bit"}]}},
+    "agent": {"metadata": {"name": "agent"}, "spec": {"hostNetwork": True,
+                                                      "containers": [{"name": "agent", "image": "example/agent"}]}},
+}
+
+
+@pytest.mark.parametrize("name", sorted(A05_PODS))
+def test_a05_answers_follow_from_the_displayed_namespace_table(name):
+    """a05 questions 2 and 3: a learner who reads the table notebooks 02 and 09 print gets full marks."""
+    pod = Pod.from_dict(A05_PODS[name])
+    lines = str(describe(pod)).splitlines()
+    cols = [m.start() for m in re.finditer(r"(?<=  )\S|^\S", lines[0])]
+    header = [lines[0][a:b].strip() for a, b in zip(cols, cols[1:] + [None])]
+    rows = [dict(zip(header, (line[a:b].strip() for a, b in zip(cols, cols[1:] + [None])))) for line in lines[1:]]
+    shared = {r["KIND"] for r in rows if r["SHARED BY"] != "-"}
+    held = {r["KIND"] for r in rows if r["HOLDER"] == "pause"}
+    check_shared_namespaces(shared, pod)
+    check_pause_namespaces(held, pod)
+    if name == "web":
+        assert shared - {"user"} == {"net", "ipc", "uts"}  # uts too: containerd/CRI-O join the sandbox's
+        with pytest.raises(WrongAnswer, match="left out 'uts'"):
+            check_shared_namespaces({"net", "ipc"}, pod)
 
 
 def test_shared_namespaces_wrong():

@@ -43,7 +43,7 @@ def test_table_is_aligned_and_deterministic():
     text = str(describe(make_pod()))
     assert text == str(describe(make_pod()))
     lines = text.splitlines()
-    assert lines[0].split() == ["KIND", "MODE", "HOLDER", "SHARED", "BY", "pause", "app", "proxy"]
+    assert lines[0].split() == ["KIND", "MODE", "SET", "BY", "HOLDER", "SHARED", "BY", "pause", "app", "proxy"]
     assert len(lines) == 8
     col = lines[0].index("pause")
     assert all(line[col:col + 10].isdigit() for line in lines[1:])
@@ -54,3 +54,14 @@ def test_to_dict_is_json():
     again = json.loads(json.dumps(d))
     assert again["pod"] == "default/web" and again["pauseImage"].startswith("registry.k8s.io/pause")
     assert {r["kind"]: r["mode"] for r in again["namespaces"]}["net"] == "POD"
+
+
+def test_set_by_separates_cri_settings_from_runtime_behaviour():
+    # CRI's NamespaceOption has network, pid, ipc and userns_options (cri-api api.proto); nothing else
+    rows = {r.kind: r.set_by for r in describe(make_pod()).rows}
+    cri = {k for k, v in rows.items() if v.startswith("CRI NamespaceOption.")}
+    assert cri == {"net", "pid", "ipc", "user"}
+    assert {v.split(".")[1] for k, v in rows.items() if k in cri} == {"network", "pid", "ipc", "userns_options"}
+    assert rows["uts"] == "runtime: follows network"
+    assert all(rows[k].startswith("runtime:") for k in ("uts", "mnt", "cgroup"))
+    assert describe(make_pod()).to_dict()["namespaces"][0]["setBy"] == rows["cgroup"]

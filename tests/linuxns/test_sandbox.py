@@ -9,7 +9,7 @@ from ._pods import make_pod
 
 def test_default_pod_pause_holds_net_ipc_uts():
     sb = sandbox(make_pod())
-    assert sb.pause_image == PAUSE_IMAGE == "registry.k8s.io/pause:3.10"
+    assert sb.pause_image == PAUSE_IMAGE == "registry.k8s.io/pause:3.10.1"
     assert sb.node == "kind-worker" and sb.pod == "default/web"
     for kind in ("net", "ipc", "uts"):
         assert sb.modes[kind] == "POD"
