@@ -71,6 +71,7 @@ from dataclasses import dataclass, field
 
 from ..api.pod import Container, Pod
 from ..errors import NotFoundError
+from ..facts import fact
 from .namespaces import NAMESPACE_KINDS, InodeAllocator, LinuxNamespace, host_namespace
 
 __all__ = [
@@ -82,7 +83,7 @@ __all__ = [
 POD, CONTAINER, NODE = "POD", "CONTAINER", "NODE"
 #: Name given to the sandbox (pause) container in the model.
 PAUSE = "pause"
-PAUSE_IMAGE = "registry.k8s.io/pause:3.10.1"
+PAUSE_IMAGE: str = fact("pause-image").value  # kubelab/data/facts.yaml: registry.k8s.io/pause:3.10.1
 UNSCHEDULED_NODE = "unscheduled"
 
 #: Who decides each kind's mode: a field of CRI's ``NamespaceOption`` the kubelet sends, or the runtime.
