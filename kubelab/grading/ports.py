@@ -28,7 +28,7 @@ Examples
 >>> check_port_conflicts([], pods)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1; the second fails with: kube-scheduler: node(s) didn't have free ports for the requested pod ports.
+kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1; the second fails with: kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports.
 """
 
 from __future__ import annotations

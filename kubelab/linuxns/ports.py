@@ -18,8 +18,13 @@ Upstream:
   ``0.0.0.0``, an empty protocol is TCP; ``CheckConflict``: ``0.0.0.0``
   conflicts with every IP of the same port and protocol, other IPs only with
   themselves and ``0.0.0.0``); its failure reason ``node(s) didn't have free
-  ports for the requested pod ports``; kubelet runs the same check at
-  admission for pods bound with ``spec.nodeName``.
+  ports for the requested pod ports``.
+* kubelet admission, ``pkg/kubelet/lifecycle/predicate.go`` (Kubernetes v1.35):
+  a pod created with ``spec.nodeName`` set never meets the scheduler; the
+  kubelet's ``generalFilter`` runs the same NodePorts check and rejects the
+  pod (phase ``Failed``, ``status.reason: NodePorts``, message
+  ``Predicate NodePorts failed: node(s) didn't have free ports for the
+  requested pod ports``, from ``PredicateFailureError.Error``).
 * The CNI ``portmap`` plugin, which implements ``hostPort`` with DNAT rules to
   the pod IP (a port that is not in use on the node by any socket, only by a rule).
 * ``pkg/apis/core/v1/defaults.go``: with ``hostNetwork`` every ``hostPort``
@@ -50,12 +55,16 @@ from ..cluster.hostports import claims_conflict
 from .sandbox import UNSCHEDULED_NODE, pod_key
 
 __all__ = ["WILDCARD", "PortBinding", "PortConflict", "bind", "port_conflicts", "docker_host_ports",
-           "host_process_ports", "NODEPORTS_REASON"]
+           "host_process_ports", "NODEPORTS_REASON", "SCHEDULER_ERROR", "KUBELET_ERROR"]
 
 WILDCARD = "0.0.0.0"
 #: kube-scheduler's NodePorts filter failure reason.
 NODEPORTS_REASON = "node(s) didn't have free ports for the requested pod ports"
 EADDRINUSE = "bind: address already in use (EADDRINUSE)"
+#: What a pod left to the scheduler gets: it stays Pending with this event.
+SCHEDULER_ERROR = f"kube-scheduler: {NODEPORTS_REASON}"
+#: What a pod created with spec.nodeName gets from the kubelet's admission (pod status reason NodePorts).
+KUBELET_ERROR = f"kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: {NODEPORTS_REASON}"
 
 
 @dataclass(frozen=True)
@@ -75,6 +84,8 @@ class PortBinding:
     owner: str
     source: str
     container_port: int | None = None
+    #: whether the pod named its node itself (``spec.nodeName``), so that the kubelet, not the scheduler, admits it
+    bound: bool = False
 
     def overlaps(self, other: "PortBinding") -> bool:
         """Same namespace, port and protocol, and addresses that meet (equal, or one is the wildcard)."""
@@ -140,6 +151,7 @@ def bind(pods: Iterable[Pod], *, node_name: str | None = None) -> list[PortBindi
     out: list[PortBinding] = []
     for pod in pods:
         node = pod.spec.node_name or node_name or UNSCHEDULED_NODE
+        bound = bool(pod.spec.node_name)
         key = pod_key(pod)
         for c in pod.spec.all_containers():
             owner = f"{key}/{c.name}"
@@ -149,13 +161,13 @@ def bind(pods: Iterable[Pod], *, node_name: str | None = None) -> list[PortBindi
                 proto = p.protocol or "TCP"
                 if pod.spec.host_network:
                     out.append(PortBinding(f"node {node}", node, _ip(p.host_ip), p.container_port, proto, owner,
-                                           "hostNetwork", p.container_port))
+                                           "hostNetwork", p.container_port, bound))
                     continue
                 out.append(PortBinding(f"pod {key}", node, WILDCARD, p.container_port, proto, owner,
                                        "containerPort", p.container_port))
                 if p.host_port:
                     out.append(PortBinding(f"node {node}", node, _ip(p.host_ip), p.host_port, proto, owner,
-                                           "hostPort", p.container_port))
+                                           "hostPort", p.container_port, bound))
     return out
 
 
@@ -170,12 +182,13 @@ def _reason(held: PortBinding, new: PortBinding) -> tuple[str, str]:
         pod = held.netns.split(" ", 1)[1]
         return (f"{held.owner} and {new.owner} both listen on {new.port}/{new.protocol} in pod {pod}'s shared "
                 f"network namespace", EADDRINUSE)
-    # Node level: the scheduler (or kubelet admission, for pods bound by nodeName) stops this
-    # before any socket exists; hostNetwork ports count because hostPort defaults to containerPort.
+    # Node level: the scheduler, or the kubelet's admission for a pod that set spec.nodeName (it
+    # bypasses the scheduler), stops this before any socket exists; hostNetwork ports count because
+    # hostPort defaults to containerPort.
     if _pod_of(held.owner) == _pod_of(new.owner):
         error = "the API server rejects the pod: Duplicate value: hostPort"
     else:
-        error = f"kube-scheduler: {NODEPORTS_REASON}"
+        error = KUBELET_ERROR if new.bound else SCHEDULER_ERROR
     sources = {held.source, new.source}
     if sources == {"hostNetwork"}:
         reason = (f"{held.owner} and {new.owner} (hostNetwork) both bind {where} in node {new.node}'s network "
@@ -207,6 +220,9 @@ def port_conflicts(pods: Iterable[Pod], *, node_name: str | None = None) -> list
     ...         "nodeName": node, "containers": [{"name": "c", "ports": [{"protocol": "TCP", **port}]}]}})
     >>> [c.error for c in port_conflicts([pod("a", "n1", containerPort=80, hostPort=80),
     ...                                   pod("b", "n1", containerPort=8080, hostPort=80)])]
+    ["kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"]
+    >>> [c.error for c in port_conflicts([pod("a", None, containerPort=80, hostPort=80),
+    ...                                   pod("b", None, containerPort=8080, hostPort=80)], node_name="n1")]
     ["kube-scheduler: node(s) didn't have free ports for the requested pod ports"]
     >>> port_conflicts([pod("a", "n1", containerPort=80, hostPort=80),
     ...                 pod("b", "n2", containerPort=80, hostPort=80)])

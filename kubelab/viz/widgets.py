@@ -487,8 +487,8 @@ def interact(app: Any, **changes: Any) -> str:
     >>> app = port_playground()
     >>> html = interact(app, containerPort=80, **{"hostPort (0 = none)": 80}, Add="click")
     >>> html = interact(app, Node="kind-worker", Add="click")
-    >>> [c.error for c in linuxns.port_conflicts(app.pods)]
-    ["kube-scheduler: node(s) didn't have free ports for the requested pod ports"]
+    >>> [c.error for c in linuxns.port_conflicts(app.pods)]  # the pods name their node: no scheduler
+    ["kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports"]
     """
     for name, value in changes.items():
         control = app.controls[name]

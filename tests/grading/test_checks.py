@@ -305,7 +305,7 @@ def test_port_conflicts_wrong():
     msg = raises(check_port_conflicts, {("duo/web", "duo/metrics"), ("edge-a", "edge-c")}, pods)
     assert "edge-a and edge-c, but they do not conflict" in msg
     assert "they are on different nodes (kind-worker, kind-worker2)" in msg
-    assert "kube-scheduler" in msg  # the edge-a/edge-b conflict missed, with the error it causes
+    assert "kubelet admission rejects the pod" in msg  # edge-a/edge-b set nodeName: no scheduler involved
     assert "blue and edge-a, but" in raises(check_port_conflicts, {("duo", "duo"), ("edge-a", "edge-b"),
                                                                    ("blue", "edge-a")}, pods)
     assert "with itself" in raises(check_port_conflicts, {("edge-a", "edge-a")}, pods)

@@ -1,5 +1,5 @@
 from kubelab.linuxns import bind, docker_host_ports, host_process_ports, port_conflicts
-from kubelab.linuxns.ports import NODEPORTS_REASON
+from kubelab.linuxns.ports import KUBELET_ERROR, NODEPORTS_REASON, SCHEDULER_ERROR
 
 from ._pods import make_pod, port
 
@@ -83,3 +83,16 @@ def test_processes_on_one_host_figure_2_1():
     assert host_process_ports([("a", 80), ("b", 81)]) == []
     assert len(host_process_ports([("a", 80, "TCP", "0.0.0.0"), ("b", 80, "TCP", "127.0.0.1")])) == 1
     assert c.to_dict()["port"] == 80
+
+
+def test_who_rejects_a_host_port_conflict():
+    """spec.nodeName bypasses kube-scheduler: the kubelet's admission (predicate.go) rejects the pod."""
+    bound = [one("a", host_port=8080), one("b", host_port=8080)]
+    (c,) = port_conflicts(bound)
+    assert c.error == KUBELET_ERROR
+    assert c.error.endswith("Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports")
+    left_to_scheduler = [one("a", node=None, host_port=8080), one("b", node=None, host_port=8080)]
+    (c,) = port_conflicts(left_to_scheduler, node_name="kind-worker")
+    assert c.error == SCHEDULER_ERROR
+    (c,) = port_conflicts([one("a", host_port=8080), one("b", node=None, host_port=8080)], node_name="kind-worker")
+    assert c.error == SCHEDULER_ERROR  # the second pod is the one placed: it went through the scheduler
