@@ -179,10 +179,8 @@ class Network:
 
     def local_ips(self, node_name: str) -> set[str]:
         node = self.cluster.node(node_name)
-        ips = {node.internal_ip or ""}
-        for cidr in node.spec.pod_cidrs:
-            ips.add(_gateway(cidr))  # the bridge (cni0) gateway
-        return ips
+        from ..cni.plugins import plugin_for  # the addresses the CNI plugin gives the node (cni0, tunl0, ...)
+        return {node.internal_ip or "", *plugin_for(self.cluster).host_addresses(node)}
 
     def pod_by_ip(self, ip: str) -> "Pod | None":
         return self.cluster.pod_by_ip(ip)
@@ -487,11 +485,9 @@ class Network:
                     return
 
     def _egress_ip(self, node: str, dst: str) -> str:
-        n = self.cluster.node(node)
-        for cidr in n.spec.pod_cidrs:
-            if _address(dst) in _network(cidr):
-                return _gateway(cidr)  # out of the bridge: its gateway address
-        return n.internal_ip or ""
+        """The MASQUERADE source towards ``dst``: the outgoing interface's address, as the CNI plugin set it up."""
+        from ..cni.plugins import plugin_for
+        return plugin_for(self.cluster).masquerade_source(node, dst)
 
     def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
         other = self.node_by_ip(pkt.dst)

@@ -291,11 +291,14 @@ class UserspaceProxier(Proxier):
         ev = network.evaluator(node)
         n = self.cluster.node(node)
         # REDIRECT goes to the primary address of the interface the packet came in on: the pod bridge
-        # for a local pod, the node's address for traffic from outside.
+        # (or ptp veth) for a local pod, the node's address for traffic from outside.  Simplification:
+        # a plugin whose pod-side interfaces have no address (Calico's cali veths) gets its own
+        # pod-range address (tunl0's) instead of the kernel's drop.
+        from ..cni.plugins import plugin_for
         ev.redirect_ip = n.internal_ip
         for cidr in n.spec.pod_cidrs:
             if ipaddress.ip_address(pkt.src) in ipaddress.ip_network(cidr, strict=False):
-                ev.redirect_ip = str(ipaddress.ip_network(cidr, strict=False)[1])
+                ev.redirect_ip = next(iter(plugin_for(self.cluster).host_addresses(n)), n.internal_ip)
         nat = ev.run("nat", hook, pkt)
         trace.hops.append(Hop("netfilter", node, f"nat {hook}" + (f": to {pkt.dst}:{pkt.dport}" if pkt.dnat else ""),
                               nat.steps))

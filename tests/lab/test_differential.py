@@ -43,7 +43,8 @@ KNOWN_DISAGREEMENTS: dict[str, str] = {}
 
 @pytest.fixture(scope="module")
 def cluster():
-    return Cluster(MANIFESTS)
+    # the lab's data plane: the bridge plugin (cni0 per node) with host routes via eth0, and the model of it
+    return Cluster(MANIFESTS, cni="bridge")
 
 
 @pytest.fixture(scope="module")

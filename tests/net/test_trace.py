@@ -7,6 +7,8 @@ does not retry another endpoint when the chosen one does not answer.
 
 from __future__ import annotations
 
+import ipaddress
+
 import math
 from collections import Counter
 
@@ -110,7 +112,27 @@ def test_node_to_clusterip_and_cross_node_route():
     assert t.verdict == "delivered"
     assert any(h.kind == "route" and "kind-worker2 -> kind-worker" in h.where for h in t.hops)
     n = connect(c, "kind-worker2", "web", 80)
-    assert n.verdict == "delivered" and n.source_seen.split(":")[0] == "172.18.0.4"
+    # Calico IPIP (the default): the rerouted packet leaves by tunl0, whose address Calico takes from
+    # the node's own block (its first address here), so MASQUERADE gives the backend that address
+    tunl0 = str(ipaddress.ip_network(c.node("kind-worker2").spec.pod_cidrs[0])[0])
+    assert n.verdict == "delivered" and n.source_seen.split(":")[0] == tunl0
+    assert any(h.kind == "encap" and "tunl0" in h.detail for h in n.hops)
+
+
+def test_masquerade_source_is_an_address_of_the_plugins_data_plane():
+    """Routed without a tunnel the packet leaves by eth0 (the node's address); out of a bridge, by its gateway."""
+    for cni, options in (("calico", {"encapsulation": "None"}), ("bridge", {})):
+        c = cluster(n_backends=1)
+        c.settings.cni = cni
+        c.cni_options = options
+        n = connect(c, "kind-worker2", "web", 80)
+        assert n.verdict == "delivered" and n.source_seen.split(":")[0] == "172.18.0.4", cni
+    c = cluster(n_backends=1)
+    c.settings.cni = "bridge"
+    web = next(p for p in c.pods() if p.name.startswith("web"))
+    t = connect(c, web.spec.node_name, "web", 80)
+    cni0 = str(ipaddress.ip_network(c.node(web.spec.node_name).spec.pod_cidrs[0])[1])
+    assert t.verdict == "delivered" and t.source_seen.split(":")[0] == cni0  # out of cni0: its address
 
 
 def test_wrong_port_is_refused_and_pod_ip_direct():

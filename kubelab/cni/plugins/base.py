@@ -270,6 +270,30 @@ class PluginModel:
         cidrs = self.pod_cidrs(node)
         return str(ipaddress.ip_network(cidrs[0], strict=False)[1]) if cidrs else ""
 
+    def host_addresses(self, node: "str | Node") -> list[str]:
+        """Addresses in the pod range that the plugin puts on the node itself.
+
+        A bridge plugin gives its bridge the gateway (``cni0 10.244.1.1``); ``ptp`` gives the same
+        gateway to the host end of every pod's veth.  Plugins whose pods' gateway is not a host
+        address (Calico's ``169.254.1.1`` answered by proxy ARP) override this.
+        """
+        g = self.gateway(node)
+        return [g] if g else []
+
+    def masquerade_source(self, node: "str | Node", dst_ip: str) -> str:
+        """The address ``MASQUERADE`` gives a packet the node sends to ``dst_ip``: its outgoing interface's.
+
+        Upstream: ``net/netfilter/nf_nat_masquerade.c`` picks ``inet_select_addr(out, nexthop,
+        RT_SCOPE_UNIVERSE)``, the primary address of the interface the route leaves by.  Here: a
+        local pod is reached out of the bridge or the ptp veth, which hold the gateway; anything
+        else leaves by ``eth0``, the node's InternalIP.
+        """
+        n = self._node(node)
+        addr = ipaddress.ip_address(dst_ip)
+        if any(addr in ipaddress.ip_network(c, strict=False) for c in self.pod_cidrs(n)):
+            return self.gateway(n)
+        return n.internal_ip or ""
+
     def local_pods(self, node: "str | Node") -> list["Pod"]:
         """The node's pods that have an address of their own (not on the host network), in creation order."""
         name = self._node(node).name

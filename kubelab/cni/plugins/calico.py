@@ -147,6 +147,28 @@ class CalicoModel(PluginModel):
         cidrs = self.pod_cidrs(node)
         return str(ipaddress.ip_network(cidrs[0], strict=False)[0]) if cidrs else None
 
+    def host_addresses(self, node: "str | Node") -> list[str]:
+        """Calico puts no pod-range address on the pods' side (``cali`` veths have none; the pods'
+        gateway ``169.254.1.1`` is answered by proxy ARP); only ``tunl0``/``vxlan.calico`` has one."""
+        t = self.tunnel_address(node)
+        return [t] if t else []
+
+    def masquerade_source(self, node: "str | Node", dst_ip: str) -> str:
+        """Out of ``tunl0``/``vxlan.calico``: the tunnel address; out of ``eth0``: the node's address.
+
+        Simplification: a masqueraded packet to a pod on the same node leaves by its ``cali`` veth,
+        which has no IPv4 address, so the kernel takes another interface's address; the model
+        takes the tunnel address when there is one (the node's InternalIP otherwise).
+        """
+        n = self._node(node)
+        tunnel = self.tunnel_address(n)
+        if tunnel is None:
+            return n.internal_ip or ""
+        owner = self.owner_of(dst_ip)
+        if owner is not None and (owner.name == n.name or self.tunnel(n, owner) is not None):
+            return tunnel
+        return n.internal_ip or ""
+
     def remote_routes(self, node: "Node", other: "Node") -> list[Route]:
         enc = None if self.wireguard else self.tunnel(node, other)
         routes = []
