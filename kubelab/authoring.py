@@ -20,8 +20,9 @@ notebook keeps the ``id`` metadata too, because that is what jupytext writes whe
 saves the pair, so a save from JupyterLab and ``make notebooks`` agree.
 
 Notebooks are written without outputs, execution counts or widget state, with nbformat 4.5
-(the first minor version with cell ids) and only the notebook metadata the ``.md`` carries
-(the kernelspec); jupytext's own header (``text_representation``) stays in the ``.md``.
+(the first minor version with cell ids) and the notebook metadata the ``.md`` carries (the
+kernelspec) plus ``language_info`` with the kernelspec's language; jupytext's own header
+(``text_representation``) stays in the ``.md``.
 
 Examples
 --------
@@ -94,6 +95,11 @@ def notebook_from_text(text: str, name: str = "<text>") -> Any:
     except Exception as exc:  # jupytext raises assorted errors on malformed MyST
         raise SourceError(f"{name}: not readable as MyST Markdown ({exc})") from None
     nb.metadata.pop("jupytext", None)
+    # jupytext leaves language_info out of the text (a kernel rewrites it on every run); the name is what a
+    # notebook needs before it runs (nbconvert's highlighting), and what JupyterLab keeps on a save.
+    language = nb.metadata.get("kernelspec", {}).get("language")
+    if language and "language_info" not in nb.metadata:
+        nb.metadata["language_info"] = {"name": language}
     seen: dict[str, int] = {}
     for number, cell in enumerate(nb.cells, 1):
         where = f"{name}: cell {number} ({_describe(cell)})"

@@ -36,7 +36,7 @@ def test_writes_the_notebook_with_the_sources_ids_and_no_outputs(tmp_path):
     assert [(c["cell_type"], c["id"]) for c in nb["cells"]] == [("markdown", "title"), ("code", "hello")]
     assert nb["cells"][1]["outputs"] == [] and nb["cells"][1]["execution_count"] is None
     assert nb["metadata"] == {"kernelspec": {"display_name": "Python 3 (ipykernel)", "language": "python",
-                                             "name": "python3"}}
+                                             "name": "python3"}, "language_info": {"name": "python"}}
     assert (nb["nbformat"], nb["nbformat_minor"]) == (4, 5)
     assert _run("--check", str(root)).returncode == 0
 

@@ -138,3 +138,47 @@ def test_sources_say_they_are_myst():
     for path in SOURCES:
         header = path.read_text().split("---", 2)[1]
         assert "format_name: myst" in header and "jupytext_version" not in header, path.name
+
+
+# ------------------------------------------------------------------------------------------ solutions/
+SOLUTION_SOURCES = sorted((ROOT / "solutions").glob("*/*.md"))
+
+
+def test_every_solution_has_its_source():
+    assert [p.with_suffix(".ipynb") for p in SOLUTION_SOURCES] == sorted((ROOT / "solutions").glob("*/*.ipynb"))
+    assert tomllib.loads((ROOT / "solutions/jupytext.toml").read_text())["formats"] == "ipynb,md:myst"
+
+
+@pytest.mark.parametrize("path", SOLUTION_SOURCES, ids=lambda p: p.parent.name)
+def test_nbgrader_metadata_is_written_in_the_source(path):
+    """Every graded, locked or solution cell carries its nbgrader metadata in the .md, as YAML options."""
+    stored = nbformat.read(path.with_suffix(".ipynb"), as_version=4)
+    graded = [cell for cell in stored.cells if "nbgrader" in cell.metadata]
+    assert graded
+    text = path.read_text()
+    for cell in graded:  # YAML options in a code cell, JSON after +++ for a Markdown cell
+        grade_id = cell.metadata.nbgrader["grade_id"]
+        assert f"grade_id: {grade_id}\n" in text or f'"grade_id": "{grade_id}"' in text, grade_id
+
+
+def test_the_release_made_from_markdown_is_the_committed_one(tmp_path):
+    """exercises/ regenerated from the .md alone (the .ipynb deleted, rebuilt, released) equals the committed
+    release cell for cell (nbgrader's checksums included), and no .md (it holds the solutions) is released."""
+    from kubelab import course
+
+    scratch = course.scratch_course(tmp_path / "course", ROOT)
+    shutil.copy2(ROOT / "solutions/jupytext.toml", scratch / "solutions/jupytext.toml")
+    for ipynb in (scratch / "solutions").glob("*/*.ipynb"):
+        ipynb.unlink()
+    assert len(authoring.write(scratch)) == len(SOLUTION_SOURCES)
+    course.generate(None, scratch)
+    committed = sorted(p.relative_to(ROOT) for p in (ROOT / "exercises").rglob("*") if p.is_file())
+    released = sorted(p.relative_to(scratch) for p in (scratch / "exercises").rglob("*") if p.is_file())
+    assert released == committed
+    for rel in committed:
+        mine, theirs = json.loads((scratch / rel).read_text()), json.loads((ROOT / rel).read_text())
+        assert mine["metadata"] == theirs["metadata"], rel
+        assert len(mine["cells"]) == len(theirs["cells"]), rel
+        for a, b in zip(mine["cells"], theirs["cells"]):
+            assert a == b, f"{rel}: cell {b['id']} differs"
+        assert any("checksum" in c["metadata"].get("nbgrader", {}) for c in theirs["cells"])
