@@ -25,17 +25,10 @@ ROOT = Path(__file__).resolve().parents[1]
 
 #: notebook -> statements not yet rendered from or citing the table (shrink it; never grow it)
 NOT_YET_CITED: dict[str, list[str]] = {
-    "00": ["Kubernetes 1.18", "in 1.24", "retired"],
-    "01": ["Kubernetes 1.24", "since 1.23", "deprecated", "since 1.33", "in 1.33", "in 1.26", "in 1.22"],
-    "02": ["Kubernetes 1.24", "beta", "since 1.30", "since 1.33"],
-    "03": ["since 1.17", "since 1.33", "since 1.25", "beta", "since 1.30"],
-    "04": ["since Kubernetes 1.22", "since 1.21", "deprecated", "since 1.33", "in 1.33", "deprecated"],
     "05": ["in 1.26", "deprecated", "in 1.35", "since 1.33", "in Kubernetes 1.26", "since 1.33", "deprecated",
            "since 1.35", "deprecated", "since 1.33", "from 1.27"],
-    "06": ["Kubernetes 1.21", "in 1.11", "in 1.13", "since 1.26", "beta", "from 1.30", "since 1.24"],
-    "07": ["retired", "in Kubernetes 1.22", "since 1.19", "since 1.19", "since 1.22", "in 1.19", "GA", "retirement"],
-    "08": ["in Kubernetes 1.24", "since kind v0.24", "GA", "alpha"],
-    "09": ["in 1.26", "beta", "in 1.31", "retirement"],
+    "06": ["Kubernetes 1.21", "since 1.26", "beta", "from 1.30", "since 1.24"],
+    "07": ["retired", "in Kubernetes 1.22", "since 1.19", "since 1.19", "since 1.22", "in 1.19", "GA"],
     "10": ["since Kubernetes 1.33", "deprecated", "since 1.35"],
 }
 

@@ -12,11 +12,12 @@ from .channels import CHANNEL_KINDS, Channel, channels
 from .describe import NamespaceRow, PodNamespaces, describe
 from .namespaces import HOST_INODES, ISOLATES, NAMESPACE_KINDS, InodeAllocator, LinuxNamespace, host_namespace
 from .ports import (PortBinding, PortConflict, bind, docker_host_ports, host_process_ports, port_conflicts)
-from .sandbox import CONTAINER, NODE, PAUSE_IMAGE, POD, PodSandbox, SandboxContainer, namespace_modes, sandbox
+from .sandbox import (CONTAINER, NODE, PAUSE_IMAGE, POD, SET_BY, PodSandbox, SandboxContainer, namespace_modes,
+                      sandbox)
 
 __all__ = [
     "NAMESPACE_KINDS", "ISOLATES", "HOST_INODES", "LinuxNamespace", "InodeAllocator", "host_namespace",
-    "POD", "CONTAINER", "NODE", "PAUSE_IMAGE", "PodSandbox", "SandboxContainer", "sandbox", "namespace_modes",
+    "POD", "CONTAINER", "NODE", "PAUSE_IMAGE", "SET_BY", "PodSandbox", "SandboxContainer", "sandbox", "namespace_modes",
     "NamespaceRow", "PodNamespaces", "describe",
     "CHANNEL_KINDS", "Channel", "channels",
     "PortBinding", "PortConflict", "bind", "port_conflicts", "docker_host_ports", "host_process_ports",
