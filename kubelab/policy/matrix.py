@@ -63,6 +63,18 @@ class Reachability:
     def __str__(self) -> str:
         return "\n".join(self.lines())
 
+    def legend(self) -> str:
+        """How to read :meth:`lines` (the layout of the upstream netpol e2e truth table).
+
+        >>> print(Reachability(["a/x", "a/y"], [[True, False], [True, True]], port=5432).legend())
+        rows: the source pod (opens the connection); columns: the destination pod; '.' allowed, 'X' denied; on 5432/TCP
+        """
+        text = (f"rows: the source pod (opens the connection); columns: the destination pod; "
+                f"'.' allowed, 'X' denied; on {self.port}/{self.proto}")
+        if not self.enforced:
+            text += f"; nothing is enforced ({self.note or 'the plugin ignores policies'})"
+        return text
+
     def blocked(self) -> list[tuple[str, str]]:
         return [(s, d) for s, row in zip(self.pods, self.allowed) for d, ok in zip(self.pods, row) if not ok]
 

@@ -389,7 +389,9 @@ def policy_matrix_html(matrix: Any, cluster: Any = None) -> str:
     """
     rows = [[src, *("allow" if ok else "DENY" for ok in row)] for src, row in zip(matrix.pods, matrix.allowed)]
     html = _table(["from \\ to", *matrix.pods], rows,
-                  f"Who may open a connection to whom on {matrix.port}/{matrix.proto} (rows: sources)")
+                  f"Who may open a connection to whom on {matrix.port}/{matrix.proto}: rows are the "
+                  "source pods, columns the destinations; a cell says allow, or, in capitals, that the "
+                  "connection is denied")
     if not matrix.enforced:
         html += (f"<p><strong>Nothing is enforced:</strong> {escape(matrix.note or 'the plugin ignores policies')}"
                  "</p>")
