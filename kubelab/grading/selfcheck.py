@@ -1,0 +1,58 @@
+"""Ungraded "Your turn" self-checks: the learner writes an answer, the cell says right or wrong.
+
+A self-check reuses the graders' checks (any function that raises :class:`WrongAnswer`), or
+compares a set of names with one the model computed (:func:`same_set`).  It prints one line --
+``Right.`` or ``Not yet: <what is wrong>`` and where the notebook teaches it -- and never a
+traceback, and it never prints the expected answer in full: a missing item is counted, a
+wrong one named.  An unanswered cell (``...`` or ``None``) is told to answer first.
+
+Examples
+--------
+>>> self_check(same_set, {"front/web"}, {"front/web"}, "pods that may reach shop/db")
+Right.
+True
+>>> self_check(same_set, {"front/web", "shop/api"}, {"front/web", "front/debug"}, "pods that may reach shop/db",
+...            taught="'One dash: AND or OR'")
+Not yet: shop/api is not among the pods that may reach shop/db; 1 is missing. See 'One dash: AND or OR'.
+False
+>>> self_check(same_set, ..., {"a"}, "pods")
+Not yet: write your answer in place of ... and run the cell again.
+False
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from .answers import WrongAnswer, unanswered, words
+
+__all__ = ["self_check", "same_set"]
+
+
+def same_set(answer: Any, expected: Iterable[str], what: str) -> None:
+    """Raise :class:`WrongAnswer` unless ``answer`` names exactly ``expected`` (case and order do not matter)."""
+    want = {str(x).strip().lower() for x in expected}
+    got = {w.strip().lower() for w in words(answer, what)}
+    wrong = sorted(got - want)
+    missing = len(want - got)
+    if not wrong and not missing:
+        return
+    parts = [f"{', '.join(wrong)} {'is' if len(wrong) == 1 else 'are'} not among the {what}"] if wrong else []
+    if missing:
+        parts.append(f"{missing} {'is' if missing == 1 else 'are'} missing")
+    raise WrongAnswer("; ".join(parts) + ".")
+
+
+def self_check(check: Callable[..., None], answer: Any, *args: Any, taught: str = "", **kwargs: Any) -> bool:
+    """Run ``check(answer, *args, **kwargs)`` and print whether the answer is right; return it too."""
+    if unanswered(answer):
+        print("Not yet: write your answer in place of ... and run the cell again.")
+        return False
+    try:
+        check(answer, *args, **kwargs)
+    except WrongAnswer as exc:
+        print(f"Not yet: {exc}" + (f" See {taught}." if taught else ""))
+        return False
+    print("Right.")
+    return True
