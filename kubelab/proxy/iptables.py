@@ -2,9 +2,13 @@
 
 Upstream: kubernetes ``pkg/proxy/iptables/proxier.go`` (``syncProxyRules``,
 ``writeServiceToEndpointRules``, ``servicePortPolicyClusterChain`` and friends,
-``iptablesJumpChains``, ``appendServiceCommentLocked``, ``probability``), as of
-Kubernetes v1.29-v1.33; ``pkg/proxy/topology.go`` (``CategorizeEndpoints``);
-``pkg/proxy/util/localdetector.go`` (cluster-CIDR local detection).
+``iptablesJumpChains``, ``iptablesKubeletJumpChains``, ``appendServiceCommentLocked``,
+``probability``) and its tests ``proxier_test.go`` (``TestOverallIPTablesRules``,
+``TestLoadBalancer``, ``TestInternalTrafficPolicy``, the terminating-endpoint
+tests), as of Kubernetes v1.35; ``pkg/proxy/topology.go`` (``CategorizeEndpoints``);
+``pkg/proxy/util/localdetector.go`` (cluster-CIDR local detection);
+``pkg/proxy/util/nodeport_addresses.go`` (``ContainsIPv4Loopback``: with
+``nodePortAddresses`` that exclude 127.0.0.1, ``localhostNodePorts`` is off).
 
 What is modelled, per service port:
 
@@ -23,8 +27,11 @@ What is modelled, per service port:
 * ClientIP session affinity with ``-m recent``;
 * probabilities ``%0.10f`` of ``1/(n-i)``; endpoints in string order of ``ip:port``;
 * "large cluster mode" (no per-endpoint comments past 1000 endpoints);
-* the jump rules kube-proxy ensures in the built-in chains, and the
-  ``KUBE-FIREWALL`` localnet rule (``localhostNodePorts``).
+* the jump rules kube-proxy ensures in the built-in chains on every full sync
+  (``-I``, so the last ensured comes first), including ``INPUT``/``OUTPUT`` →
+  ``KUBE-FIREWALL`` whatever ``localhostNodePorts`` says; the ``KUBE-FIREWALL``
+  localnet rule itself only with ``localhostNodePorts``, written ahead of every
+  other filter rule (before ``KUBE-FORWARD``'s), as in the restore input.
 
 Simplifications (said here and in the notebook): services are written in
 sorted order (kube-proxy walks a Go map, so the real order varies between
@@ -56,7 +63,7 @@ from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
 
 __all__ = ["IPTablesProxier", "service_port_chain", "endpoint_chain", "probability", "masquerade_mark",
-           "LARGE_CLUSTER_ENDPOINTS", "JUMP_CHAINS"]
+           "LARGE_CLUSTER_ENDPOINTS", "JUMP_CHAINS", "KUBELET_JUMP_CHAINS"]
 
 KUBE_SERVICES = "KUBE-SERVICES"
 KUBE_EXTERNAL_SERVICES = "KUBE-EXTERNAL-SERVICES"
@@ -87,6 +94,22 @@ JUMP_CHAINS = (
     ("nat", KUBE_SERVICES, "PREROUTING", "kubernetes service portals", []),
     ("nat", KUBE_POSTROUTING, "POSTROUTING", "kubernetes postrouting rules", []),
 )
+
+
+#: ``iptablesKubeletJumpChains``: duplicates of the chains kubelet used to create, ensured the same way
+#: (no comment) on every full sync, whatever ``localhostNodePorts`` says.
+KUBELET_JUMP_CHAINS = (
+    ("filter", KUBE_FIREWALL, "INPUT", "", []),
+    ("filter", KUBE_FIREWALL, "OUTPUT", "", []),
+)
+
+
+def _contains_ipv4_loopback(node_port_addresses: list[str] | None) -> bool:
+    """``NodePortAddresses.ContainsIPv4Loopback``: no IPv4 CIDR means 0.0.0.0/0 (which contains it)."""
+    cidrs = [c for c in node_port_addresses or [] if c != "primary" and ":" not in c]
+    if not cidrs and "primary" not in (node_port_addresses or []):
+        return True
+    return any(ipaddress.ip_address("127.0.0.1") in ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a sync names each chain several times; nodes share the names
@@ -145,7 +168,9 @@ class IPTablesProxier(Proxier):
         self.mark = mark
         cluster_cidr = (cfg.cluster_cidr or "").split(",")[0].strip() or None
         masquerade_all = bool(ipt.masquerade_all)
-        localhost_node_ports = ipt.localhost_node_ports is not False
+        # NewProxier: localhostNodePorts only when nodePortAddresses lets 127.0.0.1 through
+        localhost_node_ports = ipt.localhost_node_ports is not False and _contains_ipv4_loopback(cfg.node_port_addresses)
+        self.localhost_node_ports = localhost_node_ports
         services = service_port_map(self.cluster, self.node)
         total_endpoints = sum(len(s.endpoints) for s in services)
         self.large_cluster_mode = total_endpoints > LARGE_CLUSTER_ENDPOINTS
@@ -161,6 +186,12 @@ class IPTablesProxier(Proxier):
         nat.append(KUBE_POSTROUTING, ["-m", "comment", "--comment", "kubernetes service traffic requiring SNAT",
                                       "-j", "MASQUERADE", "--random-fully"])
         nat.append(KUBE_MARK_MASQ, ["-j", "MARK", "--or-mark", mark])
+        if localhost_node_ports:
+            # written before any service rule: the restore input has it ahead of KUBE-FORWARD's rules
+            filt.declare(KUBE_FIREWALL)
+            filt.append(KUBE_FIREWALL, ["-m", "comment", "--comment", "block incoming localnet connections",
+                                        "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
+                                        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"])
 
         for svc in services:
             self._write_service(svc, filt, nat, cluster_cidr, masquerade_all)
@@ -175,6 +206,8 @@ class IPTablesProxier(Proxier):
                                        *dest, "-j", KUBE_NODEPORTS])
         else:
             for ip in self._node_port_ips(cfg.node_port_addresses):
+                if ip.startswith("127.") and not localhost_node_ports:
+                    continue  # "--nodeport-addresses includes localhost but --iptables-localhost-nodeports=false"
                 nat.append(KUBE_SERVICES, ["-m", "comment", "--comment",
                                            "kubernetes service nodeports; NOTE: this must be the last rule in this chain",
                                            "-d", ip, "-j", KUBE_NODEPORTS])
@@ -183,11 +216,6 @@ class IPTablesProxier(Proxier):
                                    "-m", "mark", "--mark", f"{mark}/{mark}", "-j", "ACCEPT"])
         filt.append(KUBE_FORWARD, ["-m", "comment", "--comment", "kubernetes forwarding conntrack rule",
                                    "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"])
-        if localhost_node_ports:
-            filt.declare(KUBE_FIREWALL)
-            filt.append(KUBE_FIREWALL, ["-m", "comment", "--comment", "block incoming localnet connections",
-                                        "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
-                                        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"])
         self.tables = {"filter": filt, "nat": nat}
 
     def _node_port_ips(self, cidrs: list[str]) -> list[str]:
@@ -365,13 +393,16 @@ class IPTablesProxier(Proxier):
         return "\n".join(out) + "\n"
 
     def jump_rules(self) -> dict[str, list[Rule]]:
-        """The rules kube-proxy ensures in the built-in chains (``-I``: the last ensured is first)."""
+        """The rules kube-proxy ensures in the built-in chains on every full sync, in their final order.
+
+        ``iptablesJumpChains`` then ``iptablesKubeletJumpChains`` (``INPUT``/``OUTPUT`` →
+        ``KUBE-FIREWALL``, whatever ``localhostNodePorts`` says), each with ``EnsureChain`` and
+        ``EnsureRule(Prepend)``: on a fresh node the last one ensured ends up first.
+        """
         out: dict[str, list[Rule]] = {"filter": [], "nat": []}
-        for table, chain, builtin, comment, extra in reversed(JUMP_CHAINS):
-            out[table].append(Rule.parse(builtin, [*extra, "-m", "comment", "--comment", comment, "-j", chain]))
-        if self.config.iptables.localhost_node_ports is not False:
-            for builtin in ("INPUT", "OUTPUT"):
-                out["filter"].append(Rule.parse(builtin, ["-j", KUBE_FIREWALL]))
+        for table, chain, builtin, comment, extra in reversed((*JUMP_CHAINS, *KUBELET_JUMP_CHAINS)):
+            args = [*extra, "-m", "comment", "--comment", comment] if comment else list(extra)
+            out[table].append(Rule.parse(builtin, [*args, "-j", chain]))
         return out
 
     def save_text(self, backend: str = "legacy") -> str:
@@ -381,13 +412,8 @@ class IPTablesProxier(Proxier):
         tables in the order the kernel registered them, which varies between hosts);
         ``"nft"`` lists filter first, as ``iptables-nft-save`` does.  The rule text is the same.
         """
-        self.ensure_synced()
-        jumps = self.jump_rules()
-        texts = {}
-        for name in ("nat", "filter"):
-            table = self.tables[name]
-            full = Table(name, list(table.chains), [*jumps[name], *table.rules])
-            texts[name] = full.save()
+        full = self.full_tables()
+        texts = {name: full[name].save() for name in ("nat", "filter")}
         order = ("nat", "filter") if backend == "legacy" else ("filter", "nat")
         return "".join(texts[n] for n in order)
 
@@ -396,7 +422,10 @@ class IPTablesProxier(Proxier):
         self.ensure_synced()
         if getattr(self, "_full", None) is None or self._full_from is not self.tables:
             jumps = self.jump_rules()
-            self._full = {name: Table(name, list(t.chains), [*jumps[name], *t.rules]) for name, t in self.tables.items()}
+            self._full = {}
+            for name, t in self.tables.items():
+                ensured = [r.target for r in jumps[name]]  # EnsureChain: exist even when the restore skips them
+                self._full[name] = Table(name, list(dict.fromkeys([*t.chains, *ensured])), [*jumps[name], *t.rules])
             self._full_from = self.tables
         return self._full
 
