@@ -35,10 +35,15 @@ What is modelled, per service port:
 
 Simplifications (said here and in the notebook): services are written in
 sorted order (kube-proxy walks a Go map, so the real order varies between
-syncs; upstream tests sort too); IPv4 only; the ``nfacct`` counter on the
-INVALID-drop rule is left out (it appears only where the kernel has
-``xt_nfacct``); stale-chain ``-X`` lines of partial syncs are not written,
-because every kubelab sync is a full one.
+syncs; upstream tests sort too); IPv4 only; the ``nfacct`` counters are left
+out (they appear only where the kernel has ``xt_nfacct``): the
+``-m nfacct`` match on the INVALID drop and the extra
+``-d 127.0.0.0/8 … -m nfacct`` rule per NodePort; stale-chain ``-X`` lines of
+partial syncs are not written, because every kubelab sync is a full one.
+The text compared is the modern ``proxier.go`` (nfacct counters, the
+``PreferSameTrafficDistribution`` era of ``topology.go``); the tests that
+transcribe ``proxier_test.go`` say how its fake proxier differs from a node
+(``tests/proxy/upstream_iptables.py``, ``docs/iptables-parity.md``).
 
 Examples
 --------
