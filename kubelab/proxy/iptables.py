@@ -402,7 +402,11 @@ class IPTablesProxier(Proxier):
 
         ``iptablesJumpChains`` then ``iptablesKubeletJumpChains`` (``INPUT``/``OUTPUT`` →
         ``KUBE-FIREWALL``, whatever ``localhostNodePorts`` says), each with ``EnsureChain`` and
-        ``EnsureRule(Prepend)``: on a fresh node the last one ensured ends up first.
+        ``EnsureRule(Prepend)``: in a namespace where kube-proxy is alone (the lab, the real-kernel
+        tests) the last one ensured ends up first.  On a real node kubelet usually came first:
+        ``pkg/kubelet/kubelet_network_linux.go`` still ensures the same ``KUBE-FIREWALL`` chain, its
+        two jumps and the localnet rule (IPv4, whatever kube-proxy's settings), so there the
+        ``KUBE-FIREWALL`` jumps sit after kube-proxy's own and the rule is always present.
         """
         out: dict[str, list[Rule]] = {"filter": [], "nat": []}
         for table, chain, builtin, comment, extra in reversed((*JUMP_CHAINS, *KUBELET_JUMP_CHAINS)):
