@@ -101,8 +101,9 @@ JUMP_CHAINS = (
 )
 
 
-#: ``iptablesKubeletJumpChains``: duplicates of the chains kubelet used to create, ensured the same way
-#: (no comment) on every full sync, whatever ``localhostNodePorts`` says.
+#: ``iptablesKubeletJumpChains``: duplicates of the chain kubelet also creates
+#: (``kubelet_network_linux.go``), ensured the same way (no comment) on every full sync,
+#: whatever ``localhostNodePorts`` says.
 KUBELET_JUMP_CHAINS = (
     ("filter", KUBE_FIREWALL, "INPUT", "", []),
     ("filter", KUBE_FIREWALL, "OUTPUT", "", []),

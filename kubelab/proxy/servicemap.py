@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api import ServiceSpec
     from ..cluster import Cluster
 
 __all__ = ["ServicePortName", "ServicePortInfo", "EndpointInfo", "service_port_map", "categorize_endpoints",
@@ -181,9 +182,18 @@ def categorize_endpoints(svc: ServicePortInfo) -> Categorized:
     return Categorized(cluster, local, sorted(merged.values(), key=lambda e: e.string), has_any)
 
 
-def external_policy_local(spec) -> bool:
+def external_policy_local(spec: "ServiceSpec") -> bool:
     """``apiservice.ExternalPolicyLocal``: ``Local`` counts only for a Service that accepts external
-    traffic by type (NodePort, LoadBalancer) or has external IPs."""
+    traffic by type (NodePort, LoadBalancer) or has external IPs.
+
+    Examples
+    --------
+    >>> from kubelab.api import ServiceSpec
+    >>> external_policy_local(ServiceSpec(type="NodePort", external_traffic_policy="Local"))
+    True
+    >>> external_policy_local(ServiceSpec(type="ClusterIP", external_traffic_policy="Local"))
+    False
+    """
     if spec.type not in ("NodePort", "LoadBalancer") and not spec.external_ips:
         return False
     return spec.external_traffic_policy == "Local"
