@@ -4,8 +4,10 @@ Hypothesis builds clusters over the cross product the model covers: Service type
 NodePort, LoadBalancer, ExternalName), external and internal traffic policy, ClientIP
 affinity, loadBalancerSourceRanges (one of them holding a node IP), externalIPs,
 LoadBalancer ingress IPs with ``ipMode`` VIP/Proxy/unset, TCP/UDP/SCTP, named and unnamed
-ports, EndpointSlices whose endpoints are ready, serving-terminating, terminating and not
-serving, or not ready, on this node, another node or none, and the kube-proxy settings
+ports, EndpointSlices written by hand whose endpoints are ready, serving-terminating,
+terminating and not serving, or not ready, on this node, another node or none, or pods behind a
+selector (ready or not, terminating or not, with target ports by name or number, some pods
+lacking a port) whose slices the EndpointSlice controller writes, and the kube-proxy settings
 (``localhostNodePorts``, ``masqueradeAll``, a cluster CIDR or none), seen from either node.
 
 For each one, in one throwaway ``kl-`` network namespace: every chain a rule jumps to is
@@ -76,6 +78,8 @@ def services(draw, index: int):
             {"ip": f"1.2.3.{4 + index}"}, {"ip": f"5.6.7.{8 + index}", "ipMode": "VIP"},
             {"ip": f"9.9.9.{9 + index}", "ipMode": "Proxy"})), max_size=2, unique_by=lambda i: i["ip"]))
         status = ingress
+    if draw(st.booleans()):  # pods behind a selector: the EndpointSlice controller writes the slices
+        return with_pods(draw, index, name, ports, status, spec)
     svc = service("ns1", name, f"172.30.0.{10 + index}", ports, status_ips=status, **spec)
     slices = []
     for s in range(draw(st.integers(0, 2))):
@@ -88,6 +92,32 @@ def services(draw, index: int):
         slices.append(slice_("ns1", name, s + 1, eps,
                              [(p.get("name", ""), p["targetPort"], p["protocol"]) for p in kept]))
     return svc, slices
+
+
+POD_STATES = ("ready", "not-ready", "terminating-ready", "terminating-not-ready")
+
+
+def with_pods(draw, index: int, name: str, ports: list[dict], status, spec: dict):
+    """The Service with a selector, target ports by name or number, and pods carrying (some of) those ports."""
+    ports = [{**p, "targetPort": draw(st.sampled_from((f"n{i}", p["targetPort"])))} for i, p in enumerate(ports)]
+    svc = service("ns1", name, f"172.30.0.{10 + index}", ports, status_ips=status, selector={"app": name}, **spec)
+    pods = []
+    for k in range(draw(st.integers(0, 3))):
+        node = draw(st.sampled_from(("test-node", "node2")))
+        state = draw(st.sampled_from(POD_STATES))
+        declared = draw(st.lists(st.sampled_from(range(len(ports))), min_size=1, unique=True))
+        meta = {"name": f"{name}-{k}", "namespace": "ns1", "labels": {"app": name}}
+        if state.startswith("terminating"):
+            meta["deletionTimestamp"] = "2026-01-01T00:00:00Z"
+        pod_status: dict = {"phase": "Running", "podIP": f"10.0.{0 if node == 'test-node' else 1}.{10 * index + k + 2}"}
+        if state.endswith("not-ready"):
+            pod_status["conditions"] = [{"type": "Ready", "status": "False"}]
+        containers = [{"name": "c", "image": "nginx", "ports": [
+            {"name": f"n{i}", "containerPort": ports[i]["port"] + 8000, "protocol": ports[i]["protocol"]}
+            for i in sorted(declared)]}]
+        pods.append({"apiVersion": "v1", "kind": "Pod", "metadata": meta,
+                     "spec": {"nodeName": node, "containers": containers}, "status": pod_status})
+    return svc, pods
 
 
 @st.composite
