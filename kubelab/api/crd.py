@@ -25,7 +25,7 @@ pattern             ``p: Invalid value: "X": p in body should match '^...$'``
 minimum, maximum    ``p: Invalid value: 0: p in body should be greater than or equal to 1``
 maxItems            ``p: Too many: 17: must have at most 16 items``
 minItems            ``p: Invalid value: 0: p in body should have at least 1 items``
-list-type map/set   ``p[1]: Duplicate value: {"name":"http"}`` (Go prints the key as a map)
+list-type map       ``p[1]: Duplicate value: map[string]interface {}{"name":"http"}``
 CEL rule            ``p: Invalid value: "object": <the rule's message>``
 ==================  ==========================================================================
 
@@ -295,9 +295,9 @@ def _array_errors(schema: dict[str, Any], value: list, path: str, errs: list[Fie
             if not isinstance(v, dict):
                 continue
             kv = {k: v.get(k) for k in keys}
-            k = json.dumps(kv, sort_keys=True)
-            if k in seen:
-                errs.append(FieldError.duplicate(f"{path}[{i}]", kv))
+            k = json.dumps(kv, sort_keys=True, separators=(",", ":"))
+            if k in seen:  # Go prints the key with %#v
+                errs.append(FieldError("Duplicate", f"{path}[{i}]", None, f"map[string]interface {{}}{k}"))
             seen.add(k)
 
 
@@ -354,10 +354,18 @@ def _evaluate(rule: str, value_json: str) -> tuple[bool, str]:
     try:
         result = _program(rule).evaluate({"self": celpy.json_to_cel(json.loads(value_json))})
     except Exception as exc:  # celpy raises its own errors (and sometimes Python ones) for failed evaluations
-        return False, f"{exc.args[0] if exc.args else exc} evaluating rule: {rule}"
+        return False, f"{_cel_error_text(exc)} evaluating rule: {rule}"
     if isinstance(result, celtypes.BoolType):
         return bool(result), ""
     return False, f"{result} evaluating rule: {rule}"
+
+
+def _cel_error_text(exc: Exception) -> str:
+    """cel-go's wording for the usual failure, a field that is absent: ``no such key: certificateRefs``."""
+    missing = re.search(r"no such member in mapping: \\?'([^'\\]+)", repr(exc.args))
+    if missing:
+        return f"no such key: {missing[1]}"
+    return str(exc.args[0]) if exc.args else str(exc)
 
 
 def _cel_errors(schema: dict[str, Any], value: Any, path: str, errs: list[FieldError]) -> None:
@@ -391,7 +399,9 @@ def validate(schema: dict[str, Any], value: Any, path: str = "") -> list[FieldEr
     _schema_errors(schema, value, path, errs)
     if not errs:
         _cel_errors(schema, value, path, errs)
-    return errs
+    # The strict decoder refuses unknown fields before validation runs: then they are the only errors.
+    unknown = [e for e in errs if e.kind == "Unknown"]
+    return unknown or errs
 
 
 # ---------------------------------------------------------------- the bundle file

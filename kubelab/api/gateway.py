@@ -78,6 +78,7 @@ class _CustomResource(APIObject):
         errs = super().validate()
         if self.crd.spec_required and not getattr(self, "_spec_given", True):
             errs.append(FieldError.required("spec"))
+            return errs
         errs.extend(validate(self.crd.spec_schema, self.spec, "spec"))
         return errs
 

@@ -13,8 +13,8 @@ Upstream (Gateway API v1.4.0): the condition types and reasons of
 ``ResolvedRefs``, ``Programmed``, ``Conflicted`` with ``UnsupportedProtocol``,
 ``InvalidRouteKinds``, ``InvalidCertificateRef``, ``RefNotPermitted``,
 ``ProtocolConflict``), ``apis/v1/shared_types.go`` (route ``Accepted`` with
-``NotAllowedByListeners``, ``NoMatchingListenerHostname``, ``NoMatchingParent``,
-``UnsupportedValue``; ``ResolvedRefs`` with ``RefNotPermitted``, ``InvalidKind``,
+``NotAllowedByListeners``, ``NoMatchingListenerHostname``, ``NoMatchingParent``;
+``ResolvedRefs`` with ``RefNotPermitted``, ``InvalidKind``,
 ``BackendNotFound``), ``AllowedRoutes`` (namespaces ``Same``/``All``/``Selector``, kinds)
 and ``apis/v1beta1/referencegrant_types.go``.  Conformance:
 ``conformance/tests/gateway-invalid-route-kind.yaml``, ``gateway-with-attached-routes.yaml``,
@@ -29,7 +29,9 @@ Simplifications: the model has no clock, so conditions carry no ``lastTransition
 nor ``observedGeneration``; it supports the HTTP and HTTPS listener protocols and the
 HTTPRoute kind (TLS, TCP, UDP listeners are ``UnsupportedProtocol``); a Gateway's
 ``status.addresses`` are its ``spec.addresses`` of type ``IPAddress`` (the model
-provisions no load balancer); ``PartiallyInvalid`` is not written.
+provisions no load balancer); ``PartiallyInvalid`` is not written, nor ``UnsupportedValue``
+(the CRD's CEL rules already refuse what would earn it, e.g. ``ReplacePrefixMatch``
+without exactly one PathPrefix match).
 """
 
 from __future__ import annotations
@@ -279,19 +281,6 @@ class GatewayAPIState:
             out.append(self._attach(route, ref, gws))
         return out
 
-    def _unsupported_value(self, route: Any) -> str | None:
-        for i, rule in enumerate(route.spec.get("rules", ())):
-            filters = list(rule.get("filters", ()))
-            for b in rule.get("backendRefs", ()):
-                filters.extend(b.get("filters", ()))
-            for f in filters:
-                body = f.get("urlRewrite") or f.get("requestRedirect") or {}
-                if (body.get("path") or {}).get("type") == "ReplacePrefixMatch":
-                    for m in rule.get("matches", ()):
-                        if (m.get("path") or {}).get("type", "PathPrefix") != "PathPrefix":
-                            return f"rules[{i}]: ReplacePrefixMatch needs PathPrefix matches"
-        return None
-
     def _attach(self, route: Any, ref: dict[str, Any], gws: GatewayState) -> ParentState:
         gw = gws.gateway
         candidates = [ls for ls in gws.listeners if ls.programmed]
@@ -321,10 +310,6 @@ class GatewayAPIState:
             return ParentState(ref, gws, [], [condition(
                 "Accepted", False, "NoMatchingListenerHostname",
                 "no hostname of the route intersects a listener's hostname"), self._resolved(route)])
-        bad = self._unsupported_value(route)
-        if bad:
-            return ParentState(ref, gws, [], [condition("Accepted", False, "UnsupportedValue", bad),
-                                              self._resolved(route)])
         for ls, _ in attached:
             ls.attached_routes += 1
         return ParentState(ref, gws, attached, [condition("Accepted", True, "Accepted"), self._resolved(route)])
