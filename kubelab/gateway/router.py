@@ -69,7 +69,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 from ..errors import KubelabError, NotFoundError
 from .filters import modify_headers, modify_path, redirect
-from .matching import Request, hostname_score, host_matches, match_request, precedence, strip_port
+from .matching import Request, host_matches, match_request, precedence, strip_port
 from .status import GatewayAPIState, ListenerState, state_of
 
 __all__ = ["GatewayRouter", "GatewayDecision", "route", "parse_request"]
@@ -153,21 +153,43 @@ class GatewayRouter:
             raise NotFoundError(f'gateways.gateway.networking.k8s.io "{name}" not found in namespace "{ns}"')
         self.gws = gws
         self.rng = random.Random(0 if seed is None else seed)
-        # (listener name) -> [(precedence key, route, rule index, match index, match, effective hostnames)]
-        self._table: dict[str, list[tuple[tuple, Any, int, int, dict, list]]] = {}
+        # listener name -> hostname bucket -> entries sorted by precedence, where a bucket is
+        # ("exact", host), ("wildcard", ".suffix") or ("any", ""), and an entry is
+        # (precedence key, route, rule index, match index, match, effective hostnames).
+        self._table: dict[str, dict[tuple[str, str], list[tuple[tuple, Any, int, int, dict, list]]]] = {}
         for route in self.state.routes:
+            order = self.state.order[(route.namespace, route.name)]
             for parent in self.state.parents[(route.namespace, route.name)]:
                 if parent.gateway is not gws:
                     continue
                 for ls, hosts in parent.listeners:
-                    entries = self._table.setdefault(ls.name, [])
-                    order = self.state.order[(route.namespace, route.name)]
+                    buckets = self._table.setdefault(ls.name, {})
                     for i, rule in enumerate(route.spec.get("rules", ())):
                         for j, m in enumerate(rule.get("matches") or [{}]):
-                            key = (*precedence(m), order, f"{route.namespace}/{route.name}", i, j)
-                            entries.append((key, route, i, j, m, hosts))
-        for entries in self._table.values():
-            entries.sort(key=lambda e: e[0])
+                            entry = ((*precedence(m), order, f"{route.namespace}/{route.name}", i, j),
+                                     route, i, j, m, hosts)
+                            for h in hosts:
+                                bucket = ("any", "") if not h else ("wildcard", h[1:]) if h.startswith("*.") \
+                                    else ("exact", h)
+                                buckets.setdefault(bucket, []).append(entry)
+        for buckets in self._table.values():
+            for entries in buckets.values():
+                entries.sort(key=lambda e: e[0])
+
+    def _candidates(self, listener: str, host: str) -> list[tuple[tuple, Any, int, int, dict, list]]:
+        """The entries of the routes with the most specific hostname match for ``host`` (exact, longest
+        wildcard, then routes without hostnames), in precedence order."""
+        buckets = self._table.get(listener, {})
+        found = buckets.get(("exact", host))
+        if found:
+            return found
+        dot = host.find(".")
+        while dot >= 0:  # the longest wildcard first: *.b.example.com before *.example.com
+            found = buckets.get(("wildcard", host[dot:]))
+            if found:
+                return found
+            dot = host.find(".", dot + 1)
+        return buckets.get(("any", ""), [])
 
     def _listener(self, req: Request) -> ListenerState | None:
         best, best_score = None, None
@@ -198,18 +220,12 @@ class GatewayRouter:
             return d
         d.listener = ls.name
         d.why.append(f"listener {ls.name} ({ls.protocol} {ls.port}, hostname {ls.hostname or '*'})")
-        entries = self._table.get(ls.name, [])
-        scored = []
-        for e in entries:
-            score = hostname_score(e[5], req.host)
-            if score is not None:
-                scored.append((score, e))
-        if not scored:
+        entries = self._candidates(ls.name, req.host)
+        if not entries:
             d.why.append(f"no HTTPRoute attached to listener {ls.name} serves host {req.host}")
             return d
-        top = max(s for s, _ in scored)
-        for score, (key, rt, i, j, m, hosts) in scored:
-            if score != top or not match_request(m, req):
+        for key, rt, i, j, m, hosts in entries:
+            if not match_request(m, req):
                 continue
             d.route, d.rule, d.match = f"{rt.namespace}/{rt.name}", i, j
             d.why.append(f"HTTPRoute {rt.namespace}/{rt.name} rules[{i}].matches[{j}] {_describe(m)} "

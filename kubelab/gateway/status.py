@@ -137,6 +137,8 @@ class GatewayAPIState:
         self.classes = {c.name: c for c in cluster.list("GatewayClass")}
         self.grants = cluster.list("ReferenceGrant")
         self.namespaces = {n.name: n for n in cluster.list("Namespace")}
+        self.services = {(s.namespace, s.name): s for s in cluster.services()}
+        self.secrets = {(s.namespace, s.name): s for s in cluster.list("Secret")}
         self.gateways: dict[tuple[str, str], GatewayState] = {}
         for gw in cluster.list("Gateway"):
             self.gateways[(gw.namespace, gw.name)] = self._gateway_state(gw)
@@ -172,7 +174,7 @@ class GatewayAPIState:
         if ns != route.namespace and not self.grant_allows("HTTPRoute", route.namespace, "", "Service", ns, name):
             return "RefNotPermitted", (f"backendRef {ns}/{name}: no ReferenceGrant in namespace {ns} lets HTTPRoutes "
                                        f"of namespace {route.namespace} refer to it")
-        svc = next((s for s in self.cluster.services(ns) if s.name == name), None)
+        svc = self.services.get((ns, name))
         if svc is None:
             return "BackendNotFound", f"backendRef {ns}/{name}: Service not found"
         if not any(p.port == ref.get("port") for p in svc.spec.ports):
@@ -226,7 +228,7 @@ class GatewayAPIState:
             if ns != gw.namespace and not self._gateway_grant(gw.namespace, ns, ref["name"]):
                 return "RefNotPermitted", (f"certificateRef {ns}/{ref['name']}: no ReferenceGrant in namespace {ns} "
                                            f"lets Gateways of namespace {gw.namespace} refer to it")
-            secret = next((s for s in self.cluster.list("Secret", ns) if s.name == ref["name"]), None)
+            secret = self.secrets.get((ns, ref["name"]))
             if secret is None or secret.type != "kubernetes.io/tls":
                 return "InvalidCertificateRef", f"certificateRef {ns}/{ref['name']}: no kubernetes.io/tls Secret"
         return None
