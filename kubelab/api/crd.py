@@ -57,6 +57,7 @@ import copy
 import difflib
 import functools
 import json
+import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -325,12 +326,54 @@ def _object_errors(schema: dict[str, Any], value: dict, path: str, errs: list[Fi
 
 
 # ---------------------------------------------------------------- CEL rules
+def _cache_dir() -> Path | None:
+    """The user's cache directory for kubelab (``$XDG_CACHE_HOME/kubelab``), or ``None`` if it cannot be made."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    path = Path(base) / "kubelab"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
+def _cel_parser(tree_class: type) -> None:
+    """Build celpy's CEL parser once, with Lark's grammar analysis cached in the user's cache directory.
+
+    celpy builds its LALR parser from ``cel.lark`` in every process (about 2 s); Lark can keep the
+    analysis in a file (``cache=``), which brings that to a few tens of milliseconds.  Same options
+    as ``celpy.celparser.CELParser``; without a writable cache directory, celpy builds its own.
+    """
+    import re as _re
+    from importlib.metadata import version
+
+    import celpy
+    import lark
+    from celpy.celparser import CELParser
+
+    if CELParser.CEL_PARSER is not None:
+        return
+    cache = _cache_dir()
+    if cache is None:
+        return
+    grammar = (Path(celpy.__file__).parent / "cel.lark").read_text(encoding="utf-8")
+    try:
+        CELParser.CEL_PARSER = lark.Lark(
+            grammar, parser="lalr", start="expr", g_regex_flags=_re.M,
+            lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
+            maybe_placeholders=False, priority="invert", tree_class=tree_class,
+            cache=str(cache / f"cel-lark-{version('cel-python')}-{lark.__version__}.cache"))
+    except Exception:  # an unreadable or stale cache file: let celpy build the parser itself
+        CELParser.CEL_PARSER = None
+
+
 @functools.cache
 def _cel_env() -> Any:
     import celpy
 
     # The interpreter: celpy's CompiledRunner is ten times faster but answers some of these
     # rules wrongly (the listeners' exists_one uniqueness rule comes out false).
+    _cel_parser(celpy.InterpretedRunner.tree_node_class)
     return celpy.Environment(runner_class=celpy.InterpretedRunner)
 
 

@@ -65,3 +65,12 @@ def test_projection_keeps_named_fields_and_map_keys():
                                                "m": {"type": "object", "additionalProperties": {"type": "string"}}}}
     assert crd._project(schema, {"a": "1", "b": "2", "m": {"x": "y"}}, frozenset({"a", "m"})) == \
         {"a": "1", "m": {"x": "y"}}
+
+
+def test_cache_dir_is_the_users_and_optional(monkeypatch, tmp_path):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    assert crd._cache_dir() == tmp_path / "kubelab"
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    assert crd._cache_dir() is None
