@@ -142,7 +142,11 @@ class GatewayAPIState:
         self.gateways: dict[tuple[str, str], GatewayState] = {}
         for gw in cluster.list("Gateway"):
             self.gateways[(gw.namespace, gw.name)] = self._gateway_state(gw)
-        self.routes = cluster.list("HTTPRoute")  # creation order: "the oldest route" first
+        # "The oldest Route based on creation timestamp": metadata.creationTimestamp when a manifest
+        # gives one (RFC 3339 in UTC sorts as text), else the order the model created them in, after those.
+        applied = list(enumerate(cluster.list("HTTPRoute")))
+        self.routes = [r for _, r in sorted(applied, key=lambda ir: (
+            str(ir[1].metadata.extra.get("creationTimestamp") or "~"), ir[0]))]
         self.order = {(r.namespace, r.name): i for i, r in enumerate(self.routes)}
         self.parents: dict[tuple[str, str], list[ParentState]] = {}
         for route in self.routes:

@@ -158,3 +158,16 @@ spec:
     assert router.route("http://gw/api/v1").target.endswith("v2:8080")  # Exact wins
     assert router.route("http://gw/api/v1/x").target.endswith("v1:8080")  # longer prefix beats a header match
     assert router.route("http://gw/same").target.endswith("v1:8080")  # tie: the oldest route (applied first)
+
+
+def test_creation_timestamp_decides_the_oldest_route(cluster):
+    routes = "".join(f"""---
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: {name}, namespace: {NS}, creationTimestamp: "{ts}"}}
+spec:
+  parentRefs: [{{name: same-namespace}}]
+  rules: [{{backendRefs: [{{name: infra-backend-{v}, port: 8080}}]}}]
+""" for name, ts, v in [("first-applied", "2026-02-01T00:00:00Z", "v1"), ("older", "2026-01-01T00:00:00Z", "v2")])
+    router = GatewayRouter(cluster(routes), f"{NS}/same-namespace")
+    assert router.route("http://gw/").target.endswith("v2:8080")
