@@ -351,6 +351,16 @@ for _kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant"):
     _crd_printer(_kind)
 
 
+def _document(obj: Any, cluster: Any) -> dict[str, Any]:
+    """``-o json|yaml``: the object, with the status the model's controller writes for Gateway API kinds."""
+    doc = obj.to_dict()
+    if obj.api_version.startswith("gateway.networking.k8s.io/") and obj.kind != "ReferenceGrant":
+        from ..gateway.status import state_of
+
+        doc["status"] = state_of(cluster).status(obj)
+    return doc
+
+
 # ---------------------------------------------------------------- the command
 def _scoped(qkind: str) -> bool:
     """Whether objects of this kind live in a namespace."""
@@ -450,8 +460,8 @@ def run(args: argparse.Namespace) -> int:
     if fmt in ("json", "yaml"):
         single = named and len(requests) == 1 and len(requests[0][1]) == 1
         if found or not named:
-            print_document(found[0].to_dict() if single and found else list_document(o.to_dict() for o in found),
-                           fmt)
+            print_document(_document(found[0], cluster) if single and found else
+                           list_document(_document(o, cluster) for o in found), fmt)
     elif fmt == "name":
         for o in found:
             write(f"{resource_prefix(o)}/{o.name}")

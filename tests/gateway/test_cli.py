@@ -140,3 +140,14 @@ def test_bad_gateway_is_one_error_line_exit_2(kubelab, manifest, body, message):
     r = kubelab("get", "gateways", "-f", f)
     assert r.code == 2
     assert r.err_lines == [f"error: bad.yaml: Gateway default/gw: {message}"]
+
+
+def test_get_yaml_carries_the_controllers_status(kubelab, files):
+    import yaml
+
+    r = kubelab("get", "httproute", "web", "-n", NS, "-o", "yaml", *files)
+    doc = yaml.safe_load(r.out)
+    (parent,) = doc["status"]["parents"]
+    assert parent["parentRef"]["name"] == "same-namespace"
+    assert {c["type"]: c["reason"] for c in parent["conditions"]} == {"Accepted": "Accepted",
+                                                                       "ResolvedRefs": "BackendNotFound"}
