@@ -111,7 +111,7 @@ def _explorer() -> list[tuple[str, float, str]]:
     import statistics
 
     os.environ.pop("NBGRADER_EXECUTION", None)
-    from kubelab.gateway.explorer import gateway_explorer
+    from kubelab.viz.gateway import gateway_explorer
 
     c = Cluster([*INFRA, *_services(50), *_host_routes(50)])
     app = gateway_explorer(c, "default/gw", host="svc-1.example.com")

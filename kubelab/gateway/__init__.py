@@ -5,7 +5,8 @@
 :mod:`~kubelab.gateway.filters` (redirects, rewrites, header modifiers, mirrors),
 :mod:`~kubelab.gateway.router` (one request through one Gateway) and
 :mod:`~kubelab.gateway.convert` (Ingress to Gateway + HTTPRoute).  The API kinds
-themselves are in :mod:`kubelab.api.gateway`.
+themselves are in :mod:`kubelab.api.gateway`; the route explorer widget in
+:mod:`kubelab.viz.gateway`.
 """
 
 from .router import GatewayDecision, GatewayRouter, parse_request, route

@@ -1,4 +1,4 @@
-"""The Gateway route explorer: host, path, method and headers in; the backend out, with the winning rule marked.
+"""Gateway API, drawn: host, path, method and headers in; the backend out, with the winning rule marked.
 
 * :func:`rule_rows` -- every rule of every HTTPRoute attached to a Gateway, one row a
   match (route, hostnames, listener, match, backends), in the model's precedence order;
@@ -45,8 +45,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any, Mapping
 
-from ..viz.widgets import _App, _table, _timed, quiet
-from .router import GatewayDecision, GatewayRouter, _describe
+from ..gateway.router import GatewayDecision, GatewayRouter, _describe
+from .widgets import _App, _table, _timed, quiet
 
 __all__ = ["rule_rows", "decision_html", "render", "gateway_explorer", "GatewayExplorer", "parse_headers"]
 
@@ -69,7 +69,10 @@ def parse_headers(text: str) -> dict[str, str]:
 
 def rule_rows(router_or_cluster: Any, gateway: str | None = None, route: str | None = None,
               rule: int | None = None) -> list[list[str]]:
-    """Rows ``[mark, route, hostnames, listener, match, backends]`` in precedence order; ``WINS`` marks ``route``/``rule``."""
+    """Rows ``[mark, route, hostnames, listener, match, backends]``, most specific first.
+
+    ``WINS`` marks the row of ``route``/``rule`` (the decision's).
+    """
     router = router_or_cluster if isinstance(router_or_cluster, GatewayRouter) else \
         GatewayRouter(router_or_cluster, gateway or "")
     rows, seen = [], set()
@@ -159,7 +162,8 @@ class GatewayExplorer(_App):
     @property
     def url(self) -> str:
         path = self.controls["Path"].value or "/"
-        return f"http://{self.controls['Host'].value.strip() or 'example.com'}{path if path.startswith('/') else '/' + path}"
+        host = self.controls["Host"].value.strip() or "example.com"
+        return f"http://{host}{path if path.startswith('/') else '/' + path}"
 
     def _refresh(self) -> None:
         from ..errors import KubelabError

@@ -1,14 +1,14 @@
-"""The Gateway route explorer widget (kubelab.gateway.explorer): the winning rule is marked, the text says it."""
+"""The Gateway route explorer widget (kubelab.viz.gateway): the winning rule is marked, the text says it."""
 
 from __future__ import annotations
 
 import pytest
 
 from kubelab import Cluster
-from kubelab.gateway.explorer import GatewayExplorer, gateway_explorer, parse_headers, rule_rows
+from kubelab.viz.gateway import GatewayExplorer, gateway_explorer, parse_headers, rule_rows
 
-from .conftest import BASE, NS
-from .test_cli import ROUTES
+from tests.gateway.conftest import BASE, NS
+from tests.gateway.test_cli import ROUTES
 
 
 @pytest.fixture
