@@ -213,3 +213,35 @@ spec:
 """)
     for listener in state_of(c).status(c.get("gateway", f"{NS}/clash"))["listeners"]:
         assert _conditions(listener)["Conflicted"] == ("True", "ProtocolConflict")
+
+
+@pytest.mark.parametrize("parent,accepted", [
+    ("{name: same-namespace, port: 81}", ("False", "NoMatchingParent")),  # ...-not-matching-listener-port.yaml
+    ("{name: same-namespace, port: 80}", ("True", "Accepted")),
+    ("{name: same-namespace, sectionName: http, port: 80}", ("True", "Accepted")),
+])
+def test_parent_ref_port(cluster, parent, accepted):
+    c = cluster(f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: {NS}}}
+spec:
+  parentRefs: [{parent}]
+  rules: [{{backendRefs: [{{name: infra-backend-v1, port: 8080}}]}}]
+""")
+    assert _parent(c, f"{NS}/r")["Accepted"] == accepted
+
+
+def test_mirror_to_a_missing_service_is_an_unresolved_ref(cluster):
+    c = cluster(f"""
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: {{name: r, namespace: {NS}}}
+spec:
+  parentRefs: [{{name: same-namespace}}]
+  rules:
+  - filters: [{{type: RequestMirror, requestMirror: {{backendRef: {{name: nowhere, port: 80}}}}}}]
+    backendRefs: [{{name: infra-backend-v1, port: 8080}}]
+""")
+    assert _parent(c, f"{NS}/r")["ResolvedRefs"] == ("False", "BackendNotFound")
+    assert GatewayRouter(c, f"{NS}/same-namespace").route("http://gw/").line == f"{NS}/infra-backend-v1:8080"
