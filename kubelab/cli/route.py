@@ -131,7 +131,7 @@ def _gateway(args: argparse.Namespace, headers: dict[str, str]) -> int:
     return 0 if decision.routed else 1
 
 
-@command("route", "the backend an Ingress controller sends an HTTP(S) request to: NAMESPACE/SERVICE:PORT or 404",
+@command("route", "the backend an Ingress controller (or, with --gateway, a Gateway) sends an HTTP(S) request to",
          configure)
 def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
