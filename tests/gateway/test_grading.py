@@ -1,22 +1,20 @@
 """Graded Gateway API questions (kubelab.grading.gateway): the solution passes, a blank fails, wrong answers fail
 with feedback that says what and where it is taught, without a traceback and without the whole answer.
 
-The scenario is ``kubelab/data/gateway/shop.yaml``, the one notebook 07 shows and a03 asks about.
+The scenario is ``kubelab/data/manifests/gateway-shop.yaml``, the one notebook 07 shows and a03 asks about.
 """
 
 from __future__ import annotations
 
 import re
-from pathlib import Path
-
 import pytest
 
-import kubelab
 from kubelab import Cluster
+from kubelab.examples import manifest
 from kubelab.grading import WrongAnswer, check_gateway_routes, check_reference_grant, check_route_acceptance
 from kubelab.grading.gateway import TAUGHT
 
-SHOP = Path(kubelab.__file__).parent / "data" / "gateway" / "shop.yaml"
+SHOP = manifest("gateway-shop")
 GW = "infra/shared"
 REQUESTS = ["http://shop.example.com/cart", "http://shop.example.com/cart/",
             "GET http://shop.example.com/api/items x-version=2", "http://shop.example.com/old-shop/shoes?size=42",
