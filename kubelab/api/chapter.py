@@ -35,7 +35,7 @@ from dataclasses import dataclass
 
 from ..errors import KubelabError
 
-__all__ = ["Example", "EXAMPLES", "try_chapter"]
+__all__ = ["Example", "EXAMPLES", "try_chapter", "check_fixed_service"]
 
 
 @dataclass(frozen=True)
@@ -136,3 +136,33 @@ def try_chapter(name: str) -> str:
     except KubelabError as exc:
         return str(exc)
     raise KubelabError(f"the chapter's {name} example was accepted; the API server refuses it")
+
+
+def check_fixed_service(text: str) -> None:
+    """A learner's repair of the chapter's Service: accepted, and still the chapter's Service.
+
+    Raises :class:`~kubelab.grading.answers.WrongAnswer` with what is wrong (for a "Your turn"
+    self-check).
+
+    >>> check_fixed_service(EXAMPLES["service"].fixed)
+    >>> check_fixed_service(EXAMPLES["service"].chapter.replace("29763", "40000"))
+    Traceback (most recent call last):
+    ...
+    kubelab.grading.answers.WrongAnswer: The API server refuses it: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767
+    """
+    from ..cluster import Cluster
+    from ..grading.answers import WrongAnswer
+
+    try:
+        cluster = Cluster(text)
+    except KubelabError as exc:
+        raise WrongAnswer(f"The API server refuses it: {str(exc).split(': ', 2)[-1]}") from None
+    try:
+        svc = cluster.get("service", "service-1")
+    except KubelabError:
+        raise WrongAnswer("There is no Service named service-1 in it.") from None
+    port = svc.spec.ports[0] if svc.spec.ports else None
+    if svc.spec.type != "NodePort" or port is None:
+        raise WrongAnswer(f"service-1 should stay a NodePort Service with one port, not {svc.spec.type}.")
+    if (port.port, str(port.target_port), (svc.spec.selector or {}).get("app")) != (80, "9376", "app-1"):
+        raise WrongAnswer("Keep what the chapter meant: port 80 to targetPort 9376 on the pods labelled app: app-1.")

@@ -47,3 +47,18 @@ def test_fixed_endpoints_feed_their_selectorless_service():
 
 def test_doctests():
     assert doctest.testmod(chapter).failed == 0
+
+
+def test_self_check_of_a_learners_repair():
+    from kubelab.api.chapter import check_fixed_service
+    from kubelab.grading import WrongAnswer
+
+    auto = EXAMPLES["service"].chapter.replace("    - nodePort: 29763\n      protocol", "    - protocol")
+    check_fixed_service(auto)  # no nodePort: the API server allocates one
+    with pytest.raises(WrongAnswer, match="not in the valid range"):
+        check_fixed_service(EXAMPLES["service"].chapter)
+    with pytest.raises(WrongAnswer, match="targetPort 9376"):
+        check_fixed_service(EXAMPLES["service"].fixed.replace("9376", "8080"))
+    with pytest.raises(WrongAnswer, match="NodePort Service"):
+        check_fixed_service(EXAMPLES["service"].fixed.replace("NodePort", "ClusterIP").replace(
+            "    - nodePort: 30763\n      protocol", "    - protocol"))
