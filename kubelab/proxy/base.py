@@ -104,7 +104,7 @@ class Proxier:
 
 def proxier_for(cluster: "Cluster", mode: str | None = None, node: str | None = None, **kwargs: Any) -> Proxier:
     """A Proxier for ``mode`` (default: the cluster's kube-proxy mode)."""
-    from . import iptables, ipvs, userspace  # noqa: F401  (registers the built-in modes)
+    from . import iptables, ipvs, nftables, userspace  # noqa: F401  (registers the built-in modes)
     mode = mode or cluster.kube_proxy_config.effective_mode
     cls = PROXIERS.get(mode)
     if cls is None:
