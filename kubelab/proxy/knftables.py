@@ -46,6 +46,7 @@ add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import re
 from dataclasses import dataclass, field
@@ -390,20 +391,14 @@ def _list_rule(rule: str) -> str:
         m = pattern.match(rule)
         if m:
             return form.format(f"0x{int(m.group(1), 16):08x}") + rule[m.end():]
+    if rule.startswith("update @"):  # "update @set { ip saddr }": a set update, printed as written
+        return rule
     out = rule
-    # "{ a }" -> "a" (one element), "{ a , b }" -> "{ a, b }"
-    while True:
-        start = out.find("{ ")
-        if start < 0:
-            break
-        end = out.find(" }", start)
-        inner = out[start + 2:end]
-        if "update @" in out[max(0, start - 60):start] and inner.startswith(("ip saddr", "ip6 saddr")):
-            out = out[:start] + "{ " + inner + " }" + out[end + 2:].replace("{ ", "\x00{ ", 1)
-            out = out.replace("\x00", "")
-            break
-        items = [x.strip() for x in inner.split(" , ")]
-        repl = items[0] if len(items) == 1 and ":" not in items[0] else "\x01 " + ", ".join(items) + " \x02"
+    while "{ " in out:  # "{ a }" -> "a" (one element); "{ a , b }" -> "{ a, b }"
+        start = out.index("{ ")
+        end = out.index(" }", start)
+        items = _merge_intervals([x.strip() for x in out[start + 2:end].split(" , ")])
+        repl = items[0] if len(items) == 1 and " : " not in items[0] else "\x01 " + ", ".join(items) + " \x02"
         out = out[:start] + repl + out[end + 2:]
     return out.replace("\x01", "{").replace("\x02", "}")
 
@@ -426,6 +421,35 @@ def _list_set(s: NftSet) -> list[str]:
         lines += ("\t\telements = { " + text + " }").split("\n")
     lines.append("\t}")
     return lines
+
+
+def _merge_intervals(items: list[str]) -> list[str]:
+    """An anonymous set of addresses as the kernel keeps it: an interval set, sorted, with
+    overlapping and adjacent ranges merged (``203.0.113.0/25, 172.18.0.0/16, 172.18.255.200`` ->
+    ``172.18.0.0/16, 203.0.113.0/25``); other element types are left alone."""
+    try:
+        nets = [ipaddress.ip_network(x, strict=False) for x in items]
+    except ValueError:
+        return items
+    spans: list[list[int]] = []
+    for n in sorted(nets, key=lambda n: (n.version, int(n.network_address))):
+        lo, hi = int(n.network_address), int(n.broadcast_address)
+        if spans and lo <= spans[-1][1] + 1:
+            spans[-1][1] = max(spans[-1][1], hi)
+        else:
+            spans.append([lo, hi])
+    version = nets[0].version
+    out = []
+    for lo, hi in spans:
+        a, b = ipaddress.ip_address(lo) if version == 4 else ipaddress.IPv6Address(lo), \
+            ipaddress.ip_address(hi) if version == 4 else ipaddress.IPv6Address(hi)
+        cidrs = list(ipaddress.summarize_address_range(a, b))
+        if len(cidrs) == 1:
+            c = cidrs[0]
+            out.append(str(c.network_address) if c.prefixlen == c.max_prefixlen else str(c))
+        else:
+            out.append(f"{a}-{b}")
+    return out
 
 
 #: nft ``calculate_delim`` (``src/expression.c``): elements per line of a named set by key type

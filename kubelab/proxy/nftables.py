@@ -281,6 +281,8 @@ class NFTablesProxier(Proxier):
 
         services = [s for s in service_port_map(self.cluster, self.node)
                     if _version(s.cluster_ip) == version]
+        for svc in services:  # a single-stack proxier sees only its family's EndpointSlices
+            svc.endpoints = [e for e in svc.endpoints if _version(e.ip) == version]
         self.services = services
         for svc in services:
             self._write_service(tx, svc, ip_x, addr_t, pod_cidr, masquerade_all, version)
