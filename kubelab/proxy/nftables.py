@@ -163,6 +163,7 @@ class NFTLookup:
     container: str
     key: str
     hit: str | None
+    size: int = 0  # elements in the set or map: the lookup costs the same whatever the size
 
 
 @dataclass
@@ -557,8 +558,10 @@ class NFTablesProxier(Proxier):
                 pkt.src = egress
             n = len(st.lookups) - lookups
             if n:
-                detail += f"; {n} set/map lookup{'s' if n > 1 else ''}: " + "; ".join(
-                    f"@{lk.container} [{lk.key}] -> {lk.hit or 'no match'}" for lk in st.lookups[lookups:])
+                detail += f"; {n} set/map lookup{'s' if n > 1 else ''} (a verdict map is one hash lookup, not a " \
+                          "walk of its elements): " + "; ".join(
+                              f"@{lk.container} ({lk.size} element{'' if lk.size == 1 else 's'}) [{lk.key}] -> "
+                              f"{lk.hit or 'no match'}" for lk in st.lookups[lookups:])
             trace.hops.append(Hop("netfilter", node, detail, st.steps[start:]))
             if verdict in ("drop", "reject"):
                 return verdict
@@ -624,7 +627,7 @@ class NFTablesProxier(Proxier):
             elif kind == "sset":
                 name = g["sset_name"]
                 seen = self.affinity.get(name, {})
-                st.lookups.append(NFTLookup(name, pkt.src, "member" if pkt.src in seen else None))
+                st.lookups.append(NFTLookup(name, pkt.src, "member" if pkt.src in seen else None, len(seen)))
                 last = seen.get(pkt.src)
                 timeout = self.table.sets[name].timeout or 0
                 if last is None or network.clock - last > timeout:
@@ -643,7 +646,8 @@ class NFTablesProxier(Proxier):
                 n = int(g["mod"])
                 pick = (network.rng.getrandbits(32) * n) >> 32  # nft_ng_random: reciprocal_scale
                 targets = dict(item.split(" : goto ") for item in g["items"].split(" , "))
-                st.lookups.append(NFTLookup(f"numgen random mod {n} (anonymous map)", str(pick), targets[str(pick)]))
+                st.lookups.append(NFTLookup(f"numgen random mod {n}: anonymous map", str(pick), targets[str(pick)],
+                                            len(targets)))
                 return ("goto", targets[str(pick)])
             elif kind == "update":
                 self.affinity.setdefault(g["upd"], {})[pkt.src] = network.clock
@@ -674,7 +678,8 @@ class NFTablesProxier(Proxier):
     def _lookup(self, st: _TraceState, name: str, key: tuple[str, ...]) -> Element | None:
         container = self.table.maps.get(name) or self.table.sets.get(name)
         hit = container.lookup(key) if container is not None else None
-        st.lookups.append(NFTLookup(name, " . ".join(key), (" : ".join(hit.value) or "member") if hit else None))
+        st.lookups.append(NFTLookup(name, " . ".join(key), (" : ".join(hit.value) or "member") if hit else None,
+                                    len(container.elements) if container is not None else 0))
         return hit
 
     def make_evaluator(self, tables, local_ips, rng):

@@ -262,7 +262,7 @@ def test_trace_counts_a_verdict_map_as_one_lookup_whatever_the_number_of_service
 
     assert cost(0) == cost(40)
     text = "\n".join(Network(web(), mode="nftables").connect("kind-worker", "web", 80).lines())
-    assert "@service-ips [" in text and "set/map lookup" in text
+    assert "@service-ips (5 elements) [" in text and "a verdict map is one hash lookup" in text
 
 
 def test_session_affinity_sends_a_client_back_to_the_same_endpoint():
