@@ -498,7 +498,7 @@ class NFTablesProxier(Proxier):
         self._lookups(trace, st)
         network.conntrack[id(trace)] = (node, pkt.copy(), hook)
         if verdict in ("drop", "reject"):
-            return self._end(trace, node, verdict, st)
+            return self._end(network, trace, node, verdict)
         if not pkt.dnat and pkt.dst in local_ips:
             network._portmap(trace, pkt, node)
         local = pkt.dst in local_ips
@@ -511,7 +511,7 @@ class NFTablesProxier(Proxier):
             verdict = self._run_hook(second, pkt, local_ips, network, st, trace=trace, node=node)
             self._lookups(trace, st)
             if verdict in ("drop", "reject"):
-                return self._end(trace, node, verdict, st)
+                return self._end(network, trace, node, verdict)
         if local:
             trace.verdict = "refused"
             trace.hops.append(Hop("deliver", node, f"{pkt.dst}:{pkt.dport} is this node's own address and no "
@@ -528,8 +528,14 @@ class NFTablesProxier(Proxier):
         if st.lookups:
             trace.extra_cost["nft_lookups"] = trace.extra_cost.get("nft_lookups", 0) + len(st.lookups)
 
-    def _end(self, trace: "Trace", node: str, verdict: str, st: _TraceState) -> bool:
+    def _end(self, network: "Network", trace: "Trace", node: str, verdict: str) -> bool:
         from ..net.trace import Hop
+        if verdict == "reject" and not network._icmp_allowed(node, network._origin[1]):
+            trace.verdict = "timeout"
+            trace.hops.append(Hop("deliver", node, f"reject, but the node's ICMP rate limit for {network._origin[1]} "
+                                  "(net.ipv4.icmp_ratelimit: a burst of 6, then one per second) swallowed the "
+                                  "port-unreachable: the client hears nothing and times out"))
+            return True
         if verdict == "reject":
             trace.verdict = "rejected"
             trace.hops.append(Hop("deliver", node, "the client gets ICMP port-unreachable (nft reject): connection "
