@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
 from .netns import NETNS_PREFIX, NetNS, list_lab_namespaces
-from .topology import FABRIC_CIDR, FABRIC_IP, Topology, plan
+from .topology import FABRIC_CIDR, FABRIC_IP, LAB_MODES, Topology, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
@@ -46,10 +46,6 @@ __all__ = ["Lab", "clean", "load_lab", "STATE_ROOT", "SERVER_MARK", "outcome_of"
 
 STATE_ROOT = Path(os.environ.get("KUBELAB_LAB_STATE", "/run/kubelab/labs"))
 SERVER_MARK = "kubelab-lab-server"
-
-#: The kube-proxy modes the lab loads into the kernel, and the tool each one uses.  IPVS is
-#: modelled only (no ``CONFIG_IP_VS`` here); userspace was removed from kube-proxy in v1.26.
-LAB_MODES = {"iptables": "iptables-restore", "nftables": "nft"}
 
 #: What the client in a pod prints for one connection: the answering pod, or one of these.
 OUTCOMES = ("refused", "timeout", "no route")
@@ -169,11 +165,10 @@ class Lab:
                  topology: Topology | None = None, services: dict[str, str] | None = None,
                  state_root: Path | None = None, mode: str | None = None):
         self.cluster = cluster
-        #: kube-proxy's mode in the lab: the cluster's (``--proxy-mode``) unless given
-        self.mode = mode or (cluster.kube_proxy_config.effective_mode if cluster is not None else "iptables")
-        if self.mode not in LAB_MODES:
-            raise KubelabError(f'lab: kube-proxy mode "{self.mode}" cannot run on this kernel (the lab runs '
-                               f'{", ".join(LAB_MODES)}; `kubelab lab modelled` says why)')
+        #: kube-proxy's mode in the lab: the cluster's (``--proxy-mode``) when the lab can load it
+        #: (:data:`LAB_MODES`), else iptables -- the topology's ``skipped`` says so
+        wanted = mode or (cluster.kube_proxy_config.effective_mode if cluster is not None else "iptables")
+        self.mode = wanted if wanted in LAB_MODES else "iptables"
         self.topology = topology or plan(cluster, name, hairpin=hairpin)
         self.name = self.topology.lab
         self.state_dir = Path(state_root or STATE_ROOT) / self.name
