@@ -289,3 +289,18 @@ def test_node_to_nodeport_and_hairpin_masquerade():
         if t.backend == "default/w0":
             seen.append(t.source_seen)
     assert seen and all(not s.startswith("10.244.1.9:") for s in seen)  # hairpin: SNAT to the bridge
+
+
+def test_flow_external_traffic_policy_local_nodeport():
+    """TestExternalTrafficPolicyLocal's shape: no local endpoint -> drop; a local one -> the client's own
+    address kept (no masquerade); pods and the node itself short-circuit to the cluster chain."""
+    c = web(type="NodePort", externalTrafficPolicy="Local")
+    np = c.service("web").spec.ports[0].node_port
+    net = Network(c, mode="nftables")
+    assert net.connect("203.0.113.9", "172.18.0.2", np).verdict == "dropped"  # kind-control-plane: none local
+    t = net.connect("203.0.113.9", "172.18.0.3", np)  # kind-worker: w0 and w1 are local
+    assert t.verdict == "delivered" and t.backend in ("default/w0", "default/w1")
+    assert t.source_seen.startswith("203.0.113.9:")
+    c.apply(pod_yaml("client", "10.244.0.50", "kind-control-plane", {"app": "client"}))
+    net = Network(c, mode="nftables")
+    assert net.connect("client", "172.18.0.2", np).verdict == "delivered"  # pod traffic: short-circuit
