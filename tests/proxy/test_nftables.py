@@ -304,3 +304,29 @@ def test_flow_external_traffic_policy_local_nodeport():
     c.apply(pod_yaml("client", "10.244.0.50", "kind-control-plane", {"app": "client"}))
     net = Network(c, mode="nftables")
     assert net.connect("client", "172.18.0.2", np).verdict == "delivered"  # pod traffic: short-circuit
+
+
+def test_repeated_syncs_follow_the_cluster_like_upstream():
+    """TestSyncProxyRulesRepeated: each state's dump is baseRules plus upstream's expected text."""
+    from .nft_fixtures import _slice, _svc
+
+    base = upstream_expected().split("# svc1\n")[0]
+    states = {}
+    for block in (DATA / "nft_repeated_v1.35.txt").read_text().split("=== ")[1:]:
+        title, _, body = block.partition("\n")
+        states[title] = base + body
+    c = upstream_cluster([
+        _svc("ns1", "svc1", clusterIP="172.30.0.41", ports=[{"name": "p80", "port": 80, "protocol": "TCP"}]),
+        _svc("ns2", "svc2", clusterIP="172.30.0.42", ports=[{"name": "p8080", "port": 8080, "protocol": "TCP"}]),
+        _slice("ns1", "svc1", [{"addresses": ["10.0.1.1"]}]),
+        _slice("ns2", "svc2", [{"addresses": ["10.0.2.1"]}], port=8080, port_name="p8080"),
+    ])
+    p = proxier_for(c, "nftables", node=NODE)
+    assert sort_transaction(p.render("dump")) == sort_transaction(states["svc1 and svc2"])
+    c.apply(yaml.safe_dump_all([
+        _svc("ns3", "svc3", clusterIP="172.30.0.43", ports=[{"name": "p80", "port": 80, "protocol": "TCP"}]),
+        _slice("ns3", "svc3", [{"addresses": ["10.0.3.1"]}])]))
+    assert sort_transaction(p.render("dump")) == sort_transaction(states["svc3 added"])
+    c.delete("service", "svc2", "ns2")
+    assert sort_transaction(p.render("dump")) == sort_transaction(states["svc2 deleted, stale chains aged out"])
+    assert p.syncs == 3
