@@ -21,14 +21,14 @@ Kubernetes v1.35 (knftables v0.0.18 era: base-chain priorities are written as
 numbers, ``dstnat-10`` -> ``-110``; set timeouts carry the ``s`` unit);
 ``util.go`` (``Concat``: words joined by one space).
 
-The :meth:`Table.ruleset` rendering is nft 1.0.6's (Debian 12) ``list table``
-output, checked against the real ``nft`` on this machine by
-``tests/proxy/test_nftables_real.py``: a tab per level, ``type filter hook
-prerouting priority dstnat - 10; policy accept;`` (named priorities where the
-hook has one), a one-element anonymous set printed without braces, hex marks
-shortened (``0x00004000`` -> ``0x00004000`` stays as the kernel keeps the
-value: nft prints ``0x00004000``), timeouts as ``3h``, and long element lists
-wrapped.  Element order is the kernel's hash order, which the model does not
+The :meth:`Table.ruleset` rendering is nft 1.0.6's (Debian 12) ``list table`` output, checked
+against the real ``nft`` on this machine by ``tests/proxy/test_nftables_real.py``: a tab per
+level; sets and maps before chains, in creation order; named priorities where nft has a name
+valid for the hook within 10 (``dstnat - 10`` in prerouting, ``filter``, ``srcnat``; plain
+``-110`` in output); mark expressions spelt out (``meta mark set meta mark | 0x00004000``);
+anonymous sets without braces for one element, sorted and merged as intervals for several;
+``size 65535`` on dynamic sets; timeouts as ``3h``; elements wrapped as nft's
+``calculate_delim`` does.  Element order is the kernel's hash order, which the model does not
 reproduce: compare elements as sets.
 
 Examples
