@@ -98,6 +98,12 @@ def _iptables() -> str | None:
     return "no iptables-restore (Debian package iptables)"
 
 
+def _nft() -> str | None:
+    if shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin"):
+        return None
+    return "no nft (Debian package nftables)"
+
+
 def _ipset() -> str | None:
     if shutil.which("ipset") or shutil.which("ipset", path="/usr/sbin:/sbin"):
         return None
@@ -129,6 +135,7 @@ CHECKS: dict[str, Callable[[], str | None]] = {
     "cni": _cni,
     "iptables": _iptables,
     "ipset": _ipset,
+    "nft": _nft,
     "chromium": _chromium,
     "playwright": _playwright,
     "ipvs": _ipvs,
