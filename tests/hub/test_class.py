@@ -1,0 +1,120 @@
+"""A whole assignment round on a real JupyterHub with real Linux accounts (deploy/hub/).
+
+One hub for the module: an instructor, a grader and three students with a unique prefix and a
+temporary exchange.  The round goes through the HTTP APIs the browser uses (deploy/hub/rehearsal.py);
+the browser test has a student of the same class do it by hand in JupyterLab.
+"""
+from __future__ import annotations
+
+import html
+import os
+import pwd
+import re
+
+import pytest
+
+pytestmark = [pytest.mark.hub, pytest.mark.slow]
+
+ASSIGNMENT = "a01-pods-and-namespaces"
+
+
+@pytest.fixture(scope="module")
+def hub():
+    from tests.capabilities import require
+    require("hub", "a class on a real JupyterHub")
+    import rehearsal
+    timings: dict[str, float] = {}
+    with rehearsal.class_hub(3, timings=timings) as hub:
+        hub.timings = timings
+        yield hub
+    for name in hub.roster["students"] + [hub.roster["grader"]] + hub.roster["instructors"]:
+        with pytest.raises(KeyError):  # teardown removed every account it made
+            pwd.getpwnam(name)
+
+
+@pytest.fixture(scope="module")
+def round_(hub):
+    import rehearsal
+    return rehearsal.run_round(hub, hub.roster["students"][:2], ASSIGNMENT)
+
+
+def points(assignment: str) -> tuple[float, float]:
+    """(automatic, manual) points of ``assignment``, from the instructor's source."""
+    import nbformat
+    from kubelab.course import find_root
+    auto = manual = 0.0
+    for path in (find_root() / "solutions" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade"):
+                if meta.get("solution"):
+                    manual += meta["points"]
+                else:
+                    auto += meta["points"]
+    return auto, manual
+
+
+def test_scores_full_for_the_right_answers_and_zero_for_the_blank(round_):
+    """Every automatic point for the solution's answers, none for the untouched release; the
+    manually graded answer waits for the instructor."""
+    auto, manual = points(ASSIGNMENT)
+    right, blank = round_.students
+    assert auto > 0
+    assert round_.scores[right] == (auto, auto + manual)
+    assert round_.scores[blank] == (0.0, auto + manual)
+
+
+def test_every_student_saw_the_released_assignment_and_got_feedback(round_):
+    for student in round_.students:
+        assert ASSIGNMENT in round_.listing[student]
+        assert "<html" in round_.feedback[student].lower()
+
+
+def hidden_lines(assignment: str) -> set[str]:
+    """Every line between BEGIN/END HIDDEN TESTS in the instructor's source of ``assignment``."""
+    import nbformat
+    from kubelab.course import find_root
+    lines: set[str] = set()
+    for path in (find_root() / "solutions" / assignment).glob("*.ipynb"):
+        for cell in nbformat.read(path, as_version=4).cells:
+            inside = False
+            for line in cell.source.splitlines():
+                if "BEGIN HIDDEN TESTS" in line:
+                    inside = True
+                elif "END HIDDEN TESTS" in line:
+                    inside = False
+                elif inside and line.strip():
+                    lines.add(line.strip())
+    return lines
+
+
+def test_no_hidden_test_line_reaches_any_feedback(round_):
+    hidden = hidden_lines(ASSIGNMENT)
+    assert hidden, "a01 has hidden tests"
+    for student, feedback in round_.feedback.items():
+        text = html.unescape(re.sub(r"<[^>]+>", "", feedback))
+        assert "HIDDEN TESTS" not in text, student
+        leaked = [line for line in hidden if line in text]
+        assert not leaked, f"{student}'s feedback shows hidden test lines: {leaked[:3]}"
+
+
+def test_what_must_be_refused_is_refused(round_):
+    refused = round_.refused
+    assert refused["student on the formgrader"] == 403
+    assert refused["student on another's server"] == 403
+    assert refused["student reads another's inbox"] != 0
+    assert refused["student writes another's inbox"] != 0
+    assert refused["student reads the grader's home"] != 0
+
+
+def test_homes_are_private_and_the_exchange_keeps_students_apart(hub, round_):
+    for name in hub.roster["students"] + [hub.roster["grader"]]:
+        home = pwd.getpwnam(name).pw_dir
+        assert os.stat(home).st_mode & 0o777 == 0o700, name
+    inbound = hub.exchange / "kubelab" / "inbound"
+    assert inbound.stat().st_mode & 0o777 == 0o711
+    for name in hub.roster["students"]:
+        box = inbound / name
+        assert box.stat().st_uid == pwd.getpwnam(name).pw_uid and box.stat().st_mode & 0o7777 == 0o2770
+    right = round_.students[0]
+    assert [p.name.split("+")[0] for p in (inbound / right).iterdir()] == [right]
