@@ -20,5 +20,11 @@ tar -C "$repo" --exclude=./.venv --exclude=./.git --exclude=./build -cf - . | ta
 test -x "$home/venv/bin/jupyterhub"
 test -x "$home/node_modules/.bin/configurable-http-proxy" \
     || npm install --silent --no-audit --no-fund --prefix "$home" configurable-http-proxy@5.3.0
+# As `make venv` does for the laptop: no "news" prompt, widget snapshots in HTML exports.
+settings="$home/venv/share/jupyter/lab/settings"
+mkdir -p "$settings"
+printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' \
+    > "$settings/overrides.json"
+"$home/venv/bin/python" -m kubelab.viz.export_config "$home/venv"
 chmod -R a+rX "$home"
 touch "$home/.installed"

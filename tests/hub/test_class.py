@@ -118,3 +118,57 @@ def test_homes_are_private_and_the_exchange_keeps_students_apart(hub, round_):
         assert box.stat().st_uid == pwd.getpwnam(name).pw_uid and box.stat().st_mode & 0o7777 == 0o2770
     right = round_.students[0]
     assert [p.name.split("+")[0] for p in (inbound / right).iterdir()] == [right]
+
+
+@pytest.mark.browser
+def test_a_student_fetches_answers_and_submits_in_jupyterlab(hub, round_, tmp_path):
+    """The third student, by hand in Chromium: log in through the hub, open the Assignments panel,
+    fetch the released assignment, answer a question in the notebook, save, submit."""
+    from kubelab.course import answered
+    from tests.browser import artifact, chromium
+
+    student = hub.roster["students"][2]
+    answer = next(c.source for c in answered(ASSIGNMENT)["pods-and-namespaces.ipynb"].cells
+                  if c.metadata.get("nbgrader", {}).get("grade_id") == "q1-answer")
+    with chromium(tmp_path / "profile") as (_context, page, blocked):
+        page.set_default_timeout(90_000)
+        page.goto(f"{hub.url}/hub/login")
+        page.fill("input[name=username]", student)
+        page.fill("input[name=password]", hub.password)
+        page.click("input[type=submit], button[type=submit]")
+        page.wait_for_url(f"**/user/{student}/lab**")
+        page.wait_for_selector(".jp-LabShell")
+        page.keyboard.press("Control+Shift+c")
+        page.keyboard.type("Assignment List")
+        page.keyboard.press("Enter")
+        panel = page.locator("#nbgrader-assignment-list")
+        # The panel lists through nbgrader's exchange on the server: seconds on a loaded machine.
+        panel.get_by_role("button", name="Fetch").first.wait_for(timeout=240_000)
+        assert ASSIGNMENT in panel.inner_text()
+        page.screenshot(path=str(artifact("hub-assignments-released.png")))
+        panel.get_by_role("button", name="Fetch").first.click()
+        panel.get_by_role("button", name="Submit").first.wait_for(timeout=240_000)
+        page.goto(f"{hub.url}/user/{student}/lab/tree/{ASSIGNMENT}/pods-and-namespaces.ipynb")
+        editor = page.locator(".jp-Cell .cm-content", has_text="IP_PER").first
+        editor.click()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(answer)
+        page.keyboard.press("Control+s")
+        page.wait_for_selector(".jp-mod-dirty", state="detached")
+        page.keyboard.press("Control+Shift+c")
+        page.keyboard.type("Assignment List")
+        page.keyboard.press("Enter")
+        panel = page.locator("#nbgrader-assignment-list")
+        panel.get_by_role("button", name="Submit").first.wait_for(timeout=240_000)
+        panel.get_by_role("button", name="Submit").first.click()
+        page.wait_for_function(
+            "() => !document.querySelector('#nbgrader-assignment-list').innerText"
+            ".includes('There are no submitted assignments')", timeout=240_000)
+        page.screenshot(path=str(artifact("hub-assignment-submitted.png")))
+        assert blocked == []
+    import nbformat
+    (submission,) = (hub.exchange / "kubelab" / "inbound" / student).iterdir()
+    assert submission.name.startswith(f"{student}+{ASSIGNMENT}+")
+    nb = nbformat.read(submission / "pods-and-namespaces.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == "q1-answer")
+    assert cell.source.strip() == answer.strip()
