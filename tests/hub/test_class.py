@@ -146,6 +146,11 @@ def test_a_student_fetches_answers_and_submits_in_jupyterlab(hub, round_, tmp_pa
     student = hub.roster["students"][2]
     answer = next(c.source for c in answered(ASSIGNMENT)["pods-and-namespaces.ipynb"].cells
                   if c.metadata.get("nbgrader", {}).get("grade_id") == "q1-answer")
+    import nbformat
+    from kubelab.course import find_root
+    release = nbformat.read(find_root() / "exercises" / ASSIGNMENT / "pods-and-namespaces.ipynb", as_version=4)
+    first_line = next(c.source for c in release.cells
+                      if c.metadata.get("nbgrader", {}).get("grade_id") == "q1-answer").splitlines()[0]
     with chromium(tmp_path / "profile") as (_context, page, blocked):
         try:
             page.set_default_timeout(90_000)
@@ -164,7 +169,8 @@ def test_a_student_fetches_answers_and_submits_in_jupyterlab(hub, round_, tmp_pa
             panel.get_by_role("button", name="Submit").first.wait_for(timeout=240_000)
             page.goto(f"{hub.url}/user/{student}/lab/tree/{ASSIGNMENT}/pods-and-namespaces.ipynb")
             page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=240_000)
-            editor = page.locator(".jp-Cell .cm-content", has_text="IP_PER").first
+            # The answer cell, by its first line (case-sensitive: the setup cell says check_ip_per).
+            editor = page.locator(".jp-Cell .cm-content", has_text=re.compile(re.escape(first_line)))
             editor.click()
             page.keyboard.press("Control+a")
             page.keyboard.insert_text(answer)
@@ -181,7 +187,6 @@ def test_a_student_fetches_answers_and_submits_in_jupyterlab(hub, round_, tmp_pa
             page.screenshot(path=str(artifact("hub-student-failure.png")))
             raise
         assert blocked == []
-    import nbformat
     (submission,) = (hub.exchange / "kubelab" / "inbound" / student).iterdir()
     assert submission.name.startswith(f"{student}+{ASSIGNMENT}+")
     nb = nbformat.read(submission / "pods-and-namespaces.ipynb", as_version=4)
