@@ -39,6 +39,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
 HOME = Path(os.environ.get("KUBELAB_HUB_HOME", "/opt/kubelab-hub"))
+# With KUBELAB_HUB_SHARED_UID=1 and root, the hub and every server run as this one account.
+SHARED_USER = os.environ.get("KUBELAB_HUB_OS_USER", "jovyan")
+
+
+def shared_uid() -> bool:
+    """Every server as one OS user (as Zero-to-JupyterHub's pods), not one account per person."""
+    return os.environ.get("KUBELAB_HUB_SHARED_UID") == "1"
+
+
+def home_of(name: str) -> Path:
+    """A person's home: their account's, or in the shared-uid mode their folder under the state dir."""
+    return state_dir() / "homes" / name if shared_uid() else Path(pwd.getpwnam(name).pw_dir)
 
 
 def state_dir() -> Path:
@@ -72,7 +84,7 @@ def _install_config() -> None:
 
 def setup(roster_path: Path, exchange: Path) -> dict:
     roster = load_roster(roster_path)
-    shared_uid = os.environ.get("KUBELAB_HUB_SHARED_UID") == "1"
+    shared = shared_uid()
     state = state_dir()
     state.mkdir(parents=True, exist_ok=True)
     record = {"users": [], "exchange": None, "homes": [], "roster": str(roster_path)}
@@ -81,13 +93,20 @@ def setup(roster_path: Path, exchange: Path) -> dict:
     (HOME / "etc" / "roster.yaml").chmod(0o644)
     _install_config()
     people = [roster["grader"], *roster["instructors"], *roster["graders"], *roster["students"]]
-    if shared_uid:
+    if shared:
+        if os.geteuid() == 0:  # the hub will run as SHARED_USER: make it if it is missing
+            try:
+                pwd.getpwnam(SHARED_USER)
+            except KeyError:
+                _run("useradd", "--create-home", "--shell", "/bin/bash", SHARED_USER)
+                record["users"].append(SHARED_USER)
         for name in people:
             home = state / "homes" / name
             home.mkdir(parents=True, exist_ok=True)
             record["homes"].append(str(home))
         grader_home = state / "homes" / roster["grader"]
-        uid = gid = None
+        account = pwd.getpwnam(SHARED_USER) if os.geteuid() == 0 else pwd.getpwuid(os.geteuid())
+        uid, gid = account.pw_uid, account.pw_gid
     else:
         for name in people:
             try:
@@ -120,13 +139,13 @@ def setup(roster_path: Path, exchange: Path) -> dict:
     for name in roster["students"]:
         box = inbound / name
         box.mkdir(exist_ok=True)
-        if not shared_uid:
-            os.chown(box, pwd.getpwnam(name).pw_uid, gid)
+        os.chown(box, uid if shared else pwd.getpwnam(name).pw_uid, gid)
         box.chmod(0o2770)
-    if not shared_uid:
-        for p in [course_x, course_x / "outbound", inbound, course, *course.rglob("*")]:
-            os.chown(p, uid, gid)
-        os.chown(grader_home, uid, gid)
+    owned = [course_x, course_x / "outbound", inbound, course, *course.rglob("*"), grader_home]
+    if shared:  # the hub's database and every home under the state dir are the shared account's
+        owned += [state, *state.rglob("*")]
+    for p in owned:
+        os.chown(p, uid, gid)
     record["exchange"] = str(exchange if created_exchange else course_x)
     (state / "class.json").write_text(json.dumps(record, indent=1))
     return roster
@@ -153,10 +172,19 @@ def teardown() -> None:
 
 
 def service_pids(hub_pid: int) -> list[int]:
-    """The hub's single-user servers and the formgrader service (its jupyterhub-singleuser children)."""
-    out = subprocess.run(["pgrep", "-P", str(hub_pid), "-f", "jupyterhub-singleuser"],
-                         capture_output=True, text=True).stdout.split()
-    return [int(p) for p in out]
+    """The hub's single-user servers and the formgrader service: its jupyterhub-singleuser descendants."""
+    table = subprocess.run(["ps", "-e", "-o", "pid=,ppid=,args="], capture_output=True, text=True).stdout
+    children: dict[int, list[tuple[int, str]]] = {}
+    for line in table.splitlines():
+        pid, ppid, args = line.split(None, 2) if len(line.split(None, 2)) == 3 else (*line.split(), "")
+        children.setdefault(int(ppid), []).append((int(pid), args))
+    found, todo = [], [hub_pid]
+    while todo:
+        for pid, args in children.get(todo.pop(), []):
+            todo.append(pid)
+            if "jupyterhub-singleuser" in args:
+                found.append(pid)
+    return found
 
 
 def stop(hub: subprocess.Popen, port: int) -> None:
@@ -185,7 +213,10 @@ def hub_env(roster: Path, port: int, exchange: Path, password: str | None) -> di
 
 def start(env: dict[str, str], log: Path) -> subprocess.Popen:
     state = Path(env["KUBELAB_HUB_STATE"])
-    return subprocess.Popen([str(HOME / "venv" / "bin" / "jupyterhub"), "-f", str(HERE / "jupyterhub_config.py")],
+    cmd = [str(HOME / "venv" / "bin" / "jupyterhub"), "-f", str(HERE / "jupyterhub_config.py")]
+    if env.get("KUBELAB_HUB_SHARED_UID") == "1" and os.geteuid() == 0:
+        cmd = ["runuser", "-u", SHARED_USER, "--", *cmd]
+    return subprocess.Popen(cmd,
                             cwd=state, env=env, stdout=log.open("ab"), stderr=subprocess.STDOUT,
                             start_new_session=True)
 
@@ -255,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("--exchange", type=Path, default=Path("/srv/nbgrader/exchange"))
     sub.add_parser("teardown", help="remove what setup created (and nothing else)")
     args = p.parse_args(argv)
-    if os.geteuid() != 0 and os.environ.get("KUBELAB_HUB_SHARED_UID") != "1":
+    if os.geteuid() != 0 and not shared_uid():
         print("error: a class with real accounts needs root (or KUBELAB_HUB_SHARED_UID=1)", file=sys.stderr)
         return 2
     if args.cmd == "run":

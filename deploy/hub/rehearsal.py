@@ -81,8 +81,9 @@ def free_ports(n: int = 4) -> int:
 class Hub:
     """A hub started from deploy/hub/ for one roster, stopped (service first) and torn down on exit."""
 
-    def __init__(self, prefix: str, students: int, workdir: Path):
+    def __init__(self, prefix: str, students: int, workdir: Path, shared_uid: bool = False):
         self.prefix = prefix
+        self.shared_uid = shared_uid
         self.workdir = workdir
         self.port = free_ports()
         self.url = f"http://127.0.0.1:{self.port}"
@@ -95,6 +96,7 @@ class Hub:
     @contextlib.contextmanager
     def running(self, timings: dict[str, float]) -> Iterator["Hub"]:
         os.environ["KUBELAB_HUB_STATE"] = str(self.state)
+        os.environ["KUBELAB_HUB_SHARED_UID"] = "1" if self.shared_uid else "0"
         self.state.mkdir(parents=True)
         self.workdir.chmod(0o755)
         roster_path = self.workdir / "roster.yaml"
@@ -114,6 +116,7 @@ class Hub:
             classroom.stop(hub, self.port)
             timings["hub_down"] = time.monotonic() - t0
             classroom.teardown()
+            os.environ.pop("KUBELAB_HUB_SHARED_UID", None)
 
     def login(self, user: str) -> "Client":
         s = requests.Session()
@@ -193,11 +196,16 @@ def rehearse(students: int = 2, assignment: str = "a01-pods-and-namespaces", par
 
 
 @contextlib.contextmanager
-def class_hub(students: int, prefix: str | None = None, timings: dict[str, float] | None = None) -> Iterator[Hub]:
-    """A running hub for a throw-away class of ``students`` (accounts removed afterwards)."""
+def class_hub(students: int, prefix: str | None = None, timings: dict[str, float] | None = None,
+              shared_uid: bool = False) -> Iterator[Hub]:
+    """A running hub for a throw-away class of ``students`` (accounts removed afterwards).
+
+    With ``shared_uid`` the hub and every server run as one OS account (``jovyan``), as on
+    Zero-to-JupyterHub: no accounts per person, nbgrader tells students apart by JUPYTERHUB_USER.
+    """
     prefix = prefix or f"klh{os.getpid() % 100000}"
     workdir = Path(tempfile.mkdtemp(prefix="kl-hub-"))
-    hub = Hub(prefix, students, workdir)
+    hub = Hub(prefix, students, workdir, shared_uid)
     try:
         with hub.running({} if timings is None else timings):
             yield hub
@@ -247,19 +255,22 @@ def run_round(hub: Hub, students: list[str], assignment: str = "a01-pods-and-nam
         r = c.assignments("submit", course_id=COURSE, assignment_id=assignment)
         if r.status_code != 200 or isinstance(r.json(), dict) and not r.json().get("success", True):
             raise RuntimeError(f"submit by {c.user}: {r.text[:300]}")
-        seen.rss_mib[c.user] = _rss_mib(c.user)
+        if not hub.shared_uid:
+            seen.rss_mib[c.user] = _rss_mib(c.user)
     seen.timings["fetch_answer_submit"] = time.monotonic() - t0
     # What must be refused.
     a, b = clients[0], clients[1 % len(clients)]
     seen.refused["student on the formgrader"] = a.grader("GET", "assignments").status_code
     if a is not b:
         seen.refused["student on another's server"] = a.request("GET", f"/user/{b.user}/api/contents").status_code
+    if a is not b and not hub.shared_uid:
+        seen.refused["student on another's server"] = a.request("GET", f"/user/{b.user}/api/contents").status_code
         inbox = hub.exchange / COURSE / "inbound" / b.user
         probe = subprocess.run(["runuser", "-u", a.user, "--", "ls", str(inbox)], capture_output=True, text=True)
         seen.refused["student reads another's inbox"] = probe.returncode
         probe = subprocess.run(["runuser", "-u", a.user, "--", "touch", str(inbox / "x")], capture_output=True)
         seen.refused["student writes another's inbox"] = probe.returncode
-        home = Path(f"~{hub.roster['grader']}").expanduser()
+        home = classroom.home_of(hub.roster["grader"])
         probe = subprocess.run(["runuser", "-u", a.user, "--", "ls", str(home)], capture_output=True)
         seen.refused["student reads the grader's home"] = probe.returncode
     # Grading.
@@ -294,7 +305,7 @@ def run_round(hub: Hub, students: list[str], assignment: str = "a01-pods-and-nam
     for c in clients:
         r = c.assignments("fetch_feedback", course_id=COURSE, assignment_id=assignment)
         r.raise_for_status()
-        fb = Path(f"~{c.user}").expanduser() / assignment / "feedback"
+        fb = classroom.home_of(c.user) / assignment / "feedback"
         seen.feedback[c.user] = "\n".join(p.read_text() for p in sorted(fb.rglob("*.html")))
     seen.timings["round"] = time.monotonic() - t_round
     return seen
