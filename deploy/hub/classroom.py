@@ -75,9 +75,8 @@ def _run(*cmd: str) -> None:
 def _install_config() -> None:
     """deploy/hub/jupyter/ -> HOME/etc/jupyter/, world-readable (students' servers read it)."""
     dest = HOME / "etc" / "jupyter"
-    if dest.exists():
-        shutil.rmtree(dest)
-    shutil.copytree(HERE / "jupyter", dest)
+    # Over what is there, never removed first: another class's servers may be reading it.
+    shutil.copytree(HERE / "jupyter", dest, dirs_exist_ok=True)
     for p in [dest, *dest.rglob("*")]:
         p.chmod(0o755 if p.is_dir() else 0o644)
 
