@@ -87,6 +87,8 @@ def _status_text(st: dict[str, Any]) -> str:
     lines += format_table(["POD", "NODE", "IP", "PORTS", "NETNS", "SERVER"],
                           [[p["pod"], p["node"], p["ip"], ",".join(p["ports"]) or "<none>", p["netns"], p["server"]]
                            for p in st["pods"]]).splitlines()
+    if st.get("mode"):
+        lines.append(f"\nkube-proxy: {st['mode']} mode")
     if st.get("timings", {}).get("up"):
         lines.append(f"\nup in {st['timings']['up']:.2f} s")
     for s in st["skipped"]:

@@ -22,13 +22,24 @@ from dataclasses import dataclass, field
 
 from ..errors import KubelabError
 
-__all__ = ["ClusterSettings", "DEFAULT_NODES", "CNI_PLUGINS", "DNS_POD_MODES", "parse_port_range"]
+__all__ = ["ClusterSettings", "DEFAULT_NODES", "CNI_PLUGINS", "DNS_POD_MODES", "parse_port_range", "proxy_modes"]
 
 DEFAULT_NODES = (("kind-control-plane", "172.18.0.2", True), ("kind-worker", "172.18.0.3", False),
                  ("kind-worker2", "172.18.0.4", False))
 CNI_PLUGINS = ("calico", "flannel", "weave", "cilium", "canal", "kube-router", "bridge", "kindnet")
 DNS_POD_MODES = ("insecure", "verified", "disabled")
-PROXY_MODES = ("iptables", "ipvs", "userspace", "nftables")
+
+
+def proxy_modes() -> tuple[str, ...]:
+    """``--proxy-mode`` values: the registered kube-proxy modes (:func:`kubelab.proxy.registered_modes`)."""
+    from ..proxy.base import registered_modes  # imported late: kubelab.proxy builds on kubelab.cluster
+    return registered_modes()
+
+
+def __getattr__(name: str):  # PROXY_MODES: derived from the registry when first asked for
+    if name == "PROXY_MODES":
+        return proxy_modes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def parse_port_range(value: str | tuple[int, int]) -> tuple[int, int]:
@@ -76,9 +87,9 @@ class ClusterSettings:
         if self.dns_pods not in DNS_POD_MODES:
             raise KubelabError(f'--dns-pods: unsupported value "{self.dns_pods}": supported values: '
                                + ", ".join(DNS_POD_MODES))
-        if self.proxy_mode not in PROXY_MODES:
+        if self.proxy_mode not in proxy_modes():
             raise KubelabError(f'--proxy-mode: unsupported value "{self.proxy_mode}": supported values: '
-                               + ", ".join(PROXY_MODES))
+                               + ", ".join(proxy_modes()))
         if not self.cluster_domain or " " in self.cluster_domain:
             raise KubelabError(f'--cluster-domain: invalid value "{self.cluster_domain}"')
         net = ipaddress.ip_network(self.pod_cidr)

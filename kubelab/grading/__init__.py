@@ -11,7 +11,8 @@ One module per topic: :mod:`.answers` (reading answers), :mod:`.network`
 (one IP per pod), :mod:`.namespaces` (shared namespaces, the pause
 container), :mod:`.channels` (network, IPC, volume, signal between two
 containers), :mod:`.ports` (port conflicts), :mod:`.proxy` (kube-proxy:
-probabilities, chain names, reading ``iptables-save``, dead pods per mode) and
+probabilities, chain names, reading ``iptables-save``, dead pods per mode),
+:mod:`.nftables` (the nftables mode's chain names, how a packet's cost grows) and
 :mod:`.discovery` (service env vars, the resolver's search walk, Ingress routes,
 a legacy Ingress rewritten as v1), :mod:`.gateway` (Gateway API: where requests go, which
 HTTPRoutes are accepted, a ReferenceGrant that opens no more than needed) and :mod:`.cni` (a CNI configuration that loads,
@@ -37,6 +38,7 @@ from .discovery import (check_ingress_conversion, check_routes, check_search_ord
 from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_namespace_kinds,
                          shared_namespace_kinds)
 from .network import check_container_ips, check_ip_per
+from .nftables import check_nft_service_chain, check_rules_growth, growth_of, nft_service_chain_name
 from .ports import check_port_conflicts, conflict_pairs
 from .proxy import (check_backend, check_dead_pod_outcomes, check_probability_ladder, check_service_chain,
                     dead_pod_outcomes, dnat_targets, probability_ladder, service_chain_name)
@@ -51,6 +53,7 @@ __all__ = [
     "check_port_conflicts", "conflict_pairs",
     "check_probability_ladder", "probability_ladder", "check_service_chain", "service_chain_name",
     "check_backend", "dnat_targets", "check_dead_pod_outcomes", "dead_pod_outcomes",
+    "check_nft_service_chain", "nft_service_chain_name", "check_rules_growth", "growth_of",
     "check_service_vars", "service_vars", "check_search_order", "check_routes", "route_targets",
     "check_ingress_conversion",
     "check_cni_config", "check_host_local", "host_local_addresses", "check_plugin_choice", "chosen_plugins",

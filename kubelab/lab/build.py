@@ -4,8 +4,10 @@
 ``kl-`` namespaces, the fabric bridge and the node veths, runs the real CNI
 plugins (``/usr/lib/cni``: loopback, then bridge + host-local + portmap) inside
 each node namespace through :class:`kubelab.cni.Runtime`, adds the pod-CIDR
-routes between nodes, loads kube-proxy's rules as the model renders them
-(``iptables -N``/``-I`` for the jumps, then ``iptables-restore --noflush``), and
+routes between nodes, loads kube-proxy's rules as the model renders them (in
+iptables mode ``iptables -N``/``-I`` for the jumps, then ``iptables-restore
+--noflush``; in nftables mode the transaction a first sync pipes to ``nft -f
+-``, so the ``ip kube-proxy`` table really DNATs the lab's traffic), and
 starts one tiny standard-library server per pod.  Everything is removed when the
 block ends -- normally, on an exception, on Ctrl-C, or on SIGTERM (the handler
 turns the signal into :class:`SystemExit` and is restored afterwards).
@@ -35,12 +37,12 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
 from .netns import NETNS_PREFIX, NetNS, list_lab_namespaces
-from .topology import FABRIC_CIDR, FABRIC_IP, Topology, plan
+from .topology import FABRIC_CIDR, FABRIC_IP, LAB_MODES, Topology, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
 
-__all__ = ["Lab", "clean", "load_lab", "STATE_ROOT", "SERVER_MARK", "outcome_of", "OUTCOMES"]
+__all__ = ["Lab", "clean", "load_lab", "STATE_ROOT", "SERVER_MARK", "outcome_of", "OUTCOMES", "LAB_MODES"]
 
 STATE_ROOT = Path(os.environ.get("KUBELAB_LAB_STATE", "/run/kubelab/labs"))
 SERVER_MARK = "kubelab-lab-server"
@@ -161,8 +163,12 @@ class Lab:
 
     def __init__(self, cluster: "Cluster | None" = None, name: str = "lab", *, hairpin: bool = True,
                  topology: Topology | None = None, services: dict[str, str] | None = None,
-                 state_root: Path | None = None):
+                 state_root: Path | None = None, mode: str | None = None):
         self.cluster = cluster
+        #: kube-proxy's mode in the lab: the cluster's (``--proxy-mode``) when the lab can load it
+        #: (:data:`LAB_MODES`), else iptables -- the topology's ``skipped`` says so
+        wanted = mode or (cluster.kube_proxy_config.effective_mode if cluster is not None else "iptables")
+        self.mode = wanted if wanted in LAB_MODES else "iptables"
         self.topology = topology or plan(cluster, name, hairpin=hairpin)
         self.name = self.topology.lab
         self.state_dir = Path(state_root or STATE_ROOT) / self.name
@@ -284,7 +290,10 @@ class Lab:
             return
         from ..proxy import proxier_for
         for n in self.topology.nodes:
-            p = proxier_for(self.cluster, "iptables", node=n.name)
+            p = proxier_for(self.cluster, self.mode, node=n.name)
+            if self.mode == "nftables":  # what kube-proxy's first sync pipes to `nft -f -`
+                _exec(n.netns, ["nft", "-f", "-"], input=p.render("transaction"))
+                continue
             # kube-proxy's EnsureChain + `iptables -I` of the jumps into the built-in chains, as one restore
             jumps = []
             for table, rules in p.jump_rules().items():
@@ -317,7 +326,7 @@ class Lab:
     # ------------------------------------------------------------------ state
     def _save(self) -> None:
         state = {"topology": self.topology.to_dict(), "services": self.services, "pids": self.pids,
-                 "timings": self.timings}
+                 "timings": self.timings, "mode": self.mode}
         (self.state_dir / "state.json").write_text(json.dumps(state, indent=1))
 
     # ------------------------------------------------------------------ down
@@ -405,6 +414,7 @@ class Lab:
         t = self.topology
         return {
             "lab": self.name,
+            "mode": self.mode,
             "fabric": {"netns": t.fabric, "up": t.fabric in existing, "address": FABRIC_IP},
             "nodes": [{"name": n.name, "netns": n.netns, "ip": n.ip, "podCIDR": n.pod_cidr,
                        "up": n.netns in existing} for n in t.nodes],
@@ -441,7 +451,7 @@ def load_lab(name: str = "lab", state_root: Path | None = None) -> Lab:
     except OSError:
         raise KubelabError(f'no lab "{name}" is up (no {path}): start one with `kubelab lab up -f …`') from None
     lab = Lab(None, topology=Topology.from_dict(state["topology"]), services=state["services"],
-              state_root=state_root)
+              state_root=state_root, mode=state.get("mode", "iptables"))
     lab.pids = {k: int(v) for k, v in state["pids"].items()}
     lab.timings = state.get("timings", {})
     return lab

@@ -18,7 +18,8 @@ as mininet keeps ``topo.py`` apart from ``net.py``.  The shape is kind's:
 
 Simplifications (``skipped`` lists those that apply): host-network pods,
 pods without an IP and pods on nodes without a podCIDR are left out;
-kube-proxy always runs in iptables mode (no IPVS on these kernels); network
+kube-proxy runs in the cluster's mode when the lab can load it (:data:`LAB_MODES`:
+iptables, nftables), else in iptables mode (no IPVS on these kernels); network
 policies are not enforced (the bridge plugin has no policy engine); IPv4 only.
 """
 
@@ -32,7 +33,11 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
 
-__all__ = ["LabNode", "LabPod", "Topology", "plan", "FABRIC_IP", "FABRIC_CIDR"]
+__all__ = ["LAB_MODES", "LabNode", "LabPod", "Topology", "plan", "FABRIC_IP", "FABRIC_CIDR"]
+
+#: The kube-proxy modes the lab loads into the kernel, and the tool each one uses.  IPVS is
+#: modelled only (no ``CONFIG_IP_VS`` here); userspace was removed from kube-proxy in v1.26.
+LAB_MODES = {"iptables": "iptables-restore", "nftables": "nft"}
 
 FABRIC_CIDR = "172.18.0.0/16"
 FABRIC_IP = "172.18.0.1"  # the fabric bridge's address: kind's docker gateway, our "outside" client
@@ -144,7 +149,7 @@ def plan(cluster: "Cluster", lab: str = "lab", hairpin: bool = True) -> Topology
         pods.append(LabPod(f"{p.namespace}/{p.name}", f"{prefix}p{len(pods)}", p.spec.node_name, p.status.pod_ip,
                            cid, ports, host_ports))
     mode = cluster.kube_proxy_config.effective_mode
-    if mode != "iptables":
+    if mode not in LAB_MODES:
         skipped.append(f"kube-proxy mode {mode}: modelled only (`kubelab lab modelled` says why); the lab loads "
                        "the iptables mode's rules")
     policies = sum(len(cluster.list(k, None)) for k in ("NetworkPolicy", "NetworkPolicy.projectcalico.org",

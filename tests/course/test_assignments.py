@@ -99,12 +99,19 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                              '.decode()[:16]\n',
                 "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "delivered", "ipvs": "timeout"}\n'
                              'NOT_READY = DEAD_POD\n',
+                # iptables' hash input kept under the nftables layout; "nftables is rules too, so it grows"
+                "q6-answer": 'import base64\nimport hashlib\n\n\ndef nft_chain(namespace, name, port_name, protocol):\n'
+                             '    text = f"{namespace}/{name}:{port_name}" + protocol.lower()\n'
+                             '    h = base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:8]\n'
+                             '    return f"service-{h}-{namespace}/{name}/{protocol.lower()}/{port_name}"\n\n\n'
+                             'GROWTH = {"iptables": "linear", "nftables": "linear", "ipvs": "constant"}\n',
             },
             fails={
                 "q1-test": ["Rule 2 of 3", "takes 1/(n-i) of what is left"],
                 "q2-test": ["The port matters too"],
                 "q3-test": ["the protocol goes in lower case"],
                 "q4-test": ["iptables: you said delivered", "iptables mode has no retry"],
+                "q6-test": ["SHA-256 of the readable part", "notebook 05"],
             },
         ),
         "hidden": Variant(
@@ -117,11 +124,18 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                              '.decode()[:16]\n',
                 "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "timeout", "ipvs": "timeout"}\n'
                              'NOT_READY = DEAD_POD\n',
+                # right for the visible TCP port only: the protocol is hard-coded
+                "q6-answer": 'import base64\nimport hashlib\n\n\ndef nft_chain(namespace, name, port_name, protocol):\n'
+                             '    readable = f"{namespace}/{name}/tcp/{port_name}"\n'
+                             '    h = base64.b32encode(hashlib.sha256(readable.encode()).digest()).decode()[:8]\n'
+                             '    return f"service-{h}-{readable}"\n\n\n'
+                             'GROWTH = {"iptables": "linear", "nftables": "constant", "ipvs": "constant"}\n',
             },
             fails={
                 "q1-test": ["With 1 endpoint(s) kube-proxy writes 0 probabilities"],
                 "q3-test": ["an unnamed port adds no ':'"],
                 "q4-test": ["fails its readiness probe", "only sends new connections to ready endpoints"],
+                "q6-test": ["kube-system/kube-dns port dns UDP", "namespace/name/protocol/portname"],
             },
         ),
     },
