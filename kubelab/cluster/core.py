@@ -43,6 +43,7 @@ import functools
 import gc
 import heapq
 import ipaddress
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -911,6 +912,11 @@ class Cluster:
         self._replace(s, sl.key, sl)
 
 
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0  # how many gc_paused() blocks are open, in any thread (guarded by _GC_LOCK)
+_gc_was_enabled = False  # whether the collector was on when the first of them opened
+
+
 @contextlib.contextmanager
 def gc_paused():
     """Pause Python's cyclic garbage collector for a bulk step (an apply; a kube-proxy sync).
@@ -919,14 +925,33 @@ def gc_paused():
     collection of the oldest generation walks every object alive, so at 150,000 pods the collector
     took about a third of a build and half of an iptables sync (:mod:`benchmarks.bench_envelope`).
     Reference counting still frees what is dropped; cycles wait for the next collection after the step.
+
+    Safe across threads and nesting: a lock-protected count of open blocks; the first one to open
+    remembers whether the collector was on and disables it, the last one to close turns it back on.
+    (Reading ``gc.isenabled()`` and then disabling, per block, could leave the collector off for
+    good when two threads interleave.)
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     with gc_paused():
+    ...         gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _gc_pauses, _gc_was_enabled
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @functools.lru_cache(maxsize=16384)  # one entry per node's pod CIDR: room for 8,192 /24s and more
