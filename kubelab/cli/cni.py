@@ -95,7 +95,9 @@ def _exec(plugin: str) -> int:
     if plugin not in PLUGINS:
         raise UsageError(f"unknown plugin {plugin!r}: kubelab's in-memory plugins are {', '.join(sorted(PLUGINS))}")
     stdin = b"" if os.environ.get("CNI_COMMAND") == "VERSION" else sys.stdin.buffer.read()
-    out = run_plugin(plugin, dict(os.environ), stdin, Node(ipam_store=DiskStore()))
+    node = Node(ipam_store=DiskStore())
+    node.real_netns = True  # the executable stands for the binary on this machine: CNI_NETNS must exist
+    out = run_plugin(plugin, dict(os.environ), stdin, node)
     sys.stdout.write(out.stdout)
     sys.stderr.write(out.stderr)
     sys.stdout.flush()
