@@ -178,3 +178,27 @@ def test_the_lab_runs_at_most_max_lab_pods():
              "spec": {"containers": [{"name": "c", "image": "x"}]}} for i in range(MAX_LAB_PODS + 1)]
     with pytest.raises(KubelabError, match=f"lab: {MAX_LAB_PODS + 1} pods: a lab runs at most {MAX_LAB_PODS}"):
         plan(Cluster(pods, system=False), "x")
+
+
+@pytest.mark.requires("root", "cni", "iptables")
+def test_a_lab_up_with_a_251_character_node_name(tmp_path):
+    node = "n" * 251
+    c = Cluster([{"apiVersion": "v1", "kind": "Node", "metadata": {"name": node}},
+                 {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "web"},
+                  "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x",
+                                                              "ports": [{"containerPort": 8080}]}]}}], system=False)
+    lab_name = f"ln{PID}"
+    with build.Lab(c, lab_name, state_root=tmp_path) as lab:
+        st = lab.status()
+        assert st["nodes"][0]["netns"] == f"kl-{lab_name}-n0" and st["nodes"][0]["up"]
+        assert lab.curl(node, st["pods"][0]["ip"], 8080) == ["default/web"]  # from the node itself
+    assert not [ns for ns in list_lab_namespaces() if ns.startswith(f"kl-{lab_name}-")]
+
+
+@pytest.mark.parametrize("module", ["kubelab.lab.topology", "kubelab.cli.lab"])
+def test_module_doctests(module):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
+    assert result.attempted > 0 and result.failed == 0
