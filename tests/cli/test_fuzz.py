@@ -1,7 +1,8 @@
 """A property-based fuzz of the command line (issue 14): whatever the manifests and arguments, kubelab answers.
 
 Hypothesis generates manifests (objects of the modelled kinds with fields of any JSON type, valid
-values mixed with wrong ones, as YAML, JSON or damaged text) and command lines (every subcommand
+values mixed with wrong ones, as YAML, JSON or damaged text; one in ten a small hostile file:
+fanned-out aliases, deep nesting, a long integer) and command lines (every subcommand
 the model answers, its options, the cluster flags, with names and values drawn from the manifests or
 made up).  Each example runs ``kubelab.cli.main.main`` in a forked child under ``RLIMIT_AS`` (the
 parent's size plus :data:`MEMORY_HEADROOM`) and a time limit, and must:
@@ -134,7 +135,29 @@ OBJECT = st.one_of(pod(), service(), network_policy(), ingress(), NODE,
 
 
 @st.composite
+def hostile_text(draw):
+    """A small file that is large once read: aliases fanned out, deep nesting, a long integer."""
+    kind = draw(st.sampled_from(["aliases", "deep", "integer"]))
+    head = "apiVersion: v1\nkind: Pod\nmetadata: {name: web}\nspec:\n  containers: [{name: c, image: x}]\n"
+    if kind == "aliases":
+        levels, fan = draw(st.integers(1, 12)), draw(st.integers(2, 12))
+        lines = ["  affinity:", "    a0: &a0 [x]"]
+        lines += [f"    a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * fan)}]" for i in range(1, levels)]
+        return "m.yaml", head + "\n".join(lines) + "\n"
+    if kind == "deep":
+        depth = draw(st.integers(50, 30000))
+        opener = draw(st.sampled_from(["[", '{"a":']))
+        closer = "]" if opener == "[" else "}"
+        body = opener * depth + "1" + closer * depth
+        return draw(st.sampled_from(["m.json", "m.yaml"])), '{"apiVersion": "v1", "kind": "Pod", "x": ' + body + "}"
+    digits = draw(st.integers(1, 6000))
+    return "m.yaml", head.replace("image: x", "image: x, ports: [{containerPort: " + "9" * digits + "}]")
+
+
+@st.composite
 def manifest_text(draw):
+    if draw(st.integers(0, 9)) == 0:
+        return draw(hostile_text())
     docs = draw(st.lists(OBJECT, min_size=0, max_size=4))
     form = draw(st.sampled_from(["yaml", "json", "damaged"]))
     if form == "json":
