@@ -120,8 +120,11 @@ def run(args: argparse.Namespace) -> int:
     lst = load_file(args.conf)
     try:
         caps = json.loads(args.capability_args)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(f"--capability-args: not valid JSON: {exc}") from None
+    if not isinstance(caps, dict):
+        raise UsageError(f"--capability-args: want a JSON object, e.g. '{{\"portMappings\": [...]}}', not "
+                         f"{type(caps).__name__}")
     state = _state_dir()
     if args.plugins == "system":
         backend = SystemBackend(args.cni_path, args.node_netns)

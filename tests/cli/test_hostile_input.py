@@ -293,3 +293,19 @@ def test_module_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.attempted > 0 and result.failed == 0
 
+
+
+@pytest.mark.parametrize(("conf", "extra", "message"), [
+    ("deep.conflist", [], "error: deep.conflist: not valid JSON: nested too deep"),
+    ("/dev/zero", [], "error: error reading /dev/zero: larger than 67108864 bytes, kubelab's limit for one file"),
+    ("ok.conflist", ["--capability-args", "[1]"],
+     "error: --capability-args: want a JSON object, e.g. '{\"portMappings\": [...]}', not list"),
+    ("ok.conflist", ["--capability-args", "[" * 20000 + "]" * 20000],
+     "error: --capability-args: not valid JSON: maximum recursion depth exceeded while decoding a JSON array from a "
+     "unicode string"),
+])
+def test_cni_configuration_files_and_arguments(kubelab, manifest, monkeypatch, tmp_path, conf, extra, message):
+    monkeypatch.setenv("KUBELAB_CNI_DIR", str(tmp_path / "state"))
+    manifest("deep.conflist", "[" * 20000 + "]" * 20000)
+    manifest("ok.conflist", '{"cniVersion": "1.0.0", "name": "n", "plugins": [{"type": "loopback"}]}')
+    assert one_error(kubelab("cni", "add", "--conf", conf, *extra)) == message
