@@ -397,6 +397,8 @@ def _parse_resources(words: list[str]) -> list[tuple[str, list[str]]]:
             out.setdefault(resolve_kind(kind), []).append(name)
         return list(out.items())
     kinds = list(dict.fromkeys(resolve_kind(k) for k in words[0].split(",") if k))
+    if not kinds:  # `get ""`, `get ,`
+        raise UsageError(f'the server doesn\'t have a resource type "{words[0]}"')
     names = words[1:]
     if names and len(kinds) > 1:
         raise UsageError("you may only specify a single resource type when naming objects")

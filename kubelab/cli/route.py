@@ -34,10 +34,38 @@ from __future__ import annotations
 
 import argparse
 
-from .common import UsageError, add_filename_option, add_output_option, command, load_cluster
+from .common import UsageError, add_filename_option, add_output_option, check_count, command, load_cluster
 from .output import print_document, write
 
-__all__ = ["parse_header"]
+__all__ = ["parse_header", "check_url"]
+
+
+def check_url(url: str) -> None:
+    """Refuse, as one usage error, a URL that is not ``http(s)://HOST[:PORT][/PATH]`` (curl's "bad/illegal format").
+
+    >>> check_url("https://foo.bar.com:8443/x")
+    >>> check_url("http://foo:70000/")
+    Traceback (most recent call last):
+    ...
+    kubelab.cli.common.UsageError: URL "http://foo:70000/": port out of range 1-65535
+    """
+    from urllib.parse import urlsplit
+
+    if "://" not in url:
+        raise UsageError(f'URL "{url}": want http://HOST/PATH or https://HOST/PATH (the scheme is not optional)')
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:  # a bad [IPv6] literal, a port that is not a number or out of range
+        reason = str(exc).replace("0-65535", "1-65535")
+        reason = reason[:1].lower() + reason[1:]
+        raise UsageError(f'URL "{url}": {reason}') from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise UsageError(f'URL "{url}": an Ingress routes http:// and https:// requests only')
+    if not host:
+        raise UsageError(f'URL "{url}": no host')
+    if port == 0:
+        raise UsageError(f'URL "{url}": port out of range 1-65535')
 
 
 def parse_header(text: str) -> tuple[str, str]:
@@ -134,16 +162,11 @@ def _gateway(args: argparse.Namespace, headers: dict[str, str]) -> int:
 @command("route", "the backend an Ingress controller (or, with --gateway, a Gateway) sends an HTTP(S) request to",
          configure)
 def run(args: argparse.Namespace) -> int:
-    from urllib.parse import urlsplit
-
     from ..ingress import CONTROLLER_NAMESPACE, CONTROLLER_SERVICE, IngressController, install
 
-    scheme = urlsplit(args.url).scheme.lower() if "://" in args.url else "http"
-    if scheme not in ("http", "https"):
-        raise UsageError(f'URL "{args.url}": an Ingress routes http:// and https:// requests only')
+    check_url(args.url)
     headers = dict(parse_header(h) for h in args.headers)
-    if args.count is not None and args.count < 1:
-        raise UsageError(f'--count "{args.count}": must be at least 1')
+    check_count(args.count)
     if args.gateway is not None:
         return _gateway(args, headers)
     cluster, _ = load_cluster(args)
