@@ -94,12 +94,14 @@ def notebook_from_text(text: str, name: str = "<text>") -> Any:
         nb = jupytext.reads(text, fmt="md:myst")
     except Exception as exc:  # jupytext raises assorted errors on malformed MyST
         raise SourceError(f"{name}: not readable as MyST Markdown ({exc})") from None
-    nb.metadata.pop("jupytext", None)
-    # jupytext leaves language_info out of the text (a kernel rewrites it on every run); the name is what a
-    # notebook needs before it runs (nbconvert's highlighting), and what JupyterLab keeps on a save.
+    lexer = nb.metadata.pop("jupytext", {}).get("default_lexer")
+    # jupytext leaves language_info out of the text (a kernel rewrites it on every run) but writes its
+    # pygments_lexer after each ```{code-cell} (ipython3 once an IPython kernel ran).  The notebook gets the
+    # language and the lexer the source shows, so that a save from JupyterLab, run or not, writes the same
+    # fences again and make notebooks gives the metadata a save keeps.
     language = nb.metadata.get("kernelspec", {}).get("language")
     if language and "language_info" not in nb.metadata:
-        nb.metadata["language_info"] = {"name": language}
+        nb.metadata["language_info"] = {"name": language, **({"pygments_lexer": lexer} if lexer else {})}
     seen: dict[str, int] = {}
     for number, cell in enumerate(nb.cells, 1):
         where = f"{name}: cell {number} ({_describe(cell)})"
@@ -139,14 +141,19 @@ def render(nb: Any) -> str:
 
 
 def _semantic(text: str) -> Any:
-    return json.loads(text)
+    """The decoded notebook, without jupytext's own bookkeeping: a save from JupyterLab records the lexer of
+    the ``.md`` fences there (``metadata.jupytext.default_lexer``), which ``make notebooks`` leaves out."""
+    nb = json.loads(text)
+    nb.get("metadata", {}).pop("jupytext", None)
+    return nb
 
 
 def stale(root: str | Path) -> list[str]:
     """The notebooks (paths relative to ``root``) that differ from what their source makes, or have no source.
 
-    The comparison is of the decoded JSON (cells, ids, sources, metadata, outputs), so a notebook
-    saved by another writer with the same content is not stale.
+    The comparison is of the decoded JSON (cells, ids, sources, metadata, outputs; jupytext's own
+    ``metadata.jupytext`` aside), so a notebook saved by another writer with the same content, such
+    as JupyterLab with jupytext, is not stale.
     """
     root = Path(root)
     out = []

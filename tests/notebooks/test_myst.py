@@ -102,26 +102,41 @@ def test_a_rebuild_writes_nothing_new(tmp_path):
     assert {p.name: p.read_bytes() for p in (root / "notebooks").glob("*.ipynb")} == before
 
 
-def test_a_jupyterlab_save_keeps_the_pair_in_step(tmp_path):
-    """What JupyterLab does on Ctrl+S of a .md opened as a notebook, without the browser: jupytext's contents manager."""
+@pytest.mark.parametrize("ran", [False, True], ids=["saved", "run-and-saved"])
+def test_a_jupyterlab_save_keeps_the_pair_in_step(tmp_path, ran):
+    """What JupyterLab does on Ctrl+S of a .md opened as a notebook, without the browser: jupytext's contents
+    manager.  After a run the kernel's language_info and outputs come along; the .md still changes by the edit only."""
     from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
     from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
 
     root = _copy(tmp_path)
     manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(root))
     relpath = "notebooks/02-inside-a-pod.md"
+    md_before = (root / relpath).read_text()
 
     async def edit_and_save():
         model = await manager.get(relpath, content=True, type="notebook")
         nb = model["content"]
         assert [c["id"] for c in nb["cells"]] == [c["id"] for c in _cells(root / "notebooks/02-inside-a-pod.ipynb")]
         nb["cells"][0]["source"] += "\n\nA sentence added in JupyterLab."
+        if ran:  # what an IPython kernel reports, and an output
+            nb["metadata"]["language_info"] = {
+                "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                "pygments_lexer": "ipython3", "version": "3.11.9"}
+            code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+            code["execution_count"] = 1
+            code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
         await manager.save({"type": "notebook", "format": "json", "content": nb}, relpath)
 
     asyncio.run(edit_and_save())
-    assert "A sentence added in JupyterLab." in (root / relpath).read_text()
+    diff = [line for line in difflib.unified_diff(md_before.splitlines(), (root / relpath).read_text().splitlines(), n=0)
+            if not line.startswith(("---", "+++", "@@"))]
+    assert diff == ["+", "+A sentence added in JupyterLab."], diff
     assert "A sentence added in JupyterLab." in "".join(_cells(root / "notebooks/02-inside-a-pod.ipynb")[0]["source"])
-    assert authoring.stale(root) == []
+    assert authoring.stale(root) == (["notebooks/02-inside-a-pod.ipynb"] if ran else [])
+    authoring.write(root)
+    assert authoring.stale(root) == [] and (root / relpath).read_text().endswith(md_before[-200:])
 
 
 def test_pairing_is_configured_for_notebooks_only():
