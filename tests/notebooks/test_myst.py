@@ -150,9 +150,36 @@ def test_pairing_is_configured_for_notebooks_only():
 
 
 def test_sources_say_they_are_myst():
-    for path in SOURCES:
+    for path in SOURCES + sorted((ROOT / "solutions").glob("*/*.md")):
         header = path.read_text().split("---", 2)[1]
-        assert "format_name: myst" in header and "jupytext_version" not in header, path.name
+        assert "format_name: myst" in header, path.name
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
+def test_jupyterlab_opens_every_pair_whichever_file_is_newer(tmp_path, folder):
+    """A git checkout sets the files' times in any order.  When the .ipynb is newer than its .md, jupytext
+    opens the pair only if the two hold the same inputs (else JupyterLab shows "File Load Error ... is more
+    recent than ..."): every committed pair must pass that check, opened as .ipynb and as .md."""
+    import os
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(tmp_path))
+    pairs = sorted((tmp_path / folder).rglob("*.md"))
+    assert pairs
+    for md in pairs:
+        os.utime(md, (1_000_000_000, 1_000_000_000))  # the .md written long before the .ipynb
+
+    async def open_all():
+        for md in pairs:
+            for path in (md.with_suffix(".ipynb"), md):
+                model = await manager.get(str(path.relative_to(tmp_path)), content=True, type="notebook")
+                assert [c["id"] for c in model["content"]["cells"]] == \
+                    [c["id"] for c in _cells(md.with_suffix(".ipynb"))]
+
+    asyncio.run(open_all())
 
 
 # ------------------------------------------------------------------------------------------ solutions/
