@@ -100,7 +100,7 @@ def test_a_markdown_notebook_run_edited_and_saved_in_jupyterlab(tmp_path):
             assert code_cells(page).count() == n_code
 
             # The kernel answers one cell first (a Run All sent while it still connects can lose its queue).
-            run_cell(page, code_cells(page).first)
+            run_cell(page, code_cells(page).first, timeout=3 * WAIT_MS)
             _run_all(page, n_code)
             cells = code_cells(page)
             errors = {i: cell_errors(cells.nth(i)) for i in range(n_code)}
