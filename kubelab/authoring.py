@@ -2,7 +2,8 @@
 
 ``python -m kubelab.authoring [--check] [ROOT]`` (``make notebooks``)
     For every folder of the course that holds a ``jupytext.toml`` (``notebooks/``, ``solutions/``),
-    rewrite each ``NAME.ipynb`` from ``NAME.md`` beside it.  With ``--check`` nothing is written:
+    rewrite each ``NAME.ipynb`` from ``NAME.md`` beside it (and the ``.md`` itself into the form
+    jupytext writes, see :func:`canonical_markdown`).  With ``--check`` nothing is written:
     exit 1 and name every notebook that differs from its source (or has none).  A source that
     cannot be used (no cell id, a duplicate, unreadable MyST) is one ``error: ...`` line and
     exit 2, before any file is written.
@@ -52,7 +53,7 @@ from pathlib import Path
 from typing import Any
 
 __all__ = ["SourceError", "CONFIG", "ID_PATTERN", "sources", "notebook_from_text", "notebook_from_markdown",
-           "render", "stale", "write", "main"]
+           "render", "canonical_markdown", "stale", "write", "main"]
 
 #: The jupytext configuration file that marks a folder whose notebooks are written as MyST Markdown.
 CONFIG = "jupytext.toml"
@@ -94,12 +95,14 @@ def notebook_from_text(text: str, name: str = "<text>") -> Any:
         nb = jupytext.reads(text, fmt="md:myst")
     except Exception as exc:  # jupytext raises assorted errors on malformed MyST
         raise SourceError(f"{name}: not readable as MyST Markdown ({exc})") from None
-    nb.metadata.pop("jupytext", None)
-    # jupytext leaves language_info out of the text (a kernel rewrites it on every run); the name is what a
-    # notebook needs before it runs (nbconvert's highlighting), and what JupyterLab keeps on a save.
+    lexer = nb.metadata.pop("jupytext", {}).get("default_lexer")
+    # jupytext leaves language_info out of the text (a kernel rewrites it on every run) but writes its
+    # pygments_lexer after each ```{code-cell} (ipython3 once an IPython kernel ran).  The notebook gets the
+    # language and the lexer the source shows, so that a save from JupyterLab, run or not, writes the same
+    # fences again and make notebooks gives the metadata a save keeps.
     language = nb.metadata.get("kernelspec", {}).get("language")
     if language and "language_info" not in nb.metadata:
-        nb.metadata["language_info"] = {"name": language}
+        nb.metadata["language_info"] = {"name": language, **({"pygments_lexer": lexer} if lexer else {})}
     seen: dict[str, int] = {}
     for number, cell in enumerate(nb.cells, 1):
         where = f"{name}: cell {number} ({_describe(cell)})"
@@ -139,21 +142,28 @@ def render(nb: Any) -> str:
 
 
 def _semantic(text: str) -> Any:
-    return json.loads(text)
+    """The decoded notebook, without jupytext's own bookkeeping: a save from JupyterLab records the lexer of
+    the ``.md`` fences there (``metadata.jupytext.default_lexer``), which ``make notebooks`` leaves out."""
+    nb = json.loads(text)
+    nb.get("metadata", {}).pop("jupytext", None)
+    return nb
 
 
 def stale(root: str | Path) -> list[str]:
     """The notebooks (paths relative to ``root``) that differ from what their source makes, or have no source.
 
-    The comparison is of the decoded JSON (cells, ids, sources, metadata, outputs), so a notebook
-    saved by another writer with the same content is not stale.
+    The comparison is of the decoded JSON (cells, ids, sources, metadata, outputs; jupytext's own
+    ``metadata.jupytext`` aside), so a notebook saved by another writer with the same content, such
+    as JupyterLab with jupytext, is not stale.
     """
     root = Path(root)
     out = []
     for md in sources(root):
         ipynb = md.with_suffix(".ipynb")
-        wanted = _semantic(render(_from_source(md, root)))
-        if not ipynb.exists() or _semantic(ipynb.read_text(encoding="utf-8")) != wanted:
+        text = render(_from_source(md, root))
+        if md.read_text(encoding="utf-8") != canonical_markdown(text):
+            out.append(f"{md.relative_to(root)} (not as jupytext writes it)")
+        if not ipynb.exists() or _semantic(ipynb.read_text(encoding="utf-8")) != _semantic(text):
             out.append(str(ipynb.relative_to(root)))
     paired = {md.with_suffix(".ipynb") for md in sources(root)}
     for config in sorted(root.glob(f"*/{CONFIG}")):
@@ -163,18 +173,34 @@ def stale(root: str | Path) -> list[str]:
     return out
 
 
-def write(root: str | Path) -> list[Path]:
-    """Rewrite every paired ``.ipynb`` under ``root`` from its ``.md``; return the files whose text changed.
+def canonical_markdown(notebook_text: str) -> str:
+    """The ``.md`` jupytext writes for the notebook ``notebook_text`` (what a save from JupyterLab writes).
 
-    Every source is read and checked first, so a bad one leaves every notebook as it was.
+    JupyterLab opens a pair whose ``.ipynb`` is newer than its ``.md`` (any order, after a git checkout)
+    only if jupytext writes both as the same text (``jupytext/async_pairs.py``, ``read_pair(...,
+    must_match=True)``): metadata keys in its order, its fences.  ``make notebooks`` therefore rewrites a
+    ``.md`` into that form, as a formatter would; the cells and their text do not change.
+    """
+    import jupytext
+    import nbformat
+
+    return jupytext.writes(nbformat.reads(notebook_text, as_version=4), fmt="md:myst")
+
+
+def write(root: str | Path) -> list[Path]:
+    """Rewrite every paired ``.ipynb`` under ``root`` from its ``.md``, and the ``.md`` into jupytext's own
+    form (:func:`canonical_markdown`); return the files whose text changed.
+
+    Every source is read and checked first, so a bad one leaves every file as it was.
     """
     root = Path(root)
-    rendered = {md.with_suffix(".ipynb"): render(_from_source(md, root)) for md in sources(root)}
+    rendered = {md: render(_from_source(md, root)) for md in sources(root)}
     changed = []
-    for ipynb, text in rendered.items():
-        if not ipynb.exists() or ipynb.read_text(encoding="utf-8") != text:
-            ipynb.write_text(text, encoding="utf-8")
-            changed.append(ipynb)
+    for md, text in rendered.items():
+        for path, wanted in ((md, canonical_markdown(text)), (md.with_suffix(".ipynb"), text)):
+            if not path.exists() or path.read_text(encoding="utf-8") != wanted:
+                path.write_text(wanted, encoding="utf-8")
+                changed.append(path)
     return changed
 
 

@@ -48,7 +48,8 @@ def test_check_names_a_stale_notebook_and_one_without_source(tmp_path):
     (root / "notebooks/orphan.ipynb").write_text((root / "notebooks/a.ipynb").read_text())
     done = _run("--check", str(root))
     assert done.returncode == 1
-    assert done.stdout.splitlines() == ["out of date: notebooks/a.ipynb",
+    assert done.stdout.splitlines() == ["out of date: notebooks/a.md (not as jupytext writes it)",
+                                        "out of date: notebooks/a.ipynb",
                                         "out of date: notebooks/orphan.ipynb (no orphan.md beside it)"]
 
 
@@ -92,3 +93,17 @@ def test_notebook_from_text_keeps_metadata_and_source_exactly():
     nb = authoring.notebook_from_text(text)
     assert nb.cells[0].metadata == {"id": "q1", "nbgrader": {"grade": True, "grade_id": "q1", "points": 2}}
     assert nb.cells[0].source == "x = 1" and nb.cells[0].id == "q1"
+
+
+def test_the_source_is_rewritten_in_jupytexts_form_cells_unchanged(tmp_path):
+    """nbgrader before id, no lexer on the fence: make notebooks writes the .md as a JupyterLab save would."""
+    text = HEADER + '```{code-cell}\n---\nnbgrader:\n  grade_id: q1\n  solution: true\nid: q1\n---\nx = 1\n```\n'
+    root = _course(tmp_path, a=text)
+    before = authoring.notebook_from_text(text)
+    assert authoring.main([str(root)]) == 0
+    rewritten = (root / "notebooks/a.md").read_text()
+    assert rewritten.index("id: q1") < rewritten.index("nbgrader:")
+    assert "format_name: myst" in rewritten
+    after = authoring.notebook_from_text(rewritten)
+    assert [(c.id, c.source, c.metadata) for c in after.cells] == [(c.id, c.source, c.metadata) for c in before.cells]
+    assert authoring.stale(root) == [] and authoring.write(root) == []

@@ -102,26 +102,41 @@ def test_a_rebuild_writes_nothing_new(tmp_path):
     assert {p.name: p.read_bytes() for p in (root / "notebooks").glob("*.ipynb")} == before
 
 
-def test_a_jupyterlab_save_keeps_the_pair_in_step(tmp_path):
-    """What JupyterLab does on Ctrl+S of a .md opened as a notebook, without the browser: jupytext's contents manager."""
+@pytest.mark.parametrize("ran", [False, True], ids=["saved", "run-and-saved"])
+def test_a_jupyterlab_save_keeps_the_pair_in_step(tmp_path, ran):
+    """What JupyterLab does on Ctrl+S of a .md opened as a notebook, without the browser: jupytext's contents
+    manager.  After a run the kernel's language_info and outputs come along; the .md still changes by the edit only."""
     from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
     from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
 
     root = _copy(tmp_path)
     manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(root))
     relpath = "notebooks/02-inside-a-pod.md"
+    md_before = (root / relpath).read_text()
 
     async def edit_and_save():
         model = await manager.get(relpath, content=True, type="notebook")
         nb = model["content"]
         assert [c["id"] for c in nb["cells"]] == [c["id"] for c in _cells(root / "notebooks/02-inside-a-pod.ipynb")]
         nb["cells"][0]["source"] += "\n\nA sentence added in JupyterLab."
+        if ran:  # what an IPython kernel reports, and an output
+            nb["metadata"]["language_info"] = {
+                "codemirror_mode": {"name": "ipython", "version": 3}, "file_extension": ".py",
+                "mimetype": "text/x-python", "name": "python", "nbconvert_exporter": "python",
+                "pygments_lexer": "ipython3", "version": "3.11.9"}
+            code = next(c for c in nb["cells"] if c["cell_type"] == "code")
+            code["execution_count"] = 1
+            code["outputs"] = [{"output_type": "stream", "name": "stdout", "text": "ran\n"}]
         await manager.save({"type": "notebook", "format": "json", "content": nb}, relpath)
 
     asyncio.run(edit_and_save())
-    assert "A sentence added in JupyterLab." in (root / relpath).read_text()
+    diff = [line for line in difflib.unified_diff(md_before.splitlines(), (root / relpath).read_text().splitlines(), n=0)
+            if not line.startswith(("---", "+++", "@@"))]
+    assert diff == ["+", "+A sentence added in JupyterLab."], diff
     assert "A sentence added in JupyterLab." in "".join(_cells(root / "notebooks/02-inside-a-pod.ipynb")[0]["source"])
-    assert authoring.stale(root) == []
+    assert authoring.stale(root) == (["notebooks/02-inside-a-pod.ipynb"] if ran else [])
+    authoring.write(root)
+    assert authoring.stale(root) == [] and (root / relpath).read_text().endswith(md_before[-200:])
 
 
 def test_pairing_is_configured_for_notebooks_only():
@@ -135,9 +150,36 @@ def test_pairing_is_configured_for_notebooks_only():
 
 
 def test_sources_say_they_are_myst():
-    for path in SOURCES:
+    for path in SOURCES + sorted((ROOT / "solutions").glob("*/*.md")):
         header = path.read_text().split("---", 2)[1]
-        assert "format_name: myst" in header and "jupytext_version" not in header, path.name
+        assert "format_name: myst" in header, path.name
+
+
+@pytest.mark.parametrize("folder", ["notebooks", "solutions"])
+def test_jupyterlab_opens_every_pair_whichever_file_is_newer(tmp_path, folder):
+    """A git checkout sets the files' times in any order.  When the .ipynb is newer than its .md, jupytext
+    opens the pair only if the two hold the same inputs (else JupyterLab shows "File Load Error ... is more
+    recent than ..."): every committed pair must pass that check, opened as .ipynb and as .md."""
+    import os
+
+    from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
+    from jupytext.async_contentsmanager import build_async_jupytext_contents_manager_class
+
+    shutil.copytree(ROOT / folder, tmp_path / folder, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    manager = build_async_jupytext_contents_manager_class(AsyncLargeFileManager)(root_dir=str(tmp_path))
+    pairs = sorted((tmp_path / folder).rglob("*.md"))
+    assert pairs
+    for md in pairs:
+        os.utime(md, (1_000_000_000, 1_000_000_000))  # the .md written long before the .ipynb
+
+    async def open_all():
+        for md in pairs:
+            for path in (md.with_suffix(".ipynb"), md):
+                model = await manager.get(str(path.relative_to(tmp_path)), content=True, type="notebook")
+                assert [c["id"] for c in model["content"]["cells"]] == \
+                    [c["id"] for c in _cells(md.with_suffix(".ipynb"))]
+
+    asyncio.run(open_all())
 
 
 # ------------------------------------------------------------------------------------------ solutions/
