@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..host import is_root
 from .netns import NetNS
 
 __all__ = ["Part", "parts", "modelled_only"]
@@ -39,7 +40,7 @@ def _ipvs() -> Part:
 
 def _dummy() -> Part:
     name = "kube-ipvs0 (dummy link)"
-    if os.geteuid() != 0 or not shutil.which("ip"):
+    if not is_root() or not shutil.which("ip"):
         return Part(name, False, "not root: no network namespace to try a dummy link in")
     try:
         with NetNS(f"kl-doctor-{os.getpid()}") as ns:
