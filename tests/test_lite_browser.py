@@ -154,6 +154,14 @@ SLIDERS = ("from ipywidgets.widgets.widget import _instances\n"
            "import json\n"
            "print(json.dumps({k: repr(w.value) for k, w in _instances.items() if type(w).__name__.endswith('Slider')}))")
 
+IMPORT_TIME = ("import sys, time\n"
+               "for _m in [m for m in sys.modules if m == 'kubelab' or m.startswith('kubelab.')]:\n"
+               "    del sys.modules[_m]\n"
+               "_t = time.perf_counter()\n"
+               "import kubelab\n"
+               "kubelab.Cluster()\n"
+               "print(f'{time.perf_counter() - _t:.2f}')")
+
 
 def _open(page, path: str, run_all: bool = True) -> dict:
     result = page.evaluate(OPEN_AND_RUN, [path, run_all])
@@ -205,6 +213,9 @@ def test_exercise_visible_tests_run_and_check_gives_the_verdict(browser):
     assert "q1-test (2 points) failed" in text
     assert "not passed: 0 of 8 points from the visible tests" in text
     assert "Traceback" not in text
+    # A figure for docs/lite.md: the model's import in Pyodide (networkx and PyYAML stay loaded).
+    timing = page.evaluate(KERNEL_RUN, [result["id"], IMPORT_TIME])
+    print(f"import kubelab + Cluster() in Pyodide: {timing.strip()} s")
     assert blocked == [], blocked
     assert len(requests) > 50
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests if urlsplit(u).scheme.startswith("http"))
