@@ -240,7 +240,7 @@ def contents(dest: Path) -> list[Path]:
     return written
 
 
-def lite_config(wheel_urls: list[str]) -> dict:
+def lite_config() -> dict:
     """``jupyter-lite.json`` for the site: the local Pyodide, the local index, no PyPI fallback."""
     return {
         "jupyter-lite-schema-version": 0,
@@ -283,7 +283,7 @@ def build(out: Path, cache: Path) -> dict:
     shutil.copy2(micropip_wheel, static / micropip_wheel.name)
     (static / "pyodide-lock.json").write_text(json.dumps(pyodide_lock(lock, micropip_wheel.name, _sha256(micropip_wheel))))
     browser_wheels = [w for w in sorted(wheels.glob("*.whl")) if w != micropip_wheel] + [kubelab_wheel]
-    (work / "jupyter-lite.json").write_text(json.dumps(lite_config([]), indent=1))
+    (work / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
 
     labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
     config = {

@@ -85,9 +85,9 @@ def test_lock_keeps_micropip_only_and_refuses_a_different_wheel():
 
 
 def test_site_config_has_no_url_to_another_host():
-    text = json.dumps(lite.lite_config([]))
+    text = json.dumps(lite.lite_config())
     assert "http" not in text and "//" not in text
-    kernel = lite.lite_config([])["jupyter-config-data"]["litePluginSettings"][
+    kernel = lite.lite_config()["jupyter-config-data"]["litePluginSettings"][
         "@jupyterlite/pyodide-kernel-extension:kernel"]
     assert kernel["disablePyPIFallback"] is True
     assert kernel["pyodideUrl"].startswith("./static/pyodide/")
