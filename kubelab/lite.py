@@ -286,22 +286,25 @@ def build(out: Path, cache: Path) -> dict:
     (work / "jupyter-lite.json").write_text(json.dumps(lite_config(), indent=1))
 
     labext = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
+    staging = out.with_name(out.name + ".partial")  # a failed build leaves the last good site alone
     config = {
         "LiteBuildConfig": {
             "ignore_sys_prefix": True,
             "federated_extensions": [str(labext / "@jupyterlite" / "pyodide-kernel-extension"),
                                      str(labext / "@jupyter-widgets" / "jupyterlab-manager")],
             "no_sourcemaps": True,
-            "output_dir": str(out.resolve()),
+            "output_dir": str(staging.resolve()),
             "contents": [str((work / "files").resolve())],
         },
         "PipliteAddon": {"piplite_urls": [str(w.resolve()) for w in browser_wheels]},
     }
     (work / "jupyter_lite_config.json").write_text(json.dumps(config, indent=1))
     (work / ".jupyterlite.doit.db").unlink(missing_ok=True)
-    shutil.rmtree(out, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
     _run([sys.executable, "-m", "jupyterlite_core", "build", "--lite-dir", str(work)], cwd=work)
     (work / ".jupyterlite.doit.db").unlink(missing_ok=True)
+    shutil.rmtree(out, ignore_errors=True)
+    staging.rename(out)
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     return {"seconds": round(time.monotonic() - started, 1), "bytes": size}
 

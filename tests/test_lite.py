@@ -91,3 +91,16 @@ def test_site_config_has_no_url_to_another_host():
         "@jupyterlite/pyodide-kernel-extension:kernel"]
     assert kernel["disablePyPIFallback"] is True
     assert kernel["pyodideUrl"].startswith("./static/pyodide/")
+
+
+def test_a_build_that_cannot_start_says_why_in_one_line(tmp_path, monkeypatch, capsys):
+    """No npm on PATH: `error: make lite: ...`, exit 2, no traceback, the last site left alone."""
+    monkeypatch.setenv("PATH", str(tmp_path / "empty"))
+    out = tmp_path / "site"
+    out.mkdir()
+    (out / "index.html").write_text("the last good build")
+    assert lite.main(["--out", str(out), "--cache", str(tmp_path / "cache")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: make lite: ") and err.count("\n") == 1 and "npm" in err
+    assert "Traceback" not in err
+    assert (out / "index.html").read_text() == "the last good build"
