@@ -10,7 +10,7 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab lite test bench notebooks exercises autograde feedback grades clean
+.PHONY: venv lab lite test bench notebooks exercises autograde feedback grades clean hub hub-env
 
 venv: $(STAMP)
 
@@ -32,8 +32,9 @@ lab: $(STAMP)
 lite: $(STAMP)
 	$(PY) -m kubelab.lite
 
-test: $(STAMP)
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+# As root the class tests (tests/hub) run too: they need the hub's own install.
+test: $(STAMP) $(if $(filter 0,$(shell id -u)),$(HUB_STAMP),)
+	KUBELAB_HUB_HOME=$(HUB_HOME) $(PY) -m pytest -q $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
@@ -62,6 +63,22 @@ feedback: $(STAMP)
 
 grades: $(STAMP)
 	$(NBGRADER) export --to grades.csv
+
+# A class on this machine's JupyterHub (docs/instructors.md): throw-away accounts for an
+# instructor and a few students, on http://127.0.0.1:$(HUB_PORT)/, until Ctrl-C.  Needs root.
+# The hub's install lives in $(HUB_HOME) (readable by every user), apart from .venv.
+HUB_HOME    ?= /opt/kubelab-hub
+HUB_STAMP   := $(HUB_HOME)/.installed
+HUB_PORT    ?= 8000
+HUB_ARGS    ?=
+
+hub-env: $(HUB_STAMP)
+
+$(HUB_STAMP): pyproject.toml deploy/hub/install.sh $(shell git ls-files kubelab 2>/dev/null)
+	deploy/hub/install.sh $(HUB_HOME)
+
+hub: $(HUB_STAMP)
+	KUBELAB_HUB_HOME=$(HUB_HOME) $(HUB_HOME)/venv/bin/python deploy/hub/classroom.py run --port $(HUB_PORT) $(HUB_ARGS)
 
 # Leaves .venv alone; `rm -rf .venv` for a new one.
 clean:

@@ -32,6 +32,15 @@ What kubelet does, and this module with it:
   variables declared *earlier* in the list and every service variable; ``$$``
   escapes a ``$``; an unknown ``$(X)`` stays as it is.
 
+Expansion is done once, in order, as kubelet does it -- never recursively: a
+value that *contains* ``$(X)`` after expansion keeps it.  But each variable may
+reference the expanded values declared before it, so ten variables can double
+(or grow tenfold) ten times over.  Kubelet does not stop that; the container
+does not start: Linux's ``execve`` refuses an environment string longer than
+``MAX_ARG_STRLEN`` (32 pages, 131,072 bytes) with ``E2BIG`` ("argument list too
+long").  :func:`container_env` stops at that length, with that explanation,
+instead of building the gigabytes.
+
 Simplifications: ``envFrom`` and ``valueFrom`` sources other than the
 downward API's ``fieldRef`` (ConfigMaps, Secrets, resource limits) are not in
 the model -- such variables are left out (kubelet would read them from the
@@ -69,12 +78,19 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable, Mapping
 
 __all__ = ["env_var_name", "from_services", "services_for_pod", "service_env", "container_env", "expand",
-           "mapping_for", "find_container", "MASTER_SERVICE_NAMESPACE", "MASTER_SERVICES"]
+           "mapping_for", "find_container", "MASTER_SERVICE_NAMESPACE", "MASTER_SERVICES", "MAX_ARG_STRLEN",
+           "ValueTooLong"]
 
 #: kubelet's ``--master-service-namespace`` default (deprecated flag, fixed value).
 MASTER_SERVICE_NAMESPACE = "default"
 #: ``masterServices`` in kubelet_pods.go.
 MASTER_SERVICES = frozenset({"kubernetes"})
+#: Linux's ``MAX_ARG_STRLEN`` (``include/uapi/linux/binfmts.h``): the longest ``NAME=value`` ``execve`` accepts.
+MAX_ARG_STRLEN = 32 * 4096
+
+
+class ValueTooLong(Exception):
+    """Internal: an expansion grew past its limit."""
 
 
 def env_var_name(name: str) -> str:
@@ -177,15 +193,23 @@ def _read_variable_name(s: str) -> tuple[str, bool, int]:
     return "$" + first, False, 1
 
 
-def expand(value: str, mapping: Callable[[str], str] | Mapping[str, str]) -> str:
+def expand(value: str, mapping: Callable[[str], str] | Mapping[str, str], limit: int | None = None) -> str:
     """``expansion.Expand``: replace ``$(VAR)`` references; ``$$`` is a literal ``$``.
+
+    With ``limit``, raise :class:`ValueTooLong` as soon as the result would
+    be longer than ``limit`` characters (before building it).
 
     >>> expand("$(A)-$$(A)-$(B)-$A", {"A": "x"})
     'x-$(A)-$(B)-$A'
+    >>> expand("$(A)$(A)$(A)", {"A": "xxxx"}, limit=10)
+    Traceback (most recent call last):
+    ...
+    kubelab.envvars.ValueTooLong: 12
     """
     if not callable(mapping):
         mapping = mapping_for(mapping)
     out: list[str] = []
+    size = 0
     checkpoint = 0
     cursor = 0
     n = len(value)
@@ -193,10 +217,17 @@ def expand(value: str, mapping: Callable[[str], str] | Mapping[str, str]) -> str
         if value[cursor] == "$" and cursor + 1 < n:
             out.append(value[checkpoint:cursor])
             read, is_var, advance = _read_variable_name(value[cursor + 1:])
-            out.append(mapping(read) if is_var else read)
+            piece = mapping(read) if is_var else read
+            out.append(piece)
+            if limit is not None:
+                size += cursor - checkpoint + len(piece)
+                if size > limit:
+                    raise ValueTooLong(size)
             cursor += advance
             checkpoint = cursor + 1
         cursor += 1
+    if limit is not None and size + n - checkpoint > limit:
+        raise ValueTooLong(size + n - checkpoint)
     out.append(value[checkpoint:])
     return "".join(out)
 
@@ -259,7 +290,14 @@ def container_env(cluster: Any, pod: Any, container: Any = None) -> dict[str, st
     mapping = mapping_for(declared, service)
     for var in c.env:
         if var.value:
-            value: str | None = expand(var.value, mapping)
+            try:
+                value: str | None = expand(var.value, mapping, MAX_ARG_STRLEN - len(var.name) - 1)
+            except ValueTooLong:
+                from .errors import KubelabError
+                raise KubelabError(f'container "{c.name}": env {var.name}: the expanded value is longer than '
+                                   f"{MAX_ARG_STRLEN} bytes with its name (Linux's MAX_ARG_STRLEN): the container "
+                                   "would not start (execve: argument list too long)", source=pod.source,
+                                   obj=pod.ref) from None
         elif var.extra.get("valueFrom"):
             ref = (var.extra["valueFrom"] or {}).get("fieldRef") or {}
             value = _field_ref(pod, cluster, ref.get("fieldPath", "")) if ref else None

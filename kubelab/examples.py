@@ -11,6 +11,9 @@ lesson; one that several notebooks or tests start from lives here instead, writt
     The Service ``web``: port 80 to the pods' port ``http`` (notebooks 05, 10).
 ``shop``
     Notebook 08's namespace ``shop`` with a ``web``, an ``api`` and a ``db`` pod.
+``gateway-shop``
+    The Gateway API scenario of notebook 07 and exercise a03: the shared Gateway ``infra/shared``,
+    the HTTPRoutes of the ``shop`` and ``blog`` teams, the Services, the ``data`` namespace.
 
 This is course material, not a Kubernetes concept: there is no upstream source to follow.
 

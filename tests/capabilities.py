@@ -99,6 +99,12 @@ def _iptables() -> str | None:
     return "no iptables-restore (Debian package iptables)"
 
 
+def _nft() -> str | None:
+    if shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin"):
+        return None
+    return "no nft (Debian package nftables)"
+
+
 def _ipset() -> str | None:
     if shutil.which("ipset") or shutil.which("ipset", path="/usr/sbin:/sbin"):
         return None
@@ -136,16 +142,38 @@ def _ipvs() -> str | None:
     return f"kernel {release} has no IPVS (CONFIG_IP_VS)"
 
 
+def hub_home() -> Path:
+    """Where the class's hub is installed (``make hub-env``; the Makefile passes KUBELAB_HUB_HOME)."""
+    return Path(os.environ.get("KUBELAB_HUB_HOME", "/opt/kubelab-hub"))
+
+
+def _hub() -> str | None:
+    """A JupyterHub class with real accounts: root, useradd, node, the hub's venv and proxy."""
+    if os.geteuid() != 0:
+        return "not running as root (the class test creates Linux accounts)"
+    for tool in ("useradd", "userdel", "runuser", "node"):
+        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
+            return f"no `{tool}` command"
+    home = hub_home()
+    if not (home / "venv" / "bin" / "jupyterhub").exists():
+        return f"no JupyterHub in {home}/venv (run `make hub-env`)"
+    if not (home / "node_modules" / ".bin" / "configurable-http-proxy").exists():
+        return f"no configurable-http-proxy in {home}/node_modules (run `make hub-env`)"
+    return None
+
+
 CHECKS: dict[str, Callable[[], str | None]] = {
     "root": _root,
     "cni": _cni,
     "iptables": _iptables,
     "ipset": _ipset,
+    "nft": _nft,
     "chromium": _chromium,
     "playwright": _playwright,
     "ipvs": _ipvs,
     "npm": _npm,
     "jupyterlite": _jupyterlite,
+    "hub": _hub,
 }
 
 # Markers (registered in pyproject.toml) that imply capabilities.
@@ -154,6 +182,7 @@ MARKER_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "cni": ("cni",),
     "browser": ("chromium", "playwright"),
     "lite": ("chromium", "playwright", "npm", "jupyterlite"),
+    "hub": ("hub",),
 }
 
 

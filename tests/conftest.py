@@ -5,9 +5,18 @@ See tests/capabilities.py for the capabilities and KUBELAB_STRICT.
 
 from __future__ import annotations
 
+import os
+
 import pytest
+from hypothesis import settings
 
 from tests import capabilities
+
+# Property-based tests are reproducible in CI: the same examples on every run (a failure there is the
+# same failure on a laptop with CI=1).  Elsewhere hypothesis explores (and remembers what failed).
+settings.register_profile("ci", derandomize=True, print_blob=True, database=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 def pytest_report_header(config: pytest.Config) -> list[str]:

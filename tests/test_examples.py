@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_every_example_loads_strictly():
-    assert names() == ["shop", "web-pods", "web-service"]
+    assert names() == ["gateway-shop", "shop", "web-pods", "web-service"]
     for name in names():
         assert load_text(manifest(name), f"{name}.yaml")
 
@@ -39,7 +39,7 @@ def test_shop_has_three_tiers_on_two_nodes():
 
 
 def test_unknown_name_is_refused_with_the_choices():
-    with pytest.raises(KeyError, match="no example manifest 'web-pod': choose from shop, web-pods, web-service"):
+    with pytest.raises(KeyError, match="no example manifest 'web-pod': choose from gateway-shop, shop, web-pods, web-service"):
         manifest("web-pod")
 
 
@@ -56,7 +56,7 @@ def _documents(text: str) -> list[dict]:
 
 
 @pytest.mark.parametrize("name, users", [("web-pods", ["04", "05", "10"]), ("web-service", ["04", "05", "10"]),
-                                         ("shop", ["08"])])
+                                         ("shop", ["08"]), ("gateway-shop", ["07"])])
 def test_the_notebooks_load_the_files_instead_of_repeating_them(name, users):
     """Each example is written once: the notebooks that use it call manifest(), none repeats one of its objects."""
     # A bare Namespace is one line any example may write again.

@@ -39,3 +39,4 @@ def test_in_the_browser_the_lab_and_doctor_say_they_need_linux(monkeypatch):
 
     from kubelab.lab import doctor as lab_doctor
     assert lab_doctor._dummy().real is False
+    assert lab_doctor._nftables().real is False

@@ -33,7 +33,17 @@ from .validation import is_valid_cidr
 __all__ = ["KubeProxyConfiguration", "KubeProxyIPTablesConfiguration", "KubeProxyIPVSConfiguration",
            "PROXY_MODES", "IPVS_SCHEDULERS"]
 
-PROXY_MODES = ("iptables", "ipvs", "nftables", "userspace")
+
+
+def __getattr__(name: str):  # PROXY_MODES: the registered modes (kubelab.proxy.registered_modes)
+    if name == "PROXY_MODES":
+        return _modes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _modes() -> tuple[str, ...]:
+    from ..proxy.base import registered_modes  # imported late: kubelab.proxy builds on the API types
+    return registered_modes()
 #: The schedulers ``ipvsadm`` knows and kube-proxy accepts (``pkg/proxy/apis/config/validation``).
 IPVS_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh")
 
@@ -104,8 +114,8 @@ class KubeProxyConfiguration(APIObject):
 
     def validate(self) -> list[FieldError]:
         errs: list[FieldError] = []
-        if self.mode not in (None, "", *PROXY_MODES):
-            errs.append(FieldError.not_supported("mode", self.mode, ["", *PROXY_MODES]))
+        if self.mode not in (None, "", *_modes()):
+            errs.append(FieldError.not_supported("mode", self.mode, ["", *_modes()]))
         bit = self.iptables.masquerade_bit
         if bit is not None and not 0 <= bit <= 31:
             errs.append(FieldError.invalid("iptables.masqueradeBit", bit, "must be within the range [0, 31]"))

@@ -8,7 +8,27 @@ without ``-R``), ``-`` means standard input; empty documents are skipped.
 Every object is decoded strictly (:mod:`kubelab.api.schema`), defaulted and
 validated; if any object is bad the whole load fails, so nothing is
 half-applied.  Duplicate keys in one mapping are an error, as in the API
-server's strict decoder.
+server's strict decoder (in YAML and in JSON).
+
+Hostile input is refused with one error line instead of exhausting the machine:
+
+* a file (or standard input) larger than :data:`MAX_INPUT_BYTES` is not read
+  past the limit (``-f /dev/zero`` stops there);
+* YAML aliases: go-yaml v2 (what ``sigs.k8s.io/yaml`` decodes with),
+  ``decode.go`` ``allowedAliasRatio``, refuses a document where more than 99 %
+  of the decoded nodes come from alias expansion (scaled down to 10 % for
+  documents of 400,000 to 4,000,000 nodes): ``document contains excessive
+  aliasing`` -- the billion-laughs file, whose aliases PyYAML would share but
+  every later copy or ``-o json`` would expand;
+* nesting deeper than :data:`MAX_DEPTH` levels (Go's ``encoding/json`` stops
+  at 10,000: ``exceeded max depth``; kubelab's limit is lower because the
+  model is walked recursively);
+* an integer of more than 4,300 digits (Python's own limit; a Go decoder would
+  fail on it as out of range for any int field).
+
+YAML is read as the API server's YAML reader reads it (go-yaml v2), not as
+YAML 1.1: no timestamps and no base-60 numbers, so ``containerPort: 2:14:40``
+is the string ``"2:14:40"`` (refused: ``must be an integer``), not 8080.
 
 Examples
 --------
@@ -41,9 +61,16 @@ from .meta import APIObject
 from .registry import LEGACY, lookup, suggest
 from .schema import DecodeErrors
 
-__all__ = ["Manifests", "load", "load_text", "load_path", "load_stdin", "from_dict", "MANIFEST_SUFFIXES"]
+__all__ = ["Manifests", "load", "load_text", "load_path", "load_stdin", "from_dict", "MANIFEST_SUFFIXES",
+           "MAX_INPUT_BYTES", "MAX_DEPTH", "check_duplicates"]
 
 MANIFEST_SUFFIXES = (".yaml", ".yml", ".json")
+#: The largest file (or standard input) kubelab reads: 64 MiB, a 200,000-pod cluster's manifests and more.
+MAX_INPUT_BYTES = 64 * 1024 * 1024
+#: The deepest nesting of maps and lists kubelab accepts (a Pod is about 10 deep, a CRD schema 30-odd).
+MAX_DEPTH = 100
+#: go-yaml v2's alias accounting (``decode.go``): ``alias_ratio_range_low``/``_high``.
+_ALIAS_RANGE_LOW, _ALIAS_RANGE_HIGH = 400_000, 4_000_000
 
 
 class Manifests(list):
@@ -73,10 +100,19 @@ def _strict_loader() -> type:
 
     StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
     StrictLoader.yaml_implicit_resolvers = {
-        first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+        first: [(tag, _no_base_60(tag, regexp)) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
     return StrictLoader
+
+
+def _no_base_60(tag: str, regexp: Any) -> Any:
+    """YAML 1.1's int and float resolvers without the base-60 forms (``2:14:40``), which go-yaml v2 reads as strings."""
+    import re
+
+    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
+        return re.compile(r"(?![^:]*:)" + regexp.pattern, regexp.flags)
+    return regexp
 
 
 def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
@@ -104,19 +140,85 @@ def _yaml_error(exc: Exception, source: str) -> LoadError:
     return LoadError(f"{where}{problem} (not valid YAML)", source=source)
 
 
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise _DuplicateKey(key)
+        out[key] = value
+    return out
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str):
+        super().__init__(f'duplicate field "{key}"')
+
+
 def _parse(text: str, source: str) -> list[Any]:
     if source.endswith(".json"):
         try:
-            return [json.loads(text)]
+            docs = [json.loads(text, object_pairs_hook=_json_object)]
         except json.JSONDecodeError as exc:
             raise LoadError(f"line {exc.lineno}, column {exc.colno}: {exc.msg} (not valid JSON)", source=source) from None
-    import yaml
-    try:
-        return list(yaml.load_all(text, Loader=_strict_loader()))
-    except yaml.YAMLError as exc:
-        raise _yaml_error(exc, source) from None
-    except (ValueError, TypeError, RecursionError) as exc:  # e.g. out-of-range dates, deep nesting
-        raise LoadError(f"cannot parse: {exc}", source=source) from None
+        except RecursionError:
+            raise LoadError(f"exceeded max depth: more than {MAX_DEPTH} nested maps and lists (not valid JSON "
+                            "for kubelab)", source=source) from None
+        except ValueError as exc:  # a duplicate key; an integer of more than 4,300 digits
+            raise LoadError(f"cannot parse: {exc} (not valid JSON)", source=source) from None
+    else:
+        import yaml
+        try:
+            docs = list(yaml.load_all(text, Loader=_strict_loader()))
+        except yaml.YAMLError as exc:
+            raise _yaml_error(exc, source) from None
+        except RecursionError:
+            raise LoadError(f"exceeded max depth: more than {MAX_DEPTH} nested maps and lists (not valid YAML "
+                            "for kubelab)", source=source) from None
+        except (ValueError, TypeError) as exc:  # e.g. out-of-range dates, a 5,000-digit integer
+            raise LoadError(f"cannot parse: {exc}", source=source) from None
+    for i, doc in enumerate(docs):
+        _check_shape(doc, source if len(docs) == 1 else f"{source} (document {i + 1})")
+    return docs
+
+
+def _allowed_alias_ratio(decodes: int) -> float:
+    """go-yaml v2 ``allowedAliasRatio``: 0.99 up to 400,000 decoded nodes, 0.10 from 4,000,000, linear between."""
+    if decodes <= _ALIAS_RANGE_LOW:
+        return 0.99
+    if decodes >= _ALIAS_RANGE_HIGH:
+        return 0.10
+    return 0.99 - 0.89 * (decodes - _ALIAS_RANGE_LOW) / (_ALIAS_RANGE_HIGH - _ALIAS_RANGE_LOW)
+
+
+def _check_shape(doc: Any, where: str) -> None:
+    """Refuse excessive aliasing and deep nesting, walking ``doc`` as go-yaml decodes it (aliases expanded).
+
+    A map or list seen a second time is an alias (PyYAML shares the object an
+    anchor made); everything under it counts as decoded through an alias, as
+    go-yaml's ``aliasDepth``.  The walk stops at the first problem, so a
+    billion laughs costs a few thousand steps.
+    """
+    decodes = aliased = 0
+    seen: set[int] = set()
+    stack: list[tuple[Any, int, bool]] = [(doc, 1, False)]
+    while stack:
+        value, depth, in_alias = stack.pop()
+        decodes += 1
+        if in_alias:
+            aliased += 1
+        if aliased > 100 and decodes > 1000 and aliased / decodes > _allowed_alias_ratio(decodes):
+            raise LoadError("document contains excessive aliasing (YAML anchors and aliases expand to too many "
+                            "nodes)", source=where)
+        if not isinstance(value, (dict, list)):
+            continue
+        if depth > MAX_DEPTH:
+            raise LoadError(f"exceeded max depth: more than {MAX_DEPTH} nested maps and lists", source=where)
+        if id(value) in seen:
+            in_alias = True
+        else:
+            seen.add(id(value))
+        children = value.values() if isinstance(value, dict) else value
+        stack.extend((child, depth + 1, in_alias) for child in reversed(list(children)))
 
 
 def _describe(doc: dict) -> str | None:
@@ -190,12 +292,33 @@ def load_text(text: str, source: str = "<string>") -> Manifests:
     return out
 
 
+def _read_limited(stream: Any, source: str) -> str:
+    """At most :data:`MAX_INPUT_BYTES` of a binary stream, decoded as UTF-8."""
+    data = stream.read(MAX_INPUT_BYTES + 1)
+    if len(data) > MAX_INPUT_BYTES:
+        raise LoadError(f"the input is larger than {MAX_INPUT_BYTES} bytes, kubelab's limit for one file",
+                        source=source)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise LoadError("the file is not UTF-8 text", source=source) from None
+
+
 def load_stdin() -> Manifests:
-    return load_text(sys.stdin.read(), "<stdin>")
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # a text stream without bytes underneath (a test's StringIO)
+        text = sys.stdin.read(MAX_INPUT_BYTES + 1)
+        if len(text) > MAX_INPUT_BYTES:
+            raise LoadError(f"the input is larger than {MAX_INPUT_BYTES} bytes, kubelab's limit for one file",
+                            source="<stdin>")
+        return load_text(text, "<stdin>")
+    return load_text(_read_limited(stream, "<stdin>"), "<stdin>")
 
 
 def load_path(path: str | os.PathLike) -> Manifests:
     """Load a file, or every manifest file of a directory (name order, not recursive)."""
+    if str(path) == "":  # Path("") is the current directory; kubectl: the path "" does not exist
+        raise LoadError("the path does not exist", source='""')
     p = Path(path)
     if str(path) == "-":
         return load_stdin()
@@ -206,14 +329,29 @@ def load_path(path: str | os.PathLike) -> Manifests:
                 out.extend_from(load_path(child))
         return out
     try:
-        text = p.read_text(encoding="utf-8")
+        with open(p, "rb") as f:
+            text = _read_limited(f, str(path))
     except FileNotFoundError:
         raise LoadError("the path does not exist", source=str(path)) from None
-    except UnicodeDecodeError:
-        raise LoadError("the file is not UTF-8 text", source=str(path)) from None
     except OSError as exc:
         raise LoadError(f"cannot read: {exc.strerror}", source=str(path)) from None
     return load_text(text, str(path))
+
+
+def check_duplicates(objs: Iterable[APIObject]) -> None:
+    """Refuse two objects of the same kind, namespace and name in one input (one would silently replace the other).
+
+    kubectl's ``create -f`` refuses the second (``AlreadyExists``); ``apply -f``
+    would apply both in turn, the last one winning -- kubelab asks which one
+    was meant instead.
+    """
+    first: dict[Any, APIObject] = {}
+    for obj in objs:
+        key = obj.key
+        if key in first:
+            raise LoadError(f"the input has it twice (also in {first[key].source or 'the input'}): one would "
+                            "silently replace the other", source=obj.source, obj=obj.ref)
+        first[key] = obj
 
 
 def load(*sources: Any) -> Manifests:

@@ -150,10 +150,22 @@ def validate_labels(labels: dict[str, str], path: str) -> list[FieldError]:
     return errs
 
 
+#: apimachinery's ``TotalAnnotationSizeLimitB``: keys and values of one object's annotations, together.
+TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024
+
+
 def validate_annotations(annotations: dict[str, str], path: str) -> list[FieldError]:
+    """``ValidateAnnotations`` (apimachinery ``pkg/api/validation/objectmeta.go``): keys, then the total size.
+
+    >>> [str(e) for e in validate_annotations({"a": "x" * TOTAL_ANNOTATION_SIZE_LIMIT}, "metadata.annotations")]
+    ['metadata.annotations: Too long: must have at most 262144 bytes']
+    """
     errs = []
     for k in annotations:
         errs.extend(FieldError.invalid(path, k, m) for m in is_qualified_name(k.lower()))
+    total = sum(len(k.encode()) + len(v.encode()) for k, v in annotations.items() if isinstance(v, str))
+    if total > TOTAL_ANNOTATION_SIZE_LIMIT:
+        errs.append(FieldError("TooLong", path, None, f"must have at most {TOTAL_ANNOTATION_SIZE_LIMIT} bytes"))
     return errs
 
 

@@ -95,7 +95,9 @@ def _exec(plugin: str) -> int:
     if plugin not in PLUGINS:
         raise UsageError(f"unknown plugin {plugin!r}: kubelab's in-memory plugins are {', '.join(sorted(PLUGINS))}")
     stdin = b"" if os.environ.get("CNI_COMMAND") == "VERSION" else sys.stdin.buffer.read()
-    out = run_plugin(plugin, dict(os.environ), stdin, Node(ipam_store=DiskStore()))
+    node = Node(ipam_store=DiskStore())
+    node.real_netns = True  # the executable stands for the binary on this machine: CNI_NETNS must exist
+    out = run_plugin(plugin, dict(os.environ), stdin, node)
     sys.stdout.write(out.stdout)
     sys.stderr.write(out.stderr)
     sys.stdout.flush()
@@ -118,8 +120,11 @@ def run(args: argparse.Namespace) -> int:
     lst = load_file(args.conf)
     try:
         caps = json.loads(args.capability_args)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:
         raise UsageError(f"--capability-args: not valid JSON: {exc}") from None
+    if not isinstance(caps, dict):
+        raise UsageError(f"--capability-args: want a JSON object, e.g. '{{\"portMappings\": [...]}}', not "
+                         f"{type(caps).__name__}")
     state = _state_dir()
     if args.plugins == "system":
         backend = SystemBackend(args.cni_path, args.node_netns)

@@ -22,10 +22,13 @@ from .output import warn
 
 __all__ = ["Command", "COMMANDS", "command", "UsageError", "GLOBAL_OPTIONS", "add_global_options",
            "merge_global_options", "add_filename_option", "add_output_option", "add_namespace_options",
-           "load_manifests", "load_cluster", "cluster_settings", "emit_warnings", "NOT_FOUND_PREFIX"]
+           "load_manifests", "load_cluster", "cluster_settings", "emit_warnings", "NOT_FOUND_PREFIX", "MAX_COUNT",
+           "check_count"]
 
 #: kubectl's prefix for a NotFound answer from the API server.
 NOT_FOUND_PREFIX = "Error from server (NotFound): "
+#: The most connections or requests one ``--count`` may ask for (each is a whole trace kept for the split).
+MAX_COUNT = 10_000
 
 
 class UsageError(KubelabError):
@@ -136,10 +139,12 @@ def load_manifests(args: argparse.Namespace):
     if not args.filenames:
         raise UsageError("must specify one of -f and -k")
     from ..api import Manifests, load_path
+    from ..api.loader import check_duplicates
 
     out = Manifests()
     for path in args.filenames:
         out.extend_from(load_path(path))
+    check_duplicates(out)
     return out
 
 
@@ -155,6 +160,12 @@ def load_cluster(args: argparse.Namespace):
     cluster = Cluster(manifests, **cluster_settings(args))
     emit_warnings([*manifests.warnings, *cluster.warnings])
     return cluster, manifests
+
+
+def check_count(count: int | None, flag: str = "--count") -> None:
+    """``--count N``: at least 1 and at most :data:`MAX_COUNT`, or one usage error line."""
+    if count is not None and not 1 <= count <= MAX_COUNT:
+        raise UsageError(f'{flag} "{count}": must be between 1 and {MAX_COUNT}')
 
 
 def stderr_line(text: str) -> None:

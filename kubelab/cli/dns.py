@@ -44,7 +44,7 @@ from .common import (NOT_FOUND_PREFIX, UsageError, add_filename_option, add_name
                      command, emit_warnings, load_cluster, stderr_line)
 from .output import print_document, write
 
-__all__ = ["parse_upstream_flags", "answer_text", "lookup_text", "TYPES"]
+__all__ = ["parse_upstream_flags", "answer_text", "lookup_text", "check_name", "TYPES"]
 
 TYPES = ("A", "AAAA", "SRV", "PTR", "CNAME", "TXT")
 
@@ -80,6 +80,26 @@ def lookup_text(result: Any) -> str:
     return "\n".join(lines)
 
 
+def check_name(name: str) -> None:
+    """A name dig would send: not empty, labels of 1-63 octets, at most 253 characters (RFC 1035 2.3.4).
+
+    >>> check_name("web.default.svc.cluster.local.")
+    >>> check_name("x" * 64)
+    Traceback (most recent call last):
+    ...
+    kubelab.cli.common.UsageError: NAME "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx": is not a legal name (label too long)
+    """
+    if not name.strip():
+        raise UsageError(f'NAME "{name}": an empty name; give the name to look up (e.g. web.default.svc)')
+    labels = name[:-1].split(".") if name.endswith(".") and name != "." else name.split(".")
+    if any(len(label.encode()) > 63 for label in labels):
+        raise UsageError(f'NAME "{name}": is not a legal name (label too long)')
+    if name != "." and any(not label for label in labels):
+        raise UsageError(f'NAME "{name}": is not a legal name (empty label)')
+    if len(name.rstrip(".").encode()) > 253:
+        raise UsageError(f'NAME "{name[:40]}...": is not a legal name (longer than 253 characters)')
+
+
 def _question(name: str, qtype: str) -> str:
     if qtype == "PTR":
         try:
@@ -110,6 +130,7 @@ def run_dns(args: argparse.Namespace) -> int:
     from ..dns import ClusterDNS, lookup
 
     upstream = parse_upstream_flags(args.upstream)
+    check_name(args.name)
     cluster, _ = load_cluster(args)
     if args.src is None:
         answer = ClusterDNS(cluster, upstream).query(_question(args.name, args.qtype), args.qtype)

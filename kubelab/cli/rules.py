@@ -23,8 +23,6 @@ Proxier's default); an unknown node is ``error: node "x" not found (nodes:
 from __future__ import annotations
 
 import argparse
-import importlib
-import pkgutil
 from typing import Any
 
 from .common import UsageError, add_filename_option, add_output_option, command, load_cluster
@@ -39,12 +37,10 @@ _UNDECLARED_FORMATS = {"iptables": ("save", "restore", "save-nft")}
 
 
 def proxy_modes() -> dict[str, type]:
-    """The registered Proxier classes by mode, after importing every module of :mod:`kubelab.proxy`."""
+    """The registered Proxier classes by mode (:func:`kubelab.proxy.registered_modes`)."""
     from .. import proxy
 
-    for info in pkgutil.iter_modules(proxy.__path__):
-        importlib.import_module(f"{proxy.__name__}.{info.name}")
-    return dict(sorted(proxy.PROXIERS.items()))
+    return {m: proxy.PROXIERS[m] for m in proxy.registered_modes()}
 
 
 def formats_of(cls: type) -> tuple[str, ...]:

@@ -28,7 +28,7 @@ from collections import Counter
 from typing import Any
 
 from ..errors import KubelabError
-from .common import UsageError, add_filename_option, add_output_option, command, load_cluster
+from .common import UsageError, add_filename_option, add_output_option, check_count, command, load_cluster
 from .output import format_table, print_document, write
 from .rules import proxy_modes
 
@@ -149,8 +149,7 @@ def run(args: argparse.Namespace) -> int:
     from ..net import Network
 
     host, port = parse_target(args.dst)
-    if args.count is not None and args.count < 1:
-        raise UsageError(f'--count "{args.count}": must be at least 1')
+    check_count(args.count)
     cluster, _ = load_cluster(args)
     dead = _dead_pods(cluster, args.dead)
     net = Network(cluster, mode=args.mode, seed=args.seed, dead=dead)

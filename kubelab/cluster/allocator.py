@@ -6,7 +6,10 @@ Upstream: ``pkg/registry/core/service/ipallocator`` and
 values written in manifests (static), dynamic allocation starts in the upper
 part and falls back to the lower part when it is full.  The band sizes use
 the upstream formula ``min(max(16, size/step), max)`` (step 16 and max 256 for
-IPs, step 32 and max 128 for ports).  Messages are those of the allocators:
+IPs, step 32 and max 128 for ports), and no static band at all for a range of
+16 values or fewer (``calculateRangeOffset`` in ``ipallocator/ipallocator.go``
+and ``portallocator/allocator.go``, Kubernetes v1.31: ``if rangeSize <= min
+{ return 0 }``), so ``--service-node-port-range 30080-30080`` hands out 30080.  Messages are those of the allocators:
 ``provided IP is already allocated``, ``provided port is not in the valid
 range. The range of valid ports is 30000-32767``.
 
@@ -39,7 +42,18 @@ class AllocationError(Exception):
 
 
 def band_offset(size: int, step: int, maximum: int, minimum: int = 16) -> int:
-    """Size of the static (lower) band of a range of ``size`` values (KEP-3070 / KEP-3668)."""
+    """Size of the static (lower) band of a range of ``size`` values (KEP-3070 / KEP-3668).
+
+    Upstream's ``calculateRangeOffset``: 0 for a range of ``minimum`` values or
+    fewer, else ``min(max(minimum, size // step), maximum)``.
+
+    >>> band_offset(1, 32, 128), band_offset(16, 32, 128), band_offset(17, 32, 128), band_offset(2768, 32, 128)
+    (0, 0, 16, 86)
+    >>> band_offset(2 ** 20, 16, 256), band_offset(16, 16, 256)
+    (256, 0)
+    """
+    if size <= minimum:
+        return 0
     return min(max(minimum, size // step), maximum)
 
 

@@ -43,6 +43,7 @@ import functools
 import gc
 import heapq
 import ipaddress
+import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -57,7 +58,7 @@ from .endpointslice import CONTROLLER, MIRRORING_CONTROLLER, endpoint_slices_for
 from .hostports import claims_conflict, host_port_claims
 from .loadbalancer import LoadBalancerPool
 from .readiness import is_pod_ready
-from .settings import DEFAULT_NODES, ClusterSettings
+from .settings import DEFAULT_NODES, NODE_NETWORK, ClusterSettings
 from .system import CONTROL_PLANE_LABEL, node_manifest, system_objects
 
 __all__ = ["Cluster", "Event", "RESOURCES", "resolve_kind"]
@@ -74,16 +75,20 @@ _PLURALS = {
     "GlobalNetworkPolicy": ("globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
     "ServiceCIDR": ("servicecidrs", "servicecidr"),
     "KubeProxyConfiguration": ("kubeproxyconfigurations", "kubeproxyconfiguration"),
+    # Gateway API: the CRDs' plural, singular and short names (kubelab.api.gateway).
+    "GatewayClass": ("gatewayclasses", "gatewayclass", "gc"), "Gateway": ("gateways", "gateway", "gtw"),
+    "HTTPRoute": ("httproutes", "httproute"), "ReferenceGrant": ("referencegrants", "referencegrant", "refgrant"),
 }
 _GROUPS = {"EndpointSlice": "discovery.k8s.io", "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
            "NetworkPolicy": "networking.k8s.io", "ServiceCIDR": "networking.k8s.io",
-           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io"}
+           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io",
+           **{k: "gateway.networking.k8s.io" for k in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")}}
 for _kind, _names in _PLURALS.items():
     for _n in _names:
         RESOURCES[_n] = _kind
     RESOURCES[_kind.lower()] = _kind
 #: Kinds admitted before the others in one apply, so that references resolve.
-_FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass")
+_FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass", "GatewayClass")
 
 
 def resolve_kind(name: str) -> str:
@@ -328,7 +333,7 @@ class Cluster:
         """One object by resource type (``pods``, ``svc``, ``Endpoints`` ...), name and namespace."""
         qkind = resolve_kind(kind)
         ns = "" if qkind in ("Node", "Namespace", "GlobalNetworkPolicy", "ServiceCIDR", "IngressClass",
-                             "KubeProxyConfiguration") else (namespace or "default")
+                             "KubeProxyConfiguration", "GatewayClass") else (namespace or "default")
         if "/" in name and ns:
             ns, name = name.split("/", 1)
         obj = self._s.objects.get((qkind, ns, name))
@@ -515,6 +520,24 @@ class Cluster:
     def _fail(self, obj: APIObject, err: FieldError) -> None:
         raise ValidationError([err], source=obj.source, obj=obj.ref)
 
+    def _check_ip_families(self, svc: Service) -> None:
+        """``initIPFamilyFields`` (``pkg/registry/core/service/storage/alloc.go``, v1.31) for a Service with a ClusterIP.
+
+        The families the cluster serves are those of ``--service-cidr`` (a ServiceCIDR object of another
+        family does not make a cluster dual-stack).  Headless and ExternalName Services are not checked,
+        as upstream's special cases before these checks.
+        """
+        families = {"IPv4" if ipaddress.ip_network(c).version == 4 else "IPv6" for c in self.settings.service_cidrs}
+        errs = []
+        if svc.spec.ip_family_policy == "RequireDualStack" and len(families) < 2:
+            errs.append(FieldError.invalid("spec.ipFamilyPolicy", "RequireDualStack",
+                                           "this cluster is not configured for dual-stack services"))
+        for i, family in enumerate(svc.spec.ip_families):
+            if family not in families:
+                errs.append(FieldError.invalid(f"spec.ipFamilies[{i}]", family, "not configured on this cluster"))
+        if errs:
+            raise ValidationError(errs, source=svc.source, obj=svc.ref)
+
     def _admit_servicecidr(self, s: _State, obj: ServiceCIDR) -> None:
         for c in obj.spec.cidrs:
             s.ips.add_range(c)
@@ -592,6 +615,8 @@ class Cluster:
         if isinstance(old, Service) and svc.status.load_balancer is None:
             # status is a subresource: an update of the spec keeps what the cloud wrote
             svc.status.load_balancer = copy.deepcopy(old.status.load_balancer)
+        if spec.type != "ExternalName" and spec.cluster_ip != "None":
+            self._check_ip_families(svc)
         if spec.type == "ExternalName":
             pass
         elif spec.cluster_ip == "None":
@@ -911,6 +936,11 @@ class Cluster:
         self._replace(s, sl.key, sl)
 
 
+_GC_LOCK = threading.Lock()
+_gc_pauses = 0  # how many gc_paused() blocks are open, in any thread (guarded by _GC_LOCK)
+_gc_was_enabled = False  # whether the collector was on when the first of them opened
+
+
 @contextlib.contextmanager
 def gc_paused():
     """Pause Python's cyclic garbage collector for a bulk step (an apply; a kube-proxy sync).
@@ -919,14 +949,33 @@ def gc_paused():
     collection of the oldest generation walks every object alive, so at 150,000 pods the collector
     took about a third of a build and half of an iptables sync (:mod:`benchmarks.bench_envelope`).
     Reference counting still frees what is dropped; cycles wait for the next collection after the step.
+
+    Safe across threads and nesting: a lock-protected count of open blocks; the first one to open
+    remembers whether the collector was on and disables it, the last one to close turns it back on.
+    (Reading ``gc.isenabled()`` and then disabling, per block, could leave the collector off for
+    good when two threads interleave.)
+
+    >>> import gc
+    >>> with gc_paused():
+    ...     with gc_paused():
+    ...         gc.isenabled()
+    False
+    >>> gc.isenabled()
+    True
     """
-    enabled = gc.isenabled()
-    gc.disable()
+    global _gc_pauses, _gc_was_enabled
+    with _GC_LOCK:
+        if _gc_pauses == 0:
+            _gc_was_enabled = gc.isenabled()
+            gc.disable()
+        _gc_pauses += 1
     try:
         yield
     finally:
-        if enabled:
-            gc.enable()
+        with _GC_LOCK:
+            _gc_pauses -= 1
+            if _gc_pauses == 0 and _gc_was_enabled:
+                gc.enable()
 
 
 @functools.lru_cache(maxsize=16384)  # one entry per node's pod CIDR: room for 8,192 /24s and more
@@ -934,7 +983,7 @@ def _network(cidr: str) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
     return ipaddress.ip_network(cidr, strict=False)
 
 
-_NODE_NET = ipaddress.ip_network("172.18.0.0/16")  # kind's docker network: node addresses kubelab hands out
+_NODE_NET = ipaddress.ip_network(NODE_NETWORK)  # kind's docker network: node addresses kubelab hands out
 
 
 def _node_ip_offset(ip: str | None) -> int | None:

@@ -87,6 +87,10 @@ def parse_json(data: bytes | str, source: str | None = None) -> Any:
         hint = _hint(text, exc.pos, exc.msg)
         raise ConfigError(f"line {exc.lineno}, column {exc.colno}: not valid JSON: {exc.msg}"
                           + (f": {hint}" if hint else ""), source=source) from None
+    except RecursionError:
+        raise ConfigError("not valid JSON: nested too deep", source=source) from None
+    except ValueError as exc:  # an integer of more than 4,300 digits
+        raise ConfigError(f"not valid JSON: {exc}", source=source) from None
 
 
 @dataclass
@@ -254,9 +258,14 @@ def load_conflist(data: bytes | str | dict, source: str | None = None, directory
 
 def load_file(path: str | Path) -> NetworkConfigList:
     """Read a ``.conf`` or ``.conflist`` file."""
+    from ..api.loader import MAX_INPUT_BYTES
+
     p = Path(path)
     try:
-        blob = p.read_bytes()
+        with open(p, "rb") as f:
+            blob = f.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise ConfigError(f"error reading {p}: {exc.strerror}") from None
+    if len(blob) > MAX_INPUT_BYTES:
+        raise ConfigError(f"error reading {p}: larger than {MAX_INPUT_BYTES} bytes, kubelab's limit for one file")
     return load_conflist(blob, source=str(p), directory=p.parent)

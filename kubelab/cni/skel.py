@@ -10,6 +10,19 @@ error wrapped as code 999, the error printed on stdout with exit status 1, and
 VERSION printed compact with a trailing newline (``json.Encoder``).  With no
 ``CNI_COMMAND`` at all the binary prints its "about" text on stderr and exits 0.
 
+The two decodes skel does before calling the plugin are Go's ``json.Unmarshal``
+into a one-field struct -- ``validateConfig`` (``struct { Name string }``, code
+6 ``error unmarshall network config``) and ``version.ConfigDecoder``
+(``struct { CNIVersion string }``, code 6 ``decoding version from network
+config``) -- with Go's messages: a non-string ``name`` is ``json: cannot
+unmarshal number into Go struct field .name of type string``, a JSON array on
+stdin ``json: cannot unmarshal array into Go value of type struct { ... }``,
+nesting deeper than 10,000 ``invalid character '[' exceeded max depth``
+(``encoding/json``'s ``maxNestingDepth``), and bytes that are not UTF-8 are
+read as U+FFFD, as Go reads them (so such a ``name`` is code 7, ``invalid
+characters found in network name``).  Checked against the binaries of Debian's
+containernetworking-plugins 1.1.1 (``tests/cni/test_exec_vs_real.py``).
+
 In-memory plugins register here by name (scapy-style: a small registry, no
 if/elif over names); :func:`run_plugin` plays the binary for one of them.
 
@@ -23,6 +36,7 @@ Examples
 from __future__ import annotations
 
 import json
+import sys
 import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -33,7 +47,7 @@ from .types import (ERR_DECODING_FAILURE, ERR_INCOMPATIBLE_CNI_VERSION, ERR_INTE
                     ERR_UNKNOWN_CONTAINER, CNIError, Result, go_quote, go_quote_list, version_gte)
 
 __all__ = ["PLUGINS", "register", "Plugin", "CmdArgs", "PluginOutput", "run_plugin", "PluginError",
-           "PLUGIN_VERSIONS"]
+           "PLUGIN_VERSIONS", "go_unmarshal_string_field", "GO_MAX_NESTING"]
 
 #: What the modelled binaries support (``version.All`` of libcni v1.0.1).
 PLUGIN_VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
@@ -132,13 +146,79 @@ def _validate_ifname(ifname: str) -> None:
         raise CNIError(ERR_INVALID_ENVIRONMENT_VARIABLES, "interface name contains / or : or whitespace characters")
 
 
+#: encoding/json's ``maxNestingDepth``.
+GO_MAX_NESTING = 10_000
+_GO_TYPE = {bool: "bool", int: "number", float: "number", str: "string", list: "array", dict: "object"}
+
+
+def _depth_error(text: str) -> str | None:
+    """Go's scanner error for nesting deeper than :data:`GO_MAX_NESTING`, or None (strings are skipped)."""
+    depth = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            if depth > GO_MAX_NESTING:
+                return f"invalid character '{ch}' exceeded max depth"
+        elif ch in "]}":
+            depth -= 1
+    return None
+
+
+def go_unmarshal_string_field(stdin: bytes, field: str, go_struct: str) -> str:
+    """``json.Unmarshal(stdin, &struct{ Field string })``: the field's value, or Go's error text as ValueError.
+
+    >>> go_unmarshal_string_field(b'{"name": 5}', "name", 'struct { Name string "json:\\"name\\"" }')
+    Traceback (most recent call last):
+    ...
+    ValueError: json: cannot unmarshal number into Go struct field .name of type string
+    >>> go_unmarshal_string_field(b'{"NAME": "x"}', "name", "")  # Go matches field names case-insensitively
+    'x'
+    """
+    text = stdin.decode("utf-8", "replace")
+    too_deep = _depth_error(text)
+    if too_deep:
+        raise ValueError(too_deep)
+    try:
+        value = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(go_json_error(stdin, exc)) from None
+    if value is None:
+        return ""
+    if not isinstance(value, dict):
+        raise ValueError(f"json: cannot unmarshal {_GO_TYPE.get(type(value), 'value')} into Go value of type "
+                         f"{go_struct}")
+    found: Any = None
+    for key, v in value.items():  # exact or case-insensitive match; the last one decoded wins
+        if key == field or key.lower() == field.lower():
+            found = v
+    if found is None:
+        return ""
+    if not isinstance(found, str):
+        raise ValueError(f"json: cannot unmarshal {_GO_TYPE.get(type(found), 'value')} into Go struct field "
+                         f".{field} of type string")
+    return found
+
+
+_NAME_STRUCT = 'struct { Name string "json:\\"name\\"" }'
+_VERSION_STRUCT = 'struct { CNIVersion string "json:\\"cniVersion\\"" }'
+
+
 def _decode_version(stdin: bytes) -> str:
     """create.DecodeVersion: the ``cniVersion`` of the config, "" meaning 0.1.0."""
     try:
-        conf = json.loads(stdin)
+        v = go_unmarshal_string_field(stdin, "cniVersion", _VERSION_STRUCT)
     except ValueError as exc:
-        raise CNIError(ERR_DECODING_FAILURE, f"decoding version from network config: {go_json_error(stdin, exc)}")
-    v = conf.get("cniVersion", "") if isinstance(conf, dict) else ""
+        raise CNIError(ERR_DECODING_FAILURE, f"decoding version from network config: {exc}") from None
     return v or "0.1.0"
 
 
@@ -178,13 +258,16 @@ def _dispatch(plugin: Plugin, env: dict[str, str], stdin: bytes, context: Any) -
     if cmd == "VERSION":
         return json.dumps({"cniVersion": _PLUGIN_LIBRARY_CURRENT, "supportedVersions": list(plugin.supported_versions)},
                           separators=(",", ":")) + "\n"
+    stdin = stdin.decode("utf-8", "replace").encode()  # Go's decoder reads bytes that are not UTF-8 as U+FFFD
     args = CmdArgs(values["CNI_CONTAINERID"], values["CNI_NETNS"], values["CNI_IFNAME"], values["CNI_ARGS"],
                    values["CNI_PATH"], stdin, dict(env))
     try:
-        conf = json.loads(stdin)
+        name = go_unmarshal_string_field(stdin, "name", _NAME_STRUCT)
     except ValueError as exc:
-        raise CNIError(ERR_DECODING_FAILURE, f"error unmarshall network config: {go_json_error(stdin, exc)}")
-    name = conf.get("name", "") if isinstance(conf, dict) else ""
+        raise CNIError(ERR_DECODING_FAILURE, f"error unmarshall network config: {exc}") from None
+    conf = json.loads(stdin)
+    if not isinstance(conf, dict):
+        conf = {}
     if not name:
         raise CNIError(ERR_INVALID_NETWORK_CONFIG, "missing network name")
     if not NAME_RE.match(name):
@@ -230,9 +313,13 @@ def run_plugin(name: str, env: dict[str, str], stdin: bytes, context: Any = None
     if not env.get("CNI_COMMAND"):
         # skel prints the about string when CNI_COMMAND is unset (the other variables do not matter)
         return PluginOutput("", 0, plugin.about + "\n")
+    limit = sys.getrecursionlimit()
     try:
+        sys.setrecursionlimit(max(limit, GO_MAX_NESTING + 1000))  # what Go decodes, Python's json can decode
         return PluginOutput(_dispatch(plugin, env, stdin, context), 0)
     except CNIError as exc:
         return PluginOutput(exc.to_json(), 1)
     except OSError as exc:
         return PluginOutput(CNIError(ERR_INTERNAL, str(exc)).to_json(), 1)
+    finally:
+        sys.setrecursionlimit(limit)

@@ -24,11 +24,23 @@ from typing import Any
 from ..errors import KubelabError
 
 __all__ = ["kind_config", "kind_config_dict", "install_commands", "KIND_API_VERSION", "KIND_PROXY_MODES",
+           "kind_proxy_modes",
            "CALICO_VERSION", "UNREPRODUCIBLE"]
 
 KIND_API_VERSION = "kind.x-k8s.io/v1alpha4"
-#: ``ProxyMode`` values of kind's v1alpha4 config.
-KIND_PROXY_MODES = ("iptables", "ipvs", "nftables")
+
+
+def kind_proxy_modes() -> tuple[str, ...]:
+    """The modes a kind cluster can run: the registered ones today's kube-proxy still has (kind's
+    v1alpha4 ``ProxyMode`` takes iptables, ipvs and nftables; userspace was removed in v1.26)."""
+    from ..proxy import running_modes
+    return running_modes()
+
+
+def __getattr__(name: str):  # KIND_PROXY_MODES: derived from the registry (kubelab.proxy.running_modes)
+    if name == "KIND_PROXY_MODES":
+        return kind_proxy_modes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 #: The Calico release the install commands name (its manifests live at this tag).
 CALICO_VERSION = "v3.28.2"
 #: CNI plugins kind does not install itself: the default CNI (kindnet) is disabled and the plugin installed after.
@@ -57,8 +69,8 @@ def _roles(cluster: Any) -> list[str]:
 
 def _proxy_mode(cluster: Any) -> str:
     mode = cluster.kube_proxy_config.effective_mode
-    if mode not in KIND_PROXY_MODES:
-        raise KubelabError(f'kube-proxy mode "{mode}" cannot run in kind (supported: {", ".join(KIND_PROXY_MODES)}; '
+    if mode not in kind_proxy_modes():
+        raise KubelabError(f'kube-proxy mode "{mode}" cannot run in kind (supported: {", ".join(kind_proxy_modes())}; '
                            "userspace was removed from kube-proxy in Kubernetes 1.26)")
     return mode
 

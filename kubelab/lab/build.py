@@ -4,8 +4,10 @@
 ``kl-`` namespaces, the fabric bridge and the node veths, runs the real CNI
 plugins (``/usr/lib/cni``: loopback, then bridge + host-local + portmap) inside
 each node namespace through :class:`kubelab.cni.Runtime`, adds the pod-CIDR
-routes between nodes, loads kube-proxy's rules as the model renders them
-(``iptables -N``/``-I`` for the jumps, then ``iptables-restore --noflush``), and
+routes between nodes, loads kube-proxy's rules as the model renders them (in
+iptables mode ``iptables -N``/``-I`` for the jumps, then ``iptables-restore
+--noflush``; in nftables mode the transaction a first sync pipes to ``nft -f
+-``, so the ``ip kube-proxy`` table really DNATs the lab's traffic), and
 starts one tiny standard-library server per pod.  Everything is removed when the
 block ends -- normally, on an exception, on Ctrl-C, or on SIGTERM (the handler
 turns the signal into :class:`SystemExit` and is restored afterwards).
@@ -17,12 +19,20 @@ sees).  State lives in ``/run/kubelab/labs/<lab>/`` (``$KUBELAB_LAB_STATE/<lab>/
 if set): ``state.json``, host-local's ``ipam/``, libcni's result ``cache/``, so ``kubelab lab status|curl|down`` in a
 later process find a lab that ``kubelab lab up`` left running.
 
-:func:`clean` is ``mn -c``: it kills the processes left in any ``kl-`` namespace
-and deletes the namespaces and the state directory.
+:func:`clean` is ``mn -c`` restricted to what kubelab's own state lists: for
+each lab with a state file (or only ``--name``'s), it kills the processes left
+in that lab's namespaces, deletes them and removes the files kubelab wrote in
+the state directory -- never a namespace another lab (another user's, on a
+shared machine) or anything else made, and never a directory it did not
+create.  A lab is locked (``fcntl.flock`` on ``<state root>/.<lab>.lock``)
+while it is built, taken down or cleaned, so two ``kubelab lab up --name x``
+cannot build over (and then tear down) each other: the second one is refused.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -35,15 +45,19 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
 from .netns import NETNS_PREFIX, NetNS, list_lab_namespaces
-from .topology import FABRIC_CIDR, FABRIC_IP, Topology, plan
+from .topology import FABRIC_CIDR, FABRIC_IP, LAB_MODES, Topology, plan
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
 
-__all__ = ["Lab", "clean", "load_lab", "STATE_ROOT", "SERVER_MARK", "outcome_of", "OUTCOMES"]
+__all__ = ["Lab", "clean", "load_lab", "lab_lock", "STATE_ROOT", "SERVER_MARK", "outcome_of", "OUTCOMES",
+           "STATE_FILES", "LAB_MODES"]
 
 STATE_ROOT = Path(os.environ.get("KUBELAB_LAB_STATE", "/run/kubelab/labs"))
 SERVER_MARK = "kubelab-lab-server"
+
+#: What kubelab writes in a lab's state directory, and all that :func:`clean` and ``down`` remove from it.
+STATE_FILES = ("state.json", "ipam", "cache")
 
 #: What the client in a pod prints for one connection: the answering pod, or one of these.
 OUTCOMES = ("refused", "timeout", "no route")
@@ -156,13 +170,47 @@ def _kill(pid: int, sig: int = signal.SIGKILL) -> None:
         pass
 
 
+@contextlib.contextmanager
+def lab_lock(name: str, state_root: Path | None = None):
+    """Hold lab ``name``'s lock (``flock`` on ``<root>/.<name>.lock``), or fail at once if someone else holds it."""
+    root = Path(state_root or STATE_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root / f".{name}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise KubelabError(f'lab "{name}" is busy: another kubelab is building, taking down or cleaning it '
+                               "(try again when it is done)") from None
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock
+
+
+def _remove_state(state_dir: Path) -> None:
+    """Remove what kubelab wrote in ``state_dir`` (:data:`STATE_FILES`), then the directory if that left it empty."""
+    for entry in STATE_FILES:
+        path = state_dir / entry
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path, ignore_errors=True)
+        else:
+            with contextlib.suppress(FileNotFoundError, IsADirectoryError, NotADirectoryError):
+                path.unlink()
+    with contextlib.suppress(OSError):
+        state_dir.rmdir()  # only if empty: a directory kubelab did not fill stays
+
+
 class Lab:
     """A cluster on the real kernel, for the duration of a ``with`` block (or until :meth:`down`)."""
 
     def __init__(self, cluster: "Cluster | None" = None, name: str = "lab", *, hairpin: bool = True,
                  topology: Topology | None = None, services: dict[str, str] | None = None,
-                 state_root: Path | None = None):
+                 state_root: Path | None = None, mode: str | None = None):
         self.cluster = cluster
+        #: kube-proxy's mode in the lab: the cluster's (``--proxy-mode``) when the lab can load it
+        #: (:data:`LAB_MODES`), else iptables -- the topology's ``skipped`` says so
+        wanted = mode or (cluster.kube_proxy_config.effective_mode if cluster is not None else "iptables")
+        self.mode = wanted if wanted in LAB_MODES else "iptables"
         self.topology = topology or plan(cluster, name, hairpin=hairpin)
         self.name = self.topology.lab
         self.state_dir = Path(state_root or STATE_ROOT) / self.name
@@ -171,6 +219,24 @@ class Lab:
         self.timings: dict[str, float] = {}
         self._netns: list[NetNS] = []
         self._old_handlers: dict[int, Any] = {}
+        self._locks = 0
+        self._lock_cm: Any = None
+
+    @contextlib.contextmanager
+    def _locked(self):
+        """This lab's lock, re-entrant within this object (``up`` calls ``down`` when it fails)."""
+        if self._locks == 0:
+            cm = lab_lock(self.name, self.state_dir.parent)
+            cm.__enter__()
+            self._lock_cm = cm
+        self._locks += 1
+        try:
+            yield
+        finally:
+            self._locks -= 1
+            if self._locks == 0:
+                cm, self._lock_cm = self._lock_cm, None
+                cm.__exit__(None, None, None)
 
     # ------------------------------------------------------------------ the context manager
     def __enter__(self) -> "Lab":
@@ -205,6 +271,10 @@ class Lab:
     # ------------------------------------------------------------------ up
     def up(self) -> "Lab":
         """Build everything; on any failure (or interruption) remove what was built, then re-raise."""
+        with self._locked():
+            return self._up()
+
+    def _up(self) -> "Lab":
         if (self.state_dir / "state.json").exists() or set(self.topology.namespaces) & set(list_lab_namespaces()):
             raise KubelabError(f'lab "{self.name}" already exists: `kubelab lab down --name {self.name}` '
                                "or `kubelab lab clean` first")
@@ -284,7 +354,10 @@ class Lab:
             return
         from ..proxy import proxier_for
         for n in self.topology.nodes:
-            p = proxier_for(self.cluster, "iptables", node=n.name)
+            p = proxier_for(self.cluster, self.mode, node=n.name)
+            if self.mode == "nftables":  # what kube-proxy's first sync pipes to `nft -f -`
+                _exec(n.netns, ["nft", "-f", "-"], input=p.render("transaction"))
+                continue
             # kube-proxy's EnsureChain + `iptables -I` of the jumps into the built-in chains, as one restore
             jumps = []
             for table, rules in p.jump_rules().items():
@@ -317,12 +390,16 @@ class Lab:
     # ------------------------------------------------------------------ state
     def _save(self) -> None:
         state = {"topology": self.topology.to_dict(), "services": self.services, "pids": self.pids,
-                 "timings": self.timings}
+                 "timings": self.timings, "mode": self.mode}
         (self.state_dir / "state.json").write_text(json.dumps(state, indent=1))
 
     # ------------------------------------------------------------------ down
     def down(self) -> float:
         """Kill the pod servers, delete every namespace of this lab and its state; the seconds it took."""
+        with self._locked():
+            return self._down()
+
+    def _down(self) -> float:
         t0 = time.perf_counter()
         for pid in self.pids.values():
             if _is_server(pid):
@@ -337,7 +414,7 @@ class Lab:
             ns.created = False
         self._netns.clear()
         self.pids.clear()
-        shutil.rmtree(self.state_dir, ignore_errors=True)
+        _remove_state(self.state_dir)
         self.timings["down"] = time.perf_counter() - t0
         return self.timings["down"]
 
@@ -405,6 +482,7 @@ class Lab:
         t = self.topology
         return {
             "lab": self.name,
+            "mode": self.mode,
             "fabric": {"netns": t.fabric, "up": t.fabric in existing, "address": FABRIC_IP},
             "nodes": [{"name": n.name, "netns": n.netns, "ip": n.ip, "podCIDR": n.pod_cidr,
                        "up": n.netns in existing} for n in t.nodes],
@@ -435,46 +513,74 @@ def _kill_netns_processes(name: str) -> None:
 
 def load_lab(name: str = "lab", state_root: Path | None = None) -> Lab:
     """The lab ``kubelab lab up`` left running, from its state file."""
-    path = Path(state_root or STATE_ROOT) / name / "state.json"
+    from .topology import check_lab_name
+
+    path = Path(state_root or STATE_ROOT) / check_lab_name(name) / "state.json"
     try:
         state = json.loads(path.read_text())
     except OSError:
         raise KubelabError(f'no lab "{name}" is up (no {path}): start one with `kubelab lab up -f …`') from None
     lab = Lab(None, topology=Topology.from_dict(state["topology"]), services=state["services"],
-              state_root=state_root)
+              state_root=state_root, mode=state.get("mode", "iptables"))
     lab.pids = {k: int(v) for k, v in state["pids"].items()}
     lab.timings = state.get("timings", {})
     return lab
 
 
-def clean(lab: str | None = None, state_root: Path | None = None) -> list[str]:
-    """``mn -c``: kill what runs in ``kl-`` namespaces, delete them and the lab state; the names removed.
+def _state_of(state_dir: Path) -> dict[str, Any] | None:
+    """The lab state kubelab wrote in ``state_dir``, or None if that is not one (whatever else it holds)."""
+    try:
+        state = json.loads((state_dir / "state.json").read_text())
+        if state["topology"]["lab"] == state_dir.name:
+            Topology.from_dict(state["topology"])
+            return state
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        pass
+    return None
 
-    ``lab``: only that lab's namespaces (``kl-<lab>-…``) and state.
+
+def clean(lab: str | None = None, state_root: Path | None = None) -> list[str]:
+    """``mn -c`` for kubelab's own labs: the namespaces removed.
+
+    For each lab whose state file is under ``state_root`` (only ``lab``, if
+    given): kill its pod servers and whatever else runs in its namespaces,
+    delete the namespaces its state lists (those that exist), and remove the
+    state kubelab wrote.  A ``kl-`` namespace no state lists is someone else's
+    and is left alone; so is every file kubelab did not write.
     """
-    prefix = f"kl-{lab}-" if lab else NETNS_PREFIX
     root = Path(state_root or STATE_ROOT)
-    removed = [ns for ns in list_lab_namespaces() if ns.startswith(prefix)]
-    if lab and (root / lab / "state.json").exists():  # its own names only: labs "a" and "a-b" share a prefix
+    if lab is not None:
+        dirs = [root / lab]
+    else:
         try:
-            planned = set(Topology.from_dict(json.loads((root / lab / "state.json").read_text())["topology"])
-                          .namespaces)
-            removed = [ns for ns in removed if ns in planned]
-        except (OSError, ValueError, KeyError, TypeError):
-            pass
-    for state in (root.glob(f"{lab}/state.json") if lab else root.glob("*/state.json")):
+            dirs = sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink())
+        except OSError:
+            dirs = []
+    removed: list[str] = []
+    for state_dir in dirs:
+        state = _state_of(state_dir)
+        if state is None:
+            continue
         try:
-            for pid in json.loads(state.read_text()).get("pids", {}).values():
-                if _is_server(int(pid)):
-                    _kill(int(pid))
-        except (OSError, ValueError):
-            pass
-    for ns in removed:
-        _kill_netns_processes(ns)
-    for ns in removed:
-        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
-    if lab:
-        shutil.rmtree(root / lab, ignore_errors=True)
-    elif root.is_dir():
-        shutil.rmtree(root, ignore_errors=True)
+            with lab_lock(state_dir.name, root):
+                removed += _clean_one(state_dir, state)
+        except KubelabError:
+            if lab is not None:
+                raise
     return removed
+
+
+def _clean_one(state_dir: Path, state: dict[str, Any]) -> list[str]:
+    topology = Topology.from_dict(state["topology"])
+    for pid in (state.get("pids") or {}).values():
+        with contextlib.suppress(TypeError, ValueError):
+            if _is_server(int(pid)):
+                _kill(int(pid))
+    existing = set(list_lab_namespaces())
+    names = [ns for ns in topology.namespaces if ns in existing and ns.startswith(NETNS_PREFIX)]
+    for ns in names:
+        _kill_netns_processes(ns)
+    for ns in sorted(names, key=lambda n: (n == topology.fabric, n)):
+        subprocess.run(["ip", "netns", "del", ns], capture_output=True)
+    _remove_state(state_dir)
+    return names

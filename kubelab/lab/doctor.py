@@ -51,6 +51,21 @@ def _dummy() -> Part:
         Part(name, False, "this kernel has no dummy link type (CONFIG_DUMMY): kube-ipvs0 is modelled only")
 
 
+def _nftables() -> Part:
+    name = "kube-proxy nftables mode"
+    if not (shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")):
+        return Part(name, False, "no nft (Debian package nftables): the ip kube-proxy table is modelled only")
+    if not is_root():
+        return Part(name, False, "not root: no network namespace to load the ip kube-proxy table in")
+    try:
+        with NetNS(f"kl-doctor-nft-{os.getpid()}") as ns:
+            ok = ns.run(["nft", "add", "table", "ip", "kube-proxy"], check=False).returncode == 0
+    except (OSError, subprocess.CalledProcessError) as exc:
+        return Part(name, False, f"could not create a kl- namespace: {exc}")
+    return Part(name, True, "nft loads kube-proxy's transaction into each node namespace") if ok else \
+        Part(name, False, "this kernel refuses nftables tables (CONFIG_NF_TABLES): modelled only")
+
+
 def _br_netfilter() -> Part:
     ok = Path("/proc/sys/net/bridge/bridge-nf-call-iptables").exists()
     return Part("br_netfilter", ok, "bridge-nf-call-iptables is available per namespace" if ok else
@@ -70,7 +85,7 @@ def _cni() -> Part:
 
 def parts() -> list[Part]:
     """Every part the lab could build, real or modelled."""
-    return [_cni(), _br_netfilter(), _ipvs(), _dummy(), _userspace()]
+    return [_cni(), _br_netfilter(), _nftables(), _ipvs(), _dummy(), _userspace()]
 
 
 def modelled_only() -> list[Part]:

@@ -18,7 +18,8 @@ as mininet keeps ``topo.py`` apart from ``net.py``.  The shape is kind's:
 
 Simplifications (``skipped`` lists those that apply): host-network pods,
 pods without an IP and pods on nodes without a podCIDR are left out;
-kube-proxy always runs in iptables mode (no IPVS on these kernels); network
+kube-proxy runs in the cluster's mode when the lab can load it (:data:`LAB_MODES`:
+iptables, nftables), else in iptables mode (no IPVS on these kernels); network
 policies are not enforced (the bridge plugin has no policy engine); IPv4 only.
 """
 
@@ -32,11 +33,37 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:  # pragma: no cover
     from ..cluster import Cluster
 
-__all__ = ["LabNode", "LabPod", "Topology", "plan", "FABRIC_IP", "FABRIC_CIDR"]
+__all__ = ["LAB_MODES", "LabNode", "LabPod", "Topology", "plan", "check_lab_name", "FABRIC_IP", "FABRIC_CIDR",
+           "MAX_LAB_PODS", "MAX_LAB_NODES"]
+
+#: The kube-proxy modes the lab loads into the kernel, and the tool each one uses.  IPVS is
+#: modelled only (no ``CONFIG_IP_VS`` here); userspace was removed from kube-proxy in v1.26.
+LAB_MODES = {"iptables": "iptables-restore", "nftables": "nft"}
 
 FABRIC_CIDR = "172.18.0.0/16"
 FABRIC_IP = "172.18.0.1"  # the fabric bridge's address: kind's docker gateway, our "outside" client
 _NAME_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,19}$")
+#: The most pods one lab runs (each is a network namespace and a server process) and the most nodes.
+MAX_LAB_PODS = 100
+MAX_LAB_NODES = 16
+#: A node's namespace is ``kl-<lab>-<node>`` while that stays this short; else ``kl-<lab>-n<index>``.
+_MAX_NETNS_NAME = 64
+
+
+def check_lab_name(lab: str) -> str:
+    """``lab`` if it is a lab name (it becomes part of namespace names and of a state path), else one error.
+
+    >>> check_lab_name("demo")
+    'demo'
+    >>> check_lab_name("../../x")
+    Traceback (most recent call last):
+    ...
+    kubelab.errors.KubelabError: --name "../../x": a lab name is lowercase letters, digits and dashes (at most 20)
+    """
+    if not isinstance(lab, str) or not _NAME_RE.match(lab):
+        from ..errors import KubelabError
+        raise KubelabError(f'--name "{lab}": a lab name is lowercase letters, digits and dashes (at most 20)')
+    return lab
 
 
 @dataclass
@@ -112,8 +139,9 @@ def plan(cluster: "Cluster", lab: str = "lab", hairpin: bool = True) -> Topology
     >>> t.fabric, [n.netns for n in t.nodes][:1], t.nodes[1].routes[0]
     ('kl-demo-fabric', ['kl-demo-kind-control-plane'], ('10.244.0.0/24', '172.18.0.2'))
     """
-    if not _NAME_RE.match(lab):
-        raise ValueError(f'lab name "{lab}": want lowercase letters, digits and dashes (at most 20)')
+    from ..errors import KubelabError
+
+    check_lab_name(lab)
     prefix = f"kl-{lab}-"
     nodes: list[LabNode] = []
     skipped: list[str] = []
@@ -121,7 +149,11 @@ def plan(cluster: "Cluster", lab: str = "lab", hairpin: bool = True) -> Topology
         if not n.internal_ip or not n.spec.pod_cidrs:
             skipped.append(f"node {n.name}: no InternalIP or podCIDR")
             continue
-        nodes.append(LabNode(n.name, prefix + n.name, n.internal_ip, n.spec.pod_cidrs[0], f"n{i}"))
+        netns = prefix + n.name if len(prefix + n.name) <= _MAX_NETNS_NAME else f"{prefix}n{i}"
+        nodes.append(LabNode(n.name, netns, n.internal_ip, n.spec.pod_cidrs[0], f"n{i}"))
+    if len(nodes) > MAX_LAB_NODES:
+        raise KubelabError(f"lab: {len(nodes)} nodes: a lab runs at most {MAX_LAB_NODES} (one network namespace "
+                           "each, on this machine's kernel)")
     for n in nodes:
         n.routes = [(o.pod_cidr, o.ip) for o in nodes if o is not n]
     names = {n.name for n in nodes}
@@ -143,8 +175,11 @@ def plan(cluster: "Cluster", lab: str = "lab", hairpin: bool = True) -> Topology
         cid = hashlib.sha256(f"{p.namespace}/{p.name}".encode()).hexdigest()[:16]
         pods.append(LabPod(f"{p.namespace}/{p.name}", f"{prefix}p{len(pods)}", p.spec.node_name, p.status.pod_ip,
                            cid, ports, host_ports))
+    if len(pods) > MAX_LAB_PODS:
+        raise KubelabError(f"lab: {len(pods)} pods: a lab runs at most {MAX_LAB_PODS} (one network namespace and "
+                           "one server process each, on this machine's kernel); the model has no such limit")
     mode = cluster.kube_proxy_config.effective_mode
-    if mode != "iptables":
+    if mode not in LAB_MODES:
         skipped.append(f"kube-proxy mode {mode}: modelled only (`kubelab lab modelled` says why); the lab loads "
                        "the iptables mode's rules")
     policies = sum(len(cluster.list(k, None)) for k in ("NetworkPolicy", "NetworkPolicy.projectcalico.org",

@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..api import KubeProxyConfiguration
     from ..cluster import Cluster
 
-__all__ = ["Proxier", "PROXIERS", "register", "proxier_for"]
+__all__ = ["Proxier", "PROXIERS", "register", "proxier_for", "registered_modes", "running_modes"]
 
 PROXIERS: dict[str, type["Proxier"]] = {}
 
@@ -102,9 +102,36 @@ class Proxier:
         raise NotImplementedError
 
 
+def registered_modes() -> tuple[str, ...]:
+    """Every registered mode, in name order, after importing each module of :mod:`kubelab.proxy`
+    (a mode registers itself when its module is imported).  The one list every ``--mode``/
+    ``--proxy-mode`` choice and every ``mode:`` validation derives from.
+
+    >>> registered_modes()
+    ('iptables', 'ipvs', 'nftables', 'userspace')
+    """
+    import importlib
+    import pkgutil
+
+    from .. import proxy
+
+    for info in pkgutil.iter_modules(proxy.__path__):
+        importlib.import_module(f"{proxy.__name__}.{info.name}")
+    return tuple(sorted(PROXIERS))
+
+
+def running_modes() -> tuple[str, ...]:
+    """The registered modes today's kube-proxy still has (not ``removed``: userspace went in v1.26).
+
+    >>> running_modes()
+    ('iptables', 'ipvs', 'nftables')
+    """
+    return tuple(m for m in registered_modes() if not getattr(PROXIERS[m], "removed", None))
+
+
 def proxier_for(cluster: "Cluster", mode: str | None = None, node: str | None = None, **kwargs: Any) -> Proxier:
     """A Proxier for ``mode`` (default: the cluster's kube-proxy mode)."""
-    from . import iptables, ipvs, userspace  # noqa: F401  (registers the built-in modes)
+    registered_modes()  # registers the built-in modes
     mode = mode or cluster.kube_proxy_config.effective_mode
     cls = PROXIERS.get(mode)
     if cls is None:

@@ -419,6 +419,7 @@ class PolicyPlayground(_App):
         #: (plugin, YAML) -> the matrix as HTML: the base never changes, so a choice seen before is not traced again
         self._html: dict[tuple[str, str], str] = {}
         self.error = ""
+        self._shown = ""  # the last matrix applied, under any error message
         st = {"description_width": "initial"}
         self.controls = {
             "Policies": w.Dropdown(options=list(self.policies), value=choice, description="Policies", style=st),
@@ -445,28 +446,36 @@ class PolicyPlayground(_App):
         return self._bases[plugin]
 
     def cluster(self) -> Any:
-        """The base cluster on the chosen plugin with the YAML applied (a copy each time)."""
+        """The base cluster on the chosen plugin with the YAML applied (a copy each time).
+
+        The box is always read as YAML text, never as a path: a one-line entry such as
+        ``/etc/shadow`` is a YAML string, refused as "not a Kubernetes object".
+        """
+        from ..api import load_text
+
         c = self._base(self.controls["Plugin"].value).copy()
         text = self.controls["YAML"].value.strip()
         if text:
-            c.apply(text)
+            c.apply(load_text(text, source="YAML"))
         return c
 
     def _refresh(self) -> None:
-        from ..errors import KubelabError
         from ..policy import reachability
 
         key = (self.controls["Plugin"].value, self.controls["YAML"].value.strip())
         if key not in self._html:
             try:
                 c = self.cluster()
-            except (KubelabError, ValueError) as exc:
-                self.error = str(exc)
-                self.view.value = f"<p><strong>Not applied:</strong> {escape(self.error)}</p>" + self.view.value
+                self._html[key] = policy_matrix_html(reachability(c, self.namespaces, self.port), c)
+            except Exception as exc:  # noqa: BLE001 -- whatever the learner typed: one message, never a traceback
+                self.error = str(exc) or type(exc).__name__
+                # one message above the last matrix that was applied: a new mistake replaces the old one
+                self.view.value = (f"<p><strong>Not applied:</strong> {escape(self.error[:500])}</p>"
+                                   + self._shown)
                 return
-            self._html[key] = policy_matrix_html(reachability(c, self.namespaces, self.port), c)
         self.error = ""
-        self.view.value = self._html[key]
+        self._shown = self._html[key]
+        self.view.value = self._shown
 
     def _picked(self, change: Any) -> None:
         start = time.perf_counter()

@@ -21,6 +21,8 @@
 * :func:`scaling_explorer` -- a slider over :data:`SIZES` and a choice of
   figure; the chart marks the chosen size and a table gives the numbers.
 
+In nftables mode the first packet meets the same few rules at any size: one
+verdict-map lookup (``service-ips``) replaces iptables' walk of ``KUBE-SERVICES``.
 Published anchors the notebook names beside the chart: KEP-3866 (the
 nftables mode) gives the growth of iptables first-packet latency with the
 number of Services as a reason for a new backend; KEP-3453 (minimizing
@@ -62,9 +64,10 @@ ENDPOINTS_PER_SERVICE = 2
 METRICS = {
     "evaluated": ("rules checked by the first packet",
                   "packet-filter rules a new connection's first packet is checked against on the client's node"),
-    "rules": ("iptables rules on the node",
-              "iptables rules kube-proxy keeps on one node; IPVS mode keeps its per-Service state in IPVS tables "
-              "and ipsets, found by hash and not counted here"),
+    "rules": ("packet-filter rules on the node",
+              "iptables rules (iptables mode) or rules of the kube-proxy nftables table (nftables mode) kube-proxy "
+              "keeps on one node; nftables keeps the Service addresses as elements of verdict maps and IPVS its "
+              "per-Service state in IPVS tables and ipsets, both found by hash and not counted here"),
 }
 _SERIES_STYLE = [  # colour, dash, marker
     (PALETTE["vermillion"], "", "circle"), (PALETTE["blue"], "8 4", "square"),
@@ -278,7 +281,8 @@ def _numbers_table(modes: Sequence[str], size: int) -> str:
         p = next(p for p in scaling_curve(mode) if p.services == size)
         rules = "-" if p.rules is None else f"{p.rules:,.0f}"
         rows.append([mode, f"{size:,}", rules, f"{p.evaluated:,.0f}", "measured" if p.measured else "extrapolated"])
-    return _table(["mode", "Services", "iptables rules on the node", "rules checked by a new connection", "how known"],
+    return _table(["mode", "Services", "packet-filter rules on the node", "rules checked by a new connection",
+                   "how known"],
                   rows,
                   f"With {size:,} Services, {ENDPOINTS_PER_SERVICE} endpoints each")
 

@@ -73,17 +73,11 @@ _MATCH = "background:#E3F4EC;font-weight:bold"  # never the only carrier: the fi
 def available_modes() -> list[str]:
     """The kube-proxy modes the model has now, in :data:`MODE_ORDER`.
 
-    Imports the optional mode modules (``kubelab.proxy.ipvs``, ``.userspace``,
-    ``.nftables``) if they exist, so that they register themselves.
+    The modes are :func:`kubelab.proxy.registered_modes`; ``MODE_ORDER`` only orders them.
     """
     from .. import proxy
 
-    importlib.import_module("kubelab.proxy.iptables")
-    for name in MODE_ORDER:
-        try:
-            importlib.import_module(f"kubelab.proxy.{name}")
-        except ImportError:
-            pass
+    proxy.registered_modes()  # every mode module imported: each registers itself
     rank = {m: i for i, m in enumerate(MODE_ORDER)}
     return sorted(proxy.PROXIERS, key=lambda m: (rank.get(m, len(rank)), m))
 

@@ -99,10 +99,11 @@ def test_service_cidr_accumulates_across_positions(kubelab, manifest):
         apiVersion: v1
         kind: Service
         metadata: {name: web}
-        spec: {clusterIP: 10.200.0.5, ports: [{port: 80}]}
+        spec: {clusterIP: "fd00:10:96::5", ports: [{port: 80}]}
         """)
     assert kubelab("validate", "-f", path).code == 2  # outside 10.96.0.0/12
-    r = kubelab("--service-cidr", "10.96.0.0/12", "validate", "-f", path, "--service-cidr", "10.200.0.0/16")
+    # the second range must be of the other family (kube-apiserver's validateClusterIPFlags)
+    r = kubelab("--service-cidr", "10.96.0.0/12", "validate", "-f", path, "--service-cidr", "fd00:10:96::/112")
     assert (r.code, r.out) == (0, "ok: 1 objects\n")
 
 

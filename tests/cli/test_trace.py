@@ -111,7 +111,8 @@ def test_a_single_dead_connection(kubelab, web):
     (["--to", "web:70000"], 'error: --to "web:70000": port "70000" is not a number from 1 to 65535'),
     (["--to", "nope:80"], 'error: --to "nope:80": cannot resolve "nope": no Service "nope" in namespace "default"'),
     (["--to", "web:80", "--dead", "web-9"], 'error: --dead "web-9": no pod "web-9" in namespace "default"'),
-    (["--to", "web:80", "--count", "0"], 'error: --count "0": must be at least 1'),
+    (["--to", "web:80", "--count", "0"], 'error: --count "0": must be between 1 and 10000'),
+    (["--to", "web:80", "--count", "1000000000"], 'error: --count "1000000000": must be between 1 and 10000'),
 ])
 def test_bad_input_is_one_error_line_exit_2(kubelab, web, argv, message):
     r = kubelab("trace", "-f", web, "--from", "web-2", *argv)

@@ -99,12 +99,19 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                              '.decode()[:16]\n',
                 "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "delivered", "ipvs": "timeout"}\n'
                              'NOT_READY = DEAD_POD\n',
+                # iptables' hash input kept under the nftables layout; "nftables is rules too, so it grows"
+                "q6-answer": 'import base64\nimport hashlib\n\n\ndef nft_chain(namespace, name, port_name, protocol):\n'
+                             '    text = f"{namespace}/{name}:{port_name}" + protocol.lower()\n'
+                             '    h = base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:8]\n'
+                             '    return f"service-{h}-{namespace}/{name}/{protocol.lower()}/{port_name}"\n\n\n'
+                             'GROWTH = {"iptables": "linear", "nftables": "linear", "ipvs": "constant"}\n',
             },
             fails={
                 "q1-test": ["Rule 2 of 3", "takes 1/(n-i) of what is left"],
                 "q2-test": ["The port matters too"],
                 "q3-test": ["the protocol goes in lower case"],
                 "q4-test": ["iptables: you said delivered", "iptables mode has no retry"],
+                "q6-test": ["SHA-256 of the readable part", "notebook 05"],
             },
         ),
         "hidden": Variant(
@@ -117,11 +124,18 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                              '.decode()[:16]\n',
                 "q4-answer": 'DEAD_POD = {"userspace": "delivered", "iptables": "timeout", "ipvs": "timeout"}\n'
                              'NOT_READY = DEAD_POD\n',
+                # right for the visible TCP port only: the protocol is hard-coded
+                "q6-answer": 'import base64\nimport hashlib\n\n\ndef nft_chain(namespace, name, port_name, protocol):\n'
+                             '    readable = f"{namespace}/{name}/tcp/{port_name}"\n'
+                             '    h = base64.b32encode(hashlib.sha256(readable.encode()).digest()).decode()[:8]\n'
+                             '    return f"service-{h}-{readable}"\n\n\n'
+                             'GROWTH = {"iptables": "linear", "nftables": "constant", "ipvs": "constant"}\n',
             },
             fails={
                 "q1-test": ["With 1 endpoint(s) kube-proxy writes 0 probabilities"],
                 "q3-test": ["an unnamed port adds no ':'"],
                 "q4-test": ["fails its readiness probe", "only sends new connections to ready endpoints"],
+                "q6-test": ["kube-system/kube-dns port dns UDP", "namespace/name/protocol/portname"],
             },
         ),
     },
@@ -140,6 +154,15 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q4-answer": 'V1_INGRESS = LEGACY.replace("extensions/v1beta1", "networking.k8s.io/v1")'
                              '.replace("      - path: /foo\\n", "      - path: /foo\\n        pathType: Prefix\\n")'
                              '.replace("      - path: /bar\\n", "      - path: /bar\\n        pathType: Prefix\\n")\n',
+                # Gateway API: /cart as a prefix, blog thought accepted, a grant for every Service of data.
+                "q6-answer": 'GATEWAY_ROUTES = {"http://shop.example.com/cart": "shop/web:80",\n'
+                             '                  "http://shop.example.com/stock": "500", "http://blog.example.com/": "404"}\n',
+                "q7-answer": 'ACCEPTANCE = {"shop/store": "RefNotPermitted", "blog/blog": "Accepted",\n'
+                             '              "shop/legacy": "NoMatchingListenerHostname"}\n',
+                "q8-answer": 'GRANT = """\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n'
+                             'metadata: {name: all-of-data, namespace: data}\nspec:\n'
+                             '  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]\n'
+                             '  to: [{group: "", kind: Service}]\n"""\n',
             },
             fails={
                 "q1-test": ["missing: DB_PORT", "every named port also gets X_SERVICE_PORT_<NAME>"],
@@ -147,6 +170,9 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q3-test": ["goes to shop/health:8081, not shop/api:8080", "Exact /api/health equals /api/health",
                             "goes to shop/tenant:80", "matches the wildcard *.store.example"],
                 "q4-test": ["would reject", "serviceName and servicePort were v1beta1 fields"],
+                "q6-test": ["http://shop.example.com/cart is not shop/web:80", "a more specific rule wins"],
+                "q7-test": ["blog/blog is not Accepted", "NotAllowedByListeners"],
+                "q8-test": ["every Service", "name the Service (inventory)"],
             },
         ),
         "hidden": Variant(

@@ -6,11 +6,12 @@ import subprocess
 
 import pytest
 
-HOST_VIEWS = (["ip", "-o", "link"], ["ip", "-o", "addr"], ["ip", "route"], ["iptables-save"])
+HOST_VIEWS = (["ip", "-o", "link"], ["ip", "-o", "addr"], ["ip", "route"], ["iptables-save"],
+              ["nft", "list", "ruleset"])
 
 
 def host_state() -> dict[str, str]:
-    """The root namespace's links, addresses, routes and iptables rules (read-only commands)."""
+    """The root namespace's links, addresses, routes, iptables rules and nftables ruleset (read-only commands)."""
     out = {}
     for argv in HOST_VIEWS:
         text = subprocess.run(argv, capture_output=True, text=True).stdout
@@ -49,4 +50,4 @@ def host_untouched_by_each_test():
 def pytest_terminal_summary(terminalreporter):
     if HOST_CHECKS:
         terminalreporter.write_line(f"tests/lab: {len(HOST_CHECKS)} host-state checks (links, addresses, routes, "
-                                    "iptables rules of the root namespace), all unchanged")
+                                    "iptables rules, nftables ruleset of the root namespace), all unchanged")

@@ -133,7 +133,7 @@ def test_scaling_explorer_redraws_fast_from_cache():
     viz.interact(app, Services=5000)
     assert app.html != before and "5,000" in app.html and "extrapolated" in app.html
     viz.interact(app, Figure="rules")
-    assert "iptables rules on the node" in app.html
+    assert "packet-filter rules on the node" in app.html
     assert len(app.timings) == 2
 
 

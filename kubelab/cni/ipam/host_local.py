@@ -236,6 +236,10 @@ def load_ipam_config(conf: dict, env_args: str = "") -> IPAMConfig:
                 raise PluginError(f"range set {i} overlaps with {i + j + 1}")
     routes = []
     for r in ipam.get("routes") or []:
+        if not isinstance(r, dict):
+            kind = {bool: "bool", int: "number", float: "number", str: "string", list: "array"}.get(type(r), "value")
+            raise PluginError(f"json: cannot unmarshal {kind} into Go value of type types.Route")
+        _parse_cidr("" if r.get("dst") is None else r["dst"])  # types.Route.UnmarshalJSON: "invalid CIDR address: ..."
         route = {"dst": str(ipaddress.ip_interface(r["dst"]))}
         if r.get("gw"):
             route["gw"] = str(_parse_ip(r["gw"]))

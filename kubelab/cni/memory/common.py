@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+import os
 from typing import Any
 
 from ..skel import PLUGINS, CmdArgs, PluginError, run_plugin
@@ -50,9 +51,18 @@ def _go_list(items: list[str]) -> str:
     return "[" + " ".join(items) + "]"
 
 
-def netns_of(context: Any, path: str) -> NetNSState:
-    if not path:
-        raise PluginError('failed to open netns "": failed to Statfs "": no such file or directory')
+def netns_of(context: Any, path: str, *, wrapped: bool = True) -> NetNSState:
+    """The pod namespace at ``path`` (``ns.GetNS``), created in the model on first use.
+
+    When the context stands for a real machine (``context.real_netns``, as
+    ``kubelab cni exec`` sets it), a path that does not exist fails as the
+    binaries fail: ``failed to Statfs "P": no such file or directory``, wrapped
+    by bridge and ptp in ``failed to open netns "P": ...`` (``wrapped``), bare
+    from loopback (``ns.WithNetNSPath``).
+    """
+    if not path or (getattr(context, "real_netns", False) and not os.path.exists(path)):
+        err = f'failed to Statfs "{path}": no such file or directory'
+        raise PluginError(f'failed to open netns "{path}": {err}' if wrapped else err)
     return context.netns(path)
 
 

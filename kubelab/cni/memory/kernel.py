@@ -72,6 +72,9 @@ class Node:
         self.host = NetNSState("<host>")
         self.namespaces: dict[str, NetNSState] = {}
         self.ipam_store = ipam_store
+        #: True when the plugins stand in for the binaries on this machine (``kubelab cni exec``): a
+        #: CNI_NETNS path must then exist, as ``ns.GetNS`` requires.
+        self.real_netns = False
 
     def netns(self, path: str) -> NetNSState:
         if path not in self.namespaces:

@@ -24,7 +24,7 @@ class Loopback(Plugin):
 
     def add(self, args: CmdArgs, context: Any) -> Result:
         conf = conf_json(args)
-        ns = netns_of(context, args.netns)
+        ns = netns_of(context, args.netns, wrapped=False)
         lo = ns.links["lo"]
         lo.up = True
         for a in ("127.0.0.1/8", "::1/128"):

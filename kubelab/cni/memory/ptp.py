@@ -36,7 +36,11 @@ class PTP(Plugin):
         ipam_result = ipam_exec("ADD", ipam_type, args, context)
         if not ipam_result.ips:
             raise PluginError("IPAM plugin returned missing IP config")
-        host, pod = context.host, netns_of(context, args.netns)
+        try:
+            host, pod = context.host, netns_of(context, args.netns)
+        except PluginError:
+            ipam_exec("DEL", ipam_type, args, context)  # ptp's deferred ipam.ExecDel: no address leaks
+            raise
         mtu = int(conf.get("mtu") or 1500)
         veth = host_veth_name(args.container_id, args.ifname)
         host.links[veth] = Link(veth, "veth", derived_mac(context.name, veth), mtu, True, None,

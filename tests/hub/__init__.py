@@ -1,0 +1,1 @@
+"""Tests of the class on JupyterHub (deploy/hub, deploy/k8s, kubelab.hub)."""
