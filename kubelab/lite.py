@@ -81,6 +81,8 @@ DESKTOP_ONLY: dict[str, str] = {
     "jupytext": "authoring only (make notebooks)",
     "nbclient": "headless execution: tests and `kubelab check` only",
     "cryptography": "no pure-Python or offline Pyodide build; notebook 07's TLS cells need it",
+    "cel-python": "needs google-re2 and pendulum (compiled, no pure wheels): the CEL rules of the"
+                  " Gateway API CRDs (kubelab.api.crd), so notebook 07's Gateway API part fails here",
 }
 #: The kernel's own packages (worker.ts initKernel) and what they need, resolved like pip would.
 KERNEL_PACKAGES: tuple[str, ...] = ("comm", "jedi", "ipython")

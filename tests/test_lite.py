@@ -38,7 +38,7 @@ def test_the_pyodide_version_is_the_kernel_packages():
 
 # What a module must not pull in at import time: none of these exists in the browser.
 DESKTOP_MODULES = ("nbgrader", "nbformat", "nbclient", "jupyterlab", "jupytext", "kubernetes",
-                   "cryptography", "ipykernel")
+                   "cryptography", "ipykernel", "celpy")
 # What the notebooks and exercises import (the model and its widgets).
 BROWSER_IMPORTS = ("kubelab", "kubelab.api", "kubelab.cluster", "kubelab.proxy", "kubelab.dns",
                    "kubelab.ingress", "kubelab.cni", "kubelab.policy", "kubelab.linuxns", "kubelab.viz",
