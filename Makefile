@@ -10,7 +10,7 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test bench notebooks exercises autograde feedback grades clean hub hub-env
+.PHONY: venv lab lite test bench notebooks exercises autograde feedback grades clean hub hub-env
 
 venv: $(STAMP)
 
@@ -18,7 +18,7 @@ venv: $(STAMP)
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,lite]'
 	mkdir -p $(dir $(OVERRIDES))
 	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(OVERRIDES)
 	$(PY) -m kubelab.viz.export_config
@@ -26,6 +26,11 @@ $(STAMP): pyproject.toml
 
 lab: $(STAMP)
 	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00-start-here.ipynb
+
+# The in-browser edition (JupyterLite, docs/lite.md): a static site in build/lite/ that needs no
+# server and no other host. Downloads (npm pyodide, pure wheels) are kept in build/lite-cache/.
+lite: $(STAMP)
+	$(PY) -m kubelab.lite
 
 # As root the class tests (tests/hub) run too: they need the hub's own install.
 test: $(STAMP) $(if $(filter 0,$(shell id -u)),$(HUB_STAMP),)

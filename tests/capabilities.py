@@ -6,6 +6,7 @@ plugin binaries, iptables, Chromium, ...) states it, either with a marker::
     @pytest.mark.root                      # -> capability "root"
     @pytest.mark.cni                       # -> capability "cni"
     @pytest.mark.browser                   # -> capabilities "chromium" and "playwright"
+    @pytest.mark.lite                      # -> those two plus "npm" and "jupyterlite" (make lite)
     @pytest.mark.requires("iptables", "root")
 
 or with a call inside the test (or the ``require`` fixture from conftest.py)::
@@ -120,6 +121,17 @@ def _playwright() -> str | None:
     return None
 
 
+def _npm() -> str | None:
+    return None if shutil.which("npm") else "no npm (Debian package npm): make lite fetches Pyodide with it"
+
+
+def _jupyterlite() -> str | None:
+    for module in ("jupyterlite_core", "jupyterlite_pyodide_kernel"):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install -e '.[lite]', as make venv does)"
+    return None
+
+
 def _ipvs() -> str | None:
     # /proc/net/ip_vs appears once the ip_vs module is loaded (or built in).
     if Path("/proc/net/ip_vs").exists():
@@ -159,6 +171,8 @@ CHECKS: dict[str, Callable[[], str | None]] = {
     "chromium": _chromium,
     "playwright": _playwright,
     "ipvs": _ipvs,
+    "npm": _npm,
+    "jupyterlite": _jupyterlite,
     "hub": _hub,
 }
 
@@ -167,6 +181,7 @@ MARKER_CAPABILITIES: dict[str, tuple[str, ...]] = {
     "root": ("root",),
     "cni": ("cni",),
     "browser": ("chromium", "playwright"),
+    "lite": ("chromium", "playwright", "npm", "jupyterlite"),
     "hub": ("hub",),
 }
 

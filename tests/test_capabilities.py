@@ -100,6 +100,7 @@ def test_allowed_missing_still_skips_in_strict_mode(tmp_path):
 def test_markers_map_to_capabilities():
     assert capabilities.capabilities_for_markers(["root", "slow", "parametrize"]) == ["root"]
     assert capabilities.capabilities_for_markers(["browser"]) == ["chromium", "playwright"]
+    assert capabilities.capabilities_for_markers(["lite"]) == ["chromium", "playwright", "npm", "jupyterlite"]
     assert capabilities.capabilities_for_markers(["cni", "requires"], ["root", "cni"]) == ["cni", "root"]
 
 

@@ -31,6 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..host import effective_uid, needs_linux
 from .common import add_output_option, command
 from .output import print_document, write
 
@@ -131,8 +132,12 @@ def lab_extensions() -> list[Check]:
 
 @check
 def root_and_netns() -> list[Check]:
-    if os.geteuid() != 0:
-        why = f"not running as root (uid {os.geteuid()}); the real-kernel lab needs root"
+    why = needs_linux("the real-kernel lab")
+    if why is not None:
+        return [Check("root", NO, why), Check("netns", NO, why)]
+    uid = effective_uid()
+    if uid != 0:
+        why = f"not running as root (uid {uid}); the real-kernel lab needs root"
         return [Check("root", NO, why), Check("netns", NO, "needs root")]
     out = [Check("root", OK, "uid 0")]
     ip = _which("ip")

@@ -19,11 +19,11 @@ another kubelab, one of more pods than a lab runs).
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 from urllib.parse import urlsplit
 
 from ..errors import KubelabError
+from ..host import is_root, needs_linux
 from .common import (UsageError, add_filename_option, add_output_option, check_count, command, load_cluster,
                      stderr_line)
 from .output import format_table, print_document, write
@@ -84,7 +84,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def _need_root() -> None:
-    if os.geteuid() != 0:
+    why = needs_linux("kubelab lab")
+    if why is not None:
+        raise KubelabError(why)
+    if not is_root():
         raise KubelabError("kubelab lab needs root (network namespaces, iptables): run it with sudo")
 
 

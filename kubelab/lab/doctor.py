@@ -15,6 +15,7 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..host import is_root
 from .netns import NetNS
 
 __all__ = ["Part", "parts", "modelled_only"]
@@ -39,7 +40,7 @@ def _ipvs() -> Part:
 
 def _dummy() -> Part:
     name = "kube-ipvs0 (dummy link)"
-    if os.geteuid() != 0 or not shutil.which("ip"):
+    if not is_root() or not shutil.which("ip"):
         return Part(name, False, "not root: no network namespace to try a dummy link in")
     try:
         with NetNS(f"kl-doctor-{os.getpid()}") as ns:
@@ -54,7 +55,7 @@ def _nftables() -> Part:
     name = "kube-proxy nftables mode"
     if not (shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")):
         return Part(name, False, "no nft (Debian package nftables): the ip kube-proxy table is modelled only")
-    if os.geteuid() != 0:
+    if not is_root():
         return Part(name, False, "not root: no network namespace to load the ip kube-proxy table in")
     try:
         with NetNS(f"kl-doctor-nft-{os.getpid()}") as ns:
