@@ -43,6 +43,7 @@ import tempfile
 from typing import Any
 
 from nbformat import NotebookNode
+from traitlets import Bool
 from nbgrader.preprocessors import Execute
 
 from . import sandbox, wire
@@ -119,11 +120,19 @@ class SandboxedExecute(Execute):
     (for a machine without it; the grading stays correct, the isolation goes).
     """
 
+    require_sandbox = Bool(True, help="Refuse to run the learner's code when bubblewrap cannot run here "
+                                      "(autograding); kubelab check sets it False and says so.").tag(config=True)
+
     def __init__(self, *args: Any, use_sandbox: bool | None = None, **kwargs: Any) -> None:
-        self.use_sandbox = sandbox.available() if use_sandbox is None else use_sandbox
-        if self.use_sandbox:
+        usable = sandbox.available() if use_sandbox is None else use_sandbox
+        if usable:
             kwargs.setdefault("kernel_manager_class", sandbox.SandboxKernelManager)
         super().__init__(*args, **kwargs)
+        self.use_sandbox = usable
+        if not usable and use_sandbox is None and self.require_sandbox:
+            raise sandbox.SandboxUnavailable(
+                "bubblewrap (bwrap) cannot run here, and the learner's notebook is only graded inside its sandbox "
+                "(see docs/grading-sandbox.md; SandboxedExecute.require_sandbox = False runs it without)")
         self._marker = ""
         self._dead = ""
 

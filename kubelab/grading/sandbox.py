@@ -42,6 +42,7 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import site
@@ -68,9 +69,17 @@ class SandboxUnavailable(RuntimeError):
     """bubblewrap is missing or cannot create namespaces here."""
 
 
+@functools.lru_cache(maxsize=1)
 def available() -> bool:
-    """True when ``bwrap`` is on ``PATH`` (whether it can create namespaces shows when it runs)."""
-    return shutil.which("bwrap") is not None
+    """True when ``bwrap`` is installed and can create its namespaces here (tried once per process)."""
+    if shutil.which("bwrap") is None:
+        return False
+    probe = ["bwrap", "--unshare-all", "--die-with-parent", "--cap-drop", "ALL", "--uid", str(SANDBOX_UID),
+             "--gid", str(SANDBOX_UID), *_system_binds(), "--proc", "/proc", "--dev", "/dev", "--", "/bin/true"]
+    try:
+        return subprocess.run(probe, capture_output=True, timeout=20).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
 
 
 def readonly_paths() -> list[str]:
