@@ -41,10 +41,9 @@ c.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p
 # hidden tests again (autograde puts them back to run them), and nbgrader's feedback is that notebook as
 # HTML, so by default a learner would read every hidden test.  ClearHiddenTests (test cells only) between
 # GetGrades and the HTML header removes them; the test cells' outputs come from the checker and hold only
-# each check's message.  SanitizeOutputs keeps plain text and images of every output, and nbconvert's
-# sanitize_html cleans the learner's markdown (tests/course/test_feedback.py).
+# each check's message.  SanitizeOutputs keeps plain text and images of every output, errors as one line,
+# and escapes the HTML of the learner's Markdown (tests/course/test_integrity.py, test_feedback.py).
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]
-c.HTMLExporter.sanitize_html = True

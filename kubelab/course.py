@@ -29,6 +29,7 @@ Upstream: ``nbgrader.apps.api.NbGraderAPI.generate_assignment`` and
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -236,8 +237,8 @@ def read_exercise(notebook: str | os.PathLike) -> Any:
     except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds (JSON, schema, recursion) for a bad file
         why = "not JSON" if isinstance(exc, ValueError) and "JSON" in str(exc)[:200] else "not a Jupyter notebook"
         raise KubelabError(f"{notebook}: {why} ({exc.__class__.__name__})") from None
-    if not any(is_test_cell(c) for c in nb.cells):
-        raise KubelabError(f"{notebook}: not an exercise notebook: it has no autograded test cell")
+    if not any(c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells):
+        raise KubelabError(f"{notebook}: not an exercise notebook: it has no nbgrader cell")
     return nb
 
 
@@ -263,6 +264,9 @@ def reference(notebook: str | os.PathLike, root: str | os.PathLike | None = None
         return None, ""
     for folder in (dirs.source_directory, dirs.release_directory):
         candidate = root_path / folder / path.parent.name / path.name
+        if not candidate.is_file():  # a copy elsewhere (a download, a hub's home): found by its file name
+            same = sorted((root_path / folder).glob(f"*/{glob.escape(path.name)}"))
+            candidate = same[0] if len(same) == 1 else candidate
         if candidate.is_file() and candidate.resolve() != path:
             try:
                 nb = nbformat.read(candidate, as_version=4)
@@ -271,7 +275,7 @@ def reference(notebook: str | os.PathLike, root: str | os.PathLike | None = None
             for cell in nb.cells:
                 if is_test_cell(cell):
                     cell.source = release_source(cell.source)
-            return nb, f"{folder}/{path.parent.name}/{path.name}"
+            return nb, f"{folder}/{candidate.parent.name}/{candidate.name}"
     return None, ""
 
 
@@ -359,6 +363,8 @@ def check(notebook: str | os.PathLike, root: str | os.PathLike | None = None, *,
             else:
                 os.environ[k] = v
     tests = [c for c in nb.cells if is_test_cell(c)]
+    if not tests and ref is None:
+        problems.append(("-", "no test cell left, and no course copy of this exercise to restore them from"))
     failed = 0
     for gid, what in problems:
         print(f"{notebook}: {gid}: {what}", file=out)

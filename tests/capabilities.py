@@ -124,6 +124,14 @@ def _ipvs() -> str | None:
     return f"kernel {release} has no IPVS (CONFIG_IP_VS)"
 
 
+def _bwrap() -> str | None:
+    if not shutil.which("bwrap"):
+        return "no bwrap (Debian package bubblewrap)"
+    from kubelab.grading import sandbox
+
+    return None if sandbox.available() else "bwrap cannot create its namespaces here (user namespaces disabled?)"
+
+
 CHECKS: dict[str, Callable[[], str | None]] = {
     "root": _root,
     "cni": _cni,
@@ -132,6 +140,7 @@ CHECKS: dict[str, Callable[[], str | None]] = {
     "chromium": _chromium,
     "playwright": _playwright,
     "ipvs": _ipvs,
+    "bwrap": _bwrap,
 }
 
 # Markers (registered in pyproject.toml) that imply capabilities.

@@ -14,7 +14,8 @@ output:
     ``{"value": <wire-encoded>}``, ``{"callable": true}`` or ``{"missing": true}``.
     A callable becomes a :class:`StudentFunction`; calling it sends
     ``{"op": "call", "name": ..., "args": <pickled>}`` and waits for
-    ``{"value": ...}`` or ``{"raised": "..."}``.
+    ``{"value": ...}`` or ``{"raised": "..."}`` (``{"unavailable": "why"}`` when the kernel
+    cannot answer at all: it stopped, timed out or no longer runs code as sent).
     The cell's answer is ``{"op": "done", "stdout": ..., "error": null | {"ename", "evalue"}}``.
 
 The check functions are imported here, in a fresh interpreter; the learner's
@@ -133,6 +134,8 @@ def serve(channel: _Channel) -> None:
     def call(name: str, args: tuple, kwargs: dict) -> Any:
         channel.send({"op": "call", "name": name, "args": wire.pickled((args, kwargs))})
         reply = channel.receive()
+        if "unavailable" in reply:
+            raise StudentError(f"{reply['unavailable']}: {name}(...) could not be called")
         if "raised" in reply:
             if str(reply["raised"]).startswith("NotImplementedError"):
                 raise StudentError(f"{name} is not written yet: replace its raise NotImplementedError() with your "
@@ -157,6 +160,9 @@ def serve(channel: _Channel) -> None:
                     values = channel.receive().get("values", {})
                     for name in wanted:
                         got = values.get(name, {"missing": True})
+                        got = got if isinstance(got, dict) else {"missing": True}
+                        if "unavailable" in got:
+                            raise StudentError(f"{got['unavailable']}: {name} could not be read")
                         if got.get("callable"):
                             namespace[name] = StudentFunction(name, call)
                         elif "value" in got:

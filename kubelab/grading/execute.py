@@ -163,7 +163,7 @@ class SandboxedExecute(Execute):
     def _student(self, op: str, **fields: Any) -> dict:
         """Ask the learner's kernel (see :func:`kubelab.grading.wire.answer`); its reply, or why there is none."""
         if self._dead:
-            return {"raised": self._dead}
+            return {"unavailable": self._dead}
         code = (f"__import__('kubelab.grading.wire', fromlist=['answer']).answer("
                 f"globals(), {wire.request(op, **fields)!r}, {self._marker!r})")
         chunks: list[str] = []
@@ -179,15 +179,17 @@ class SandboxedExecute(Execute):
         except Exception as exc:  # noqa: BLE001 - a timeout or a dead kernel
             self._dead = (f"your code did not answer within {self.timeout or 60} s" if isinstance(exc, TimeoutError)
                           else f"the kernel stopped ({type(exc).__name__})")
-            return {"raised": self._dead}
+            return {"unavailable": self._dead}
         text = "".join(chunks)
         at = text.rfind(self._marker)
         if at < 0:
-            return {"raised": "no answer came back from your kernel"}
+            return {"unavailable": "your kernel did not answer: something in the notebook changes how IPython "
+                                   "runs code (an input transformer, a hook), or it stopped"}
         try:
-            return json.loads(text[at + len(self._marker):].splitlines()[0])
+            reply = json.loads(text[at + len(self._marker):].splitlines()[0])
         except (ValueError, IndexError):
-            return {"raised": "the answer from your kernel could not be read"}
+            return {"unavailable": "the answer from your kernel could not be read"}
+        return reply if isinstance(reply, dict) else {"unavailable": "the answer from your kernel could not be read"}
 
     # -- the clean checker ------------------------------------------------------------------------------
     def _grade_tests(self) -> None:
@@ -210,8 +212,8 @@ class SandboxedExecute(Execute):
                 msg = checker.receive()
                 if msg["op"] == "need":
                     values = self._student("names", names=msg["names"])
-                    if "raised" in values and not isinstance(values.get("raised"), dict):
-                        values = {n: {"raised": values["raised"]} for n in msg["names"]}
+                    if isinstance(values.get("unavailable"), str):
+                        values = {n: {"unavailable": values["unavailable"]} for n in msg["names"]}
                     checker.send({"values": values})
                 elif msg["op"] == "call":
                     checker.send(self._student("call", name=msg["name"], args=msg["args"]))

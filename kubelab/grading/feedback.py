@@ -20,12 +20,14 @@
     PNG/JPEG, and error messages.  HTML, JavaScript, SVG, widget views and
     Markdown produced by the learner's code are reduced to their ``text/plain``
     form, so ``display(HTML('<script>...'))`` never reaches the feedback page or
-    the formgrader.  ``nbgrader_config.py`` also sets nbconvert's
-    ``HTMLExporter.sanitize_html`` (markdown cells, which the learner writes too).
+    the formgrader; an error shows its last line only (``NameError: ...``), not
+    a traceback into kubelab's source.  Markdown the learner wrote (answer cells,
+    cells they added) has its raw HTML escaped: nbgrader's feedback template
+    renders Markdown without nbconvert's ``sanitize_html``.
 
 Upstream: ``nbgrader/preprocessors/overwritecells.py``, ``clearhiddentests.py``
-and ``converters/generate_assignment.py`` (nbgrader 0.9.6);
-``nbconvert/exporters/html.py`` (``sanitize_html``, nbconvert 7.17).
+and ``converters/generate_assignment.py``, ``converters/generate_feedback.py``
+(its ``feedback.html.j2`` template), nbgrader 0.9.6.
 """
 
 from __future__ import annotations
@@ -87,14 +89,20 @@ class ClearHiddenTests(_NbgraderClearHiddenTests):
 
 
 class SanitizeOutputs(NbGraderPreprocessor):
-    """Reduce every output to inert types (:data:`SAFE_MIME_TYPES`); drop widget state."""
+    """Reduce every output to inert types (:data:`SAFE_MIME_TYPES`) and every error to its message; drop widget state."""
 
     def preprocess(self, nb: Any, resources: Any) -> Any:
         nb.metadata.pop("widgets", None)
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell: Any, resources: Any, cell_index: int) -> Any:
+        if cell.cell_type == "markdown" and not utils.is_locked(cell):
+            # The learner wrote it: raw HTML in it shows as text ("<script>" literally), Markdown still renders.
+            cell.source = cell.source.replace("<", "&lt;")
         for output in cell.get("outputs", []):
+            if output.get("output_type") == "error":
+                # The learner's own cells may fail inside kubelab: their traceback would show its source and paths.
+                output["traceback"] = [f"{output.get('ename', 'Error')}: {output.get('evalue', '')}"]
             data = output.get("data")
             if data is not None:
                 kept = {k: v for k, v in data.items() if k in SAFE_MIME_TYPES}

@@ -135,7 +135,7 @@ def bwrap_command(argv: Sequence[str], *, workdir: str | os.PathLike, extra_ro: 
     bindir = str(Path(sys.executable).parent)
     inside = {"HOME": "/tmp/home", "TMPDIR": "/tmp", "PATH": f"{bindir}:/usr/local/bin:/usr/bin:/bin",
               "LANG": "C.UTF-8", **(env or {})}
-    cmd += ["--clearenv"]
+    cmd += ["--remount-ro", "/", "--clearenv"]  # the skeleton bwrap built stays as it is; /tmp stays writable
     for key, value in sorted(inside.items()):
         cmd += ["--setenv", key, value]
     cmd += ["--dir", "/tmp/home", "--chdir", workdir, "--", *argv]
@@ -170,6 +170,9 @@ class SandboxKernelManager(AsyncKernelManager):
     async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
         self._cwd = kw.get("cwd") or os.getcwd()
         kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner about Ctrl-C is not for the grader
+        if self.kernel_spec is not None:
+            # bwrap does not pass SIGINT on to the kernel: interrupt with an interrupt_request message instead.
+            self.kernel_spec.interrupt_mode = "message"
         if not available():
             raise SandboxUnavailable("bwrap (Debian package bubblewrap) is not installed: the learner's notebook "
                                      "is only run inside its sandbox")
