@@ -10,7 +10,7 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
 
-.PHONY: venv lab test bench exercises autograde feedback grades clean
+.PHONY: venv lab test bench notebooks exercises autograde feedback grades clean
 
 venv: $(STAMP)
 
@@ -32,6 +32,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# Rewrite every .ipynb from the MyST Markdown beside it (notebooks/*.md; docs/authoring.md), with
+# no outputs: run it after editing a .md, or after saving a notebook from JupyterLab.
+notebooks: $(STAMP)
+	$(PY) -m kubelab.authoring
 
 # Regenerate the learners' notebooks (exercises/) from the nbgrader sources (solutions/).
 exercises: $(STAMP)
