@@ -189,6 +189,11 @@ def check_pause_namespaces(answer: Any, pod: Any) -> None:
             why = f"every container, pause included, gets its own {kind} namespace: nobody joins the pause container's"
         problems.append(f"You said the pause container of pod {name} holds the '{kind}' namespace, but {why}.")
     for kind in sorted(held - given):
-        problems.append(f"You left out '{kind}': {_why_shared(kind, pod, 'POD')}.")
+        if len(held) == 1:  # naming it would be the whole answer: point at the settings instead
+            problems.append(f"The pause container of pod {name} still holds one namespace you left out: look at "
+                            "which of hostNetwork, hostIPC and hostPID this pod sets, and which kinds they leave "
+                            "to the pod.")
+        else:
+            problems.append(f"You left out '{kind}': {_why_shared(kind, pod, 'POD')}.")
     if problems:
         raise WrongAnswer(one_at_a_time(problems))
