@@ -310,7 +310,7 @@ def prepare(nb: Any, ref: Any | None) -> tuple[Any, list[tuple[str, str]]]:
             if cell.cell_type != rcell.cell_type:
                 problems.append((gid, f"cell type changed from {rcell.cell_type} to {cell.cell_type}"))
                 cell.cell_type = rcell.cell_type
-            if is_locked(rcell) and cell.source.strip() != rcell.source.strip():
+            if is_locked(rcell) and release_source(cell.source).strip() != rcell.source.strip():
                 problems.append((gid, "locked cell changed: checked with the course's text"))
                 cell.source = rcell.source
             if is_test_cell(rcell):

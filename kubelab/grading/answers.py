@@ -72,7 +72,7 @@ class WrongAnswer(AssertionError):
 
     IPython shows an exception through its ``_render_traceback_`` when it has
     one (``IPython.core.interactiveshell.InteractiveShell.showtraceback``,
-    IPython 8): a failing check shows its message only, with no traceback, no
+    IPython 9): a failing check shows its message only, with no traceback, no
     source lines (a test cell's hidden tests among them) and no file paths.
 
     >>> WrongAnswer("Not quite.")._render_traceback_()

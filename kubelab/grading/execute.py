@@ -24,7 +24,7 @@ or exec'ing code read from elsewhere, all happen in a process whose only
 influence on the grade is the values it hands over.
 
 Upstream: nbconvert 7's ``ExecutePreprocessor`` (``preprocess_cell``) and
-nbclient 0.10's ``NotebookClient`` (``execute_cell``, ``kc.execute_interactive``);
+nbclient 0.11's ``NotebookClient`` (``execute_cell``, ``kc.execute_interactive``);
 nbgrader 0.9's ``nbgrader.preprocessors.Execute`` and ``nbgrader.utils.determine_grade``.
 Simplifications: a learner's function that runs longer than ``timeout``
 seconds stops the conversation with the kernel (every later check fails with
@@ -56,7 +56,13 @@ def _nbgrader(cell: Any) -> dict:
 
 
 def is_test_cell(cell: Any) -> bool:
-    """An autograded test cell: code, graded, not an answer."""
+    """An autograded test cell: code, graded, not an answer.
+
+    >>> is_test_cell({"cell_type": "code", "metadata": {"nbgrader": {"grade": True, "solution": False}}})
+    True
+    >>> is_test_cell({"cell_type": "code", "metadata": {"nbgrader": {"grade": False, "solution": True}}})
+    False
+    """
     meta = _nbgrader(cell)
     return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
 
@@ -73,9 +79,12 @@ def _error_output(ename: str, evalue: str) -> NotebookNode:
 
 
 class CheckerProcess:
-    """The clean checker (:mod:`kubelab.grading.checker`), sandboxed, speaking JSON lines."""
+    """The clean checker (:mod:`kubelab.grading.checker`), sandboxed, speaking JSON lines.
 
-    def __init__(self, workdir: str, *, use_sandbox: bool = True, timeout: float = 60) -> None:
+    It runs in an empty scratch folder of its own: it reads nothing of the submission.
+    """
+
+    def __init__(self, *, use_sandbox: bool = True, timeout: float = 60) -> None:
         self.timeout = timeout
         self._scratch = tempfile.mkdtemp(prefix="kl-chk-")
         argv = [sys.executable, "-I", "-m", "kubelab.grading.checker"]
@@ -196,7 +205,7 @@ class SandboxedExecute(Execute):
         tests = [c for c in self.nb.cells if is_test_cell(c)]
         if not tests:
             return
-        checker = CheckerProcess(os.getcwd(), use_sandbox=self.use_sandbox, timeout=max(self.timeout or 60, 60))
+        checker = CheckerProcess(use_sandbox=self.use_sandbox, timeout=max(self.timeout or 60, 60))
         try:
             for cell in self.nb.cells:
                 if is_trusted_cell(cell) or is_test_cell(cell):

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import copy
 import html
+import json
 import re
 import subprocess
 import sys
@@ -123,10 +124,12 @@ def variants(release: Any, solution: Any, root: Path) -> dict[str, Any]:
 
 def hidden_lines() -> list[str]:
     nb = nbformat.read(REPO / "solutions" / ASSIGNMENT / FILE, 4)
+    release = (REPO / "exercises" / ASSIGNMENT / FILE).read_text()
     lines = []
     for cell in nb.cells:
         for block in re.findall(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", cell.source, re.S):
-            lines += [line.strip() for line in block.splitlines() if len(line.strip()) > 12]
+            lines += [line.strip() for line in block.splitlines()
+                      if len(line.strip()) > 12 and json.dumps(line.strip())[1:-1] not in release]
     assert lines, "a01 has hidden tests"
     return lines
 

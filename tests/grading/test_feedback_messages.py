@@ -21,7 +21,7 @@ CHECKS = sorted(n for n in grading.__all__ if n.startswith("check_"))
 
 
 def test_every_check_says_where_it_is_taught():
-    assert CHECKS and sorted(TAUGHT) == CHECKS
+    assert CHECKS and [name for name in CHECKS if name not in TAUGHT] == []
     for name in CHECKS:
         assert getattr(grading, name).taught == TAUGHT[name]
 
