@@ -70,7 +70,7 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q2-test": ["share the 'mnt' namespace", "1 more thing to fix"],  # one mistake at a time
                 "q3-test": ["blue and green, but they do not conflict", "missed a conflict", "duo/metrics"],
                 "q4-test": ["left out ipc", "1 more thing to fix"],
-                "q5-test": ["left out 'ipc'", "left out 'uts'"],
+                "q5-test": ["left out 'ipc'", "1 more thing to fix"],
             },
         ),
         "hidden": Variant(
