@@ -158,16 +158,18 @@ class SandboxKernelManager(AsyncKernelManager):
 
     def __init__(self, *args, runtime_dir: str | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        import tempfile
-
         self._own_runtime = runtime_dir is None
-        self.runtime_dir = runtime_dir or tempfile.mkdtemp(prefix="kl-sbx-")
+        self.runtime_dir = runtime_dir or ""
         self.transport = "ipc"
-        self.ip = os.path.join(self.runtime_dir, "kernel")
-        self.connection_file = os.path.join(self.runtime_dir, "kernel.json")
         self._cwd = os.getcwd()
 
     async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
+        import tempfile
+
+        if not self.runtime_dir:  # made when a kernel starts, removed when it is cleaned up
+            self.runtime_dir = tempfile.mkdtemp(prefix="kl-sbx-")
+        self.ip = os.path.join(self.runtime_dir, "kernel")
+        self.connection_file = os.path.join(self.runtime_dir, "kernel.json")
         self._cwd = kw.get("cwd") or os.getcwd()
         kw.setdefault("stdout", subprocess.DEVNULL)  # ipykernel's banner about Ctrl-C is not for the grader
         if self.kernel_spec is not None:
@@ -186,5 +188,6 @@ class SandboxKernelManager(AsyncKernelManager):
 
     async def _async_cleanup_resources(self, restart: bool = False) -> None:  # type: ignore[override]
         await super()._async_cleanup_resources(restart=restart)
-        if self._own_runtime and not restart:
+        if self._own_runtime and not restart and self.runtime_dir:
             shutil.rmtree(self.runtime_dir, ignore_errors=True)
+            self.runtime_dir = ""
