@@ -49,13 +49,16 @@ exercises: $(STAMP)
 	$(PY) -m kubelab.course generate
 
 # Instructors: grade what is in submitted/<student>/<assignment>/ (copied there, or collected from
-# a JupyterHub exchange with `nbgrader collect`), then write feedback/ (hidden tests removed, see
-# nbgrader_config.py) and grades.csv.  ASSIGNMENT=a01-pods-and-namespaces by default.
+# a JupyterHub exchange with `nbgrader collect`), then write feedback/ (hidden tests removed, outputs
+# made inert, see nbgrader_config.py) and grades.csv.  ASSIGNMENT=a01-pods-and-namespaces by default.
+# autograde runs each learner's notebook in the bubblewrap sandbox and its tests in a clean checker
+# (docs/grading-sandbox.md): it needs `bwrap` (Debian package bubblewrap).
 # nbgrader runs alembic from PATH when it creates gradebook.db: the venv's bin/ comes first.
 ASSIGNMENT  ?= a01-pods-and-namespaces
 NBGRADER    := PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m nbgrader
 
 autograde: $(STAMP)
+	@command -v bwrap >/dev/null || { echo "error: autograde runs learners' notebooks inside bubblewrap: install bwrap (Debian package bubblewrap); see docs/grading-sandbox.md" >&2; exit 2; }
 	$(NBGRADER) autograde $(ASSIGNMENT) --create
 
 feedback: $(STAMP)

@@ -20,14 +20,33 @@ c.CourseDirectory.release_directory = "exercises"
 # (the sources). It is left at its default; solution/ is git-ignored.
 c.CourseDirectory.db_url = f"sqlite:///{ROOT / 'gradebook.db'}"
 
-# Feedback without the hidden tests.  The autograded notebook holds the hidden tests again (autograde
-# puts them back to run them), and nbgrader's feedback is that notebook as HTML, so by default a learner
-# would read every hidden test.  ClearHiddenTests between GetGrades and the HTML header removes them
-# (tests/course/test_feedback.py checks no hidden line reaches the HTML).
-from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
-from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
+# Grading integrity (kubelab/grading/execute.py, feedback.py; docs/grading-sandbox.md):
+# - autograde runs the learner's cells in a kernel inside the bubblewrap sandbox and the test cells
+#   (hidden tests included) in a separate clean checker process: SandboxedExecute replaces nbgrader's Execute;
+# - OverwriteCells: the locked cells are compared with their released text (hidden tests removed), so an
+#   honest submission logs no "checksum has changed" warning and a changed test cell still does.
+from nbgrader.converters import Autograde  # noqa: E402
+from nbgrader.preprocessors import Execute  # noqa: E402
+from nbgrader.preprocessors import OverwriteCells as _NbgraderOverwriteCells  # noqa: E402
 
-c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+from kubelab.grading.execute import SandboxedExecute  # noqa: E402
+from kubelab.grading.feedback import ClearHiddenTests, OverwriteCells, SanitizeOutputs  # noqa: E402
+
+c.Autograde.sanitize_preprocessors = [OverwriteCells if p is _NbgraderOverwriteCells else p
+                                      for p in Autograde.class_traits()["sanitize_preprocessors"].default()]
+c.Autograde.autograde_preprocessors = [SandboxedExecute if p is Execute else p
+                                       for p in Autograde.class_traits()["autograde_preprocessors"].default()]
+
+# Feedback without the hidden tests and without the learner's scripts.  The autograded notebook holds the
+# hidden tests again (autograde puts them back to run them), and nbgrader's feedback is that notebook as
+# HTML, so by default a learner would read every hidden test.  ClearHiddenTests (test cells only) between
+# GetGrades and the HTML header removes them; the test cells' outputs come from the checker and hold only
+# each check's message.  SanitizeOutputs keeps plain text and images of every output, errors as one line,
+# and escapes the HTML of the learner's Markdown (tests/course/test_integrity.py, test_feedback.py).
+from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
+from nbgrader.preprocessors import GetGrades  # noqa: E402
+
+c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, SanitizeOutputs, CSSHTMLHeaderPreprocessor]
 
 # The solutions are written as MyST Markdown (solutions/<assignment>/<name>.md, paired with the .ipynb
 # nbgrader reads; docs/authoring.md).  The .md holds the solutions: it is never copied to exercises/

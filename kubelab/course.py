@@ -7,22 +7,29 @@
     runs this.
 
 ``python -m kubelab.course check NOTEBOOK [...]``
-    Run the notebook as nbgrader's validator does and exit 1 when any graded
-    test fails or a locked cell was changed, 0 otherwise.  (``nbgrader
-    validate`` prints the same verdict but always exits 0: upstream issue
-    jupyter/nbgrader#1908.)
+    The same command as ``kubelab check`` (an alias: same output, same exit
+    status).  :func:`check` runs the notebook as autograding does -- the
+    learner's cells in the sandboxed kernel, the visible test cells in the
+    clean checker (:mod:`kubelab.grading.execute`) -- against the course's own
+    copy of the exercise (:func:`reference`): every graded cell must be there and
+    every locked cell keeps the course's text.  Exit 0 every visible test
+    passes, 1 a test fails or a cell is missing or changed (one message per
+    problem, never a traceback), 2 not an exercise notebook.  (``nbgrader
+    validate`` always exits 0, jupyter/nbgrader#1908, and runs the learner's
+    code in the same interpreter as the tests.)
 
 The course root is the folder holding ``nbgrader_config.py`` (the current
 folder or one above it; ``--root`` to choose).  nbgrader's database
 (``gradebook.db``) and log land there too; both are git-ignored.
 
 Upstream: ``nbgrader.apps.api.NbGraderAPI.generate_assignment`` and
-``nbgrader.validator.Validator.validate`` (nbgrader 0.9).
+``nbgrader.validator.Validator`` (what it reports: changed, missing and failed cells), nbgrader 0.9.
 """
 
 from __future__ import annotations
 
 import argparse
+import glob
 import os
 import re
 import shutil
@@ -30,7 +37,8 @@ import sys
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-__all__ = ["find_root", "load_config", "tools_on_path", "assignments", "generate", "validate", "check",
+__all__ = ["find_root", "load_config", "tools_on_path", "assignments", "generate", "read_exercise", "reference",
+           "prepare", "check",
            "scratch_course", "answered", "submit", "autograde", "main"]
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -198,39 +206,180 @@ def autograde(assignment: str, student: str, root: str | os.PathLike | None = No
                            f"{result.get('error', '')}\n{result.get('log', '')}")
 
 
-def validate(notebook: str | os.PathLike, root: str | os.PathLike | None = None) -> dict[str, list[dict[str, str]]]:
-    """nbgrader's validation results for one notebook (empty when everything passes).
+#: A notebook larger than this is not an exercise (the course's largest is well under 1 MB).
+MAX_NOTEBOOK_BYTES = 20 * 1024 * 1024
 
-    Keys, when present: ``type_changed``, ``changed`` (locked cells edited),
-    ``failed`` (graded tests that fail, with ``raw_error``).
+
+def read_exercise(notebook: str | os.PathLike) -> Any:
+    """The notebook at ``notebook``, or a :class:`~kubelab.errors.KubelabError` saying why it is not an exercise.
+
+    Missing, a folder, larger than :data:`MAX_NOTEBOOK_BYTES`, not JSON, not a
+    Jupyter notebook, or a notebook without an autograded test cell: each is one
+    line naming the file.
     """
-    from nbgrader.validator import Validator
+    import nbformat
+
+    from .errors import KubelabError
+    from .grading.execute import is_test_cell
+
+    path = Path(notebook)
+    if not path.exists():
+        raise KubelabError(f"{notebook}: no such notebook")
+    if not path.is_file():
+        raise KubelabError(f"{notebook}: not a notebook file (a folder or a device)")
+    if path.stat().st_size > MAX_NOTEBOOK_BYTES:
+        raise KubelabError(f"{notebook}: larger than {MAX_NOTEBOOK_BYTES // 2**20} MiB: not an exercise notebook")
+    try:
+        nb = nbformat.reads(path.read_text(encoding="utf-8"), as_version=4)
+        nbformat.validate(nb)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise KubelabError(f"{notebook}: cannot be read: {exc.__class__.__name__}") from None
+    except Exception as exc:  # noqa: BLE001 - nbformat raises many kinds (JSON, schema, recursion) for a bad file
+        why = "not JSON" if isinstance(exc, ValueError) and "JSON" in str(exc)[:200] else "not a Jupyter notebook"
+        raise KubelabError(f"{notebook}: {why} ({exc.__class__.__name__})") from None
+    if not any(c.get("metadata", {}).get("nbgrader", {}).get("grade_id") for c in nb.cells):
+        raise KubelabError(f"{notebook}: not an exercise notebook: it has no nbgrader cell")
+    return nb
+
+
+def reference(notebook: str | os.PathLike, root: str | os.PathLike | None = None) -> tuple[Any | None, str]:
+    """The course's own copy of ``notebook`` to check it against, and where it came from.
+
+    The instructor's source (``solutions/<assignment>/<file>``) when the course
+    has it, else the release (``exercises/<assignment>/<file>``) when that is
+    another file than ``notebook``; ``(None, "")`` when there is neither (a
+    notebook outside any course: it is checked against its own locked cells).
+    The test cells come back as the learner's release has them: hidden tests removed.
+    """
+    import nbformat
+
+    from .grading.execute import is_test_cell
+    from .grading.feedback import release_source
 
     path = Path(notebook).resolve()
     try:
-        cfg = load_config(root if root is not None else find_root(path.parent))
-    except FileNotFoundError:
-        cfg = None
-    validator = Validator(config=cfg) if cfg is not None else Validator()
-    return validator.validate(str(path))
+        root_path = Path(root) if root is not None else find_root(path.parent)
+        dirs = _coursedir(root_path)
+    except (FileNotFoundError, OSError):
+        return None, ""
+    for folder in (dirs.source_directory, dirs.release_directory):
+        candidate = root_path / folder / path.parent.name / path.name
+        if not candidate.is_file():  # a copy elsewhere (a download, a hub's home): found by its file name
+            same = sorted((root_path / folder).glob(f"*/{glob.escape(path.name)}"))
+            candidate = same[0] if len(same) == 1 else candidate
+        if candidate.is_file() and candidate.resolve() != path:
+            try:
+                nb = nbformat.read(candidate, as_version=4)
+            except Exception:  # noqa: BLE001 - a broken course copy: fall back to the notebook's own cells
+                continue
+            for cell in nb.cells:
+                if is_test_cell(cell):
+                    cell.source = release_source(cell.source)
+            return nb, f"{folder}/{candidate.parent.name}/{candidate.name}"
+    return None, ""
 
 
-def check(notebook: str | os.PathLike, root: str | os.PathLike | None = None, *, out: Any = None) -> int:
-    """Validate ``notebook``, print the verdict and return the exit status: 0 passed, 1 not."""
+def _grade_id(cell: Any) -> str | None:
+    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+
+
+def prepare(nb: Any, ref: Any | None) -> tuple[Any, list[tuple[str, str]]]:
+    """The notebook to run, and its problems as ``(grade_id, what)``: cells missing, locked cells changed.
+
+    Every locked cell runs with the course's text (the reference's, or, without
+    one, its own when its nbgrader checksum still matches); test cells never
+    carry hidden tests.
+    """
+    from nbgrader.utils import compute_checksum, is_locked
+
+    from .grading.execute import is_test_cell
+    from .grading.feedback import release_source
+
+    problems: list[tuple[str, str]] = []
+    cells = {gid: c for c in nb.cells if (gid := _grade_id(c))}
+    if ref is not None:
+        for rcell in ref.cells:
+            gid = _grade_id(rcell)
+            if not gid:
+                continue
+            cell = cells.get(gid)
+            if cell is None:
+                problems.append((gid, "missing: every cell of the exercise must stay in the notebook "
+                                      "(copy it back from the release)"))
+                continue
+            if cell.cell_type != rcell.cell_type:
+                problems.append((gid, f"cell type changed from {rcell.cell_type} to {cell.cell_type}"))
+                cell.cell_type = rcell.cell_type
+            if is_locked(rcell) and release_source(cell.source).strip() != rcell.source.strip():
+                problems.append((gid, "locked cell changed: checked with the course's text"))
+                cell.source = rcell.source
+            if is_test_cell(rcell):
+                cell.metadata.setdefault("nbgrader", {}).update(grade=True, solution=False, locked=True)
+    else:
+        for gid, cell in cells.items():
+            meta = cell.metadata.get("nbgrader", {})
+            if is_locked(cell) and "checksum" in meta and compute_checksum(cell) != meta["checksum"]:
+                problems.append((gid, "locked cell changed"))
+    for cell in nb.cells:
+        if is_test_cell(cell):
+            cell.source = release_source(cell.source)
+    return nb, problems
+
+
+def check(notebook: str | os.PathLike, root: str | os.PathLike | None = None, *, out: Any = None,
+          timeout: int = 60) -> int:
+    """``kubelab check``: run ``notebook``'s visible tests as grading does; print the verdict; return the exit status.
+
+    The learner's cells run in the grading sandbox's kernel and the test cells
+    in the clean checker (:class:`kubelab.grading.execute.SandboxedExecute`).
+    Prints one line per problem (a failing test: its message only) and a
+    summary; returns 0 when every visible test passes and no cell is missing
+    or changed, 1 otherwise.  Raises :class:`~kubelab.errors.KubelabError`
+    (exit 2) for a file that is not an exercise notebook.
+    """
+    import contextlib
+
+    from .grading import sandbox
+    from .grading.execute import SandboxedExecute, is_test_cell
+
     out = out or sys.stdout
-    results = validate(notebook, root)
-    if not results:
-        print(f"{notebook}: passed", file=out)
+    nb = read_exercise(notebook)
+    ref, _where = reference(notebook, root)
+    nb, problems = prepare(nb, ref)
+    if not sandbox.available():
+        print("note: bubblewrap (bwrap) cannot run here: the notebook runs without the grading sandbox",
+              file=sys.stderr)
+    env = {"NBGRADER_EXECUTION": "validate", "NBGRADER_VALIDATING": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        runner = SandboxedExecute(timeout=timeout, require_sandbox=False)
+        with contextlib.redirect_stdout(sys.stderr):
+            nb, _ = runner.preprocess(nb, {"metadata": {"path": str(Path(notebook).resolve().parent)}})
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    tests = [c for c in nb.cells if is_test_cell(c)]
+    if not tests and ref is None:
+        problems.append(("-", "no test cell left, and no course copy of this exercise to restore them from"))
+    failed = 0
+    for gid, what in problems:
+        print(f"{notebook}: {gid}: {what}", file=out)
+    for cell in tests:
+        errors = [o for o in cell.get("outputs", []) if o.get("output_type") == "error"]
+        if errors:
+            failed += 1
+            print(f"{notebook}: {_grade_id(cell)}: failed", file=out)
+            for err in errors:
+                text = _ANSI.sub("", f"{err.get('ename', 'Error')}: {err.get('evalue', '')}")
+                print("    " + text.replace("\n", "\n    "), file=out)
+    if not problems and not failed:
+        print(f"{notebook}: {len(tests)} of {len(tests)} tests passed", file=out)
         return 0
-    for kind, cells in results.items():
-        what = {"type_changed": "cell type changed", "changed": "locked cell changed",
-                "failed": "test failed", "passed": "test passed"}.get(kind, kind)
-        for cell in cells:
-            print(f"{notebook}: {what}:", file=out)
-            print("    " + cell.get("source", "").replace("\n", "\n    "), file=out)
-            if cell.get("raw_error"):
-                print("  " + _ANSI.sub("", cell["raw_error"]).strip().replace("\n", "\n  "), file=out)
-    print(f"{notebook}: {sum(len(v) for v in results.values())} problem(s)", file=out)
+    print(f"{notebook}: {len(problems) + failed} problem(s): {failed} of {len(tests)} tests failed", file=out)
     return 1
 
 
@@ -240,7 +389,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     gen = sub.add_parser("generate", help="regenerate exercises/ from solutions/ with nbgrader")
     gen.add_argument("assignments", nargs="*", metavar="ASSIGNMENT")
-    chk = sub.add_parser("check", help="validate notebooks; exit 1 when a graded test fails")
+    chk = sub.add_parser("check", help="the same as `kubelab check` (one check command): exit 1 when a test fails")
     chk.add_argument("notebooks", nargs="+", metavar="NOTEBOOK")
     args = parser.parse_args(argv)
 
@@ -253,15 +402,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in done:
             print(f"generated exercises/{name}/")
         return 0
-    status = 0
-    for nb in args.notebooks:
-        if not Path(nb).is_file():
-            print(f"error: no such notebook: {nb}", file=sys.stderr)
-            status = 1
-            continue
-        status = max(status, check(nb, args.root))
-    return status
+    from .cli.main import main as kubelab_main
 
+    return kubelab_main(["check", *args.notebooks])
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -162,6 +162,14 @@ def _hub() -> str | None:
     return None
 
 
+def _bwrap() -> str | None:
+    if not shutil.which("bwrap"):
+        return "no bwrap (Debian package bubblewrap)"
+    from kubelab.grading import sandbox
+
+    return None if sandbox.available() else "bwrap cannot create its namespaces here (user namespaces disabled?)"
+
+
 CHECKS: dict[str, Callable[[], str | None]] = {
     "root": _root,
     "cni": _cni,
@@ -174,6 +182,7 @@ CHECKS: dict[str, Callable[[], str | None]] = {
     "npm": _npm,
     "jupyterlite": _jupyterlite,
     "hub": _hub,
+    "bwrap": _bwrap,
 }
 
 # Markers (registered in pyproject.toml) that imply capabilities.

@@ -1,34 +1,39 @@
-"""``kubelab check EXERCISE.ipynb…``: validate an exercise notebook with a real exit status.
+"""``kubelab check EXERCISE.ipynb…``: the learner's verdict on an exercise notebook, as grading runs it.
 
-``nbgrader validate`` prints its verdict but always exits 0 (jupyter/nbgrader
-issue 1908), which neither a learner's script nor CI can act on.  This runs
-nbgrader's own ``Validator`` through :func:`kubelab.course.check` and exits 0
-when every notebook passes its visible tests, 1 when one does not (each
-problem is printed: the failing test cell and its feedback), 2 when a file is
-missing.
+The notebook runs as autograding runs it (:func:`kubelab.course.check`): the
+learner's cells in a kernel inside the grading sandbox, the visible test cells
+in a clean checker process the learner's code cannot touch, against the
+course's own copy of the exercise.  Exit 0 when every notebook passes its
+visible tests, 1 when a test fails or a graded cell is missing or a locked one
+changed (each problem printed: the test and its message, never a traceback),
+2 when a file is missing or is not an exercise notebook (one ``error:`` line).
+``python -m kubelab.course check`` is an alias of this command.
 """
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 
-from ..errors import KubelabError
 from .common import command
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("notebooks", nargs="+", metavar="NOTEBOOK", help="an exercise notebook (.ipynb)")
+    parser.add_argument("--timeout", type=int, default=60, metavar="SECONDS",
+                        help="the longest one cell may run (default 60)")
 
 
-@command("check", "validate exercise notebooks (visible tests) with a real exit status", configure)
+@command("check", "check exercise notebooks (visible tests, in the grading sandbox) with a real exit status",
+         configure)
 def run(args: argparse.Namespace) -> int:
     from .. import course  # nbgrader is heavy: imported only for this command
-    for nb in args.notebooks:
-        if not Path(nb).is_file():
-            raise KubelabError(f"{nb}: no such notebook")
+    from .common import UsageError
+
+    if args.timeout < 1:
+        raise UsageError(f"--timeout {args.timeout}: must be at least 1 second")
+    notebooks = [course.read_exercise(nb) and nb for nb in args.notebooks]  # every file is checked before any runs
     course.tools_on_path()
     status = 0
-    for nb in args.notebooks:
-        status = max(status, course.check(nb))
+    for nb in notebooks:
+        status = max(status, course.check(nb, timeout=args.timeout))
     return status

@@ -23,13 +23,16 @@ Examples
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any, TypeVar
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 __all__ = [
-    "WrongAnswer", "NAMESPACE_ALIASES", "CHANNEL_ALIASES", "NAMESPACE_KINDS", "CHANNEL_KINDS",
-    "namespace_kinds", "channel_kinds", "words", "fmt_set", "unanswered",
+    "WrongAnswer", "TAUGHT", "teaches", "NAMESPACE_ALIASES", "CHANNEL_ALIASES", "NAMESPACE_KINDS", "CHANNEL_KINDS",
+    "namespace_kinds", "channel_kinds", "words", "fmt_set", "unanswered", "one_at_a_time",
 ]
 
 #: The seven kinds, as ``ls /proc/self/ns`` lists them (same as :data:`kubelab.linuxns.NAMESPACE_KINDS`;
@@ -65,7 +68,58 @@ _SEPARATORS = re.compile(r"[,;|/+\n]+|\s+and\s+|\s*&\s*")
 
 
 class WrongAnswer(AssertionError):
-    """A learner's answer does not match the model; the message says what and why."""
+    """A learner's answer does not match the model; the message says what and why.
+
+    IPython shows an exception through its ``_render_traceback_`` when it has
+    one (``IPython.core.interactiveshell.InteractiveShell.showtraceback``,
+    IPython 9): a failing check shows its message only, with no traceback, no
+    source lines (a test cell's hidden tests among them) and no file paths.
+
+    >>> WrongAnswer("Not quite.")._render_traceback_()
+    ['WrongAnswer: Not quite.']
+    """
+
+    def _render_traceback_(self) -> list[str]:
+        return [f"{type(self).__name__}: {self}"]
+
+
+#: Where the course teaches what each check grades: check name -> (notebook stem, section heading).
+TAUGHT: dict[str, tuple[str, str]] = {}
+
+
+def teaches(notebook: str, section: str) -> Callable[[_F], _F]:
+    """Register where ``notebook`` teaches what the decorated check grades; its failures say so.
+
+    The message of a :class:`WrongAnswer` raised by the check ends with
+    ``(Taught in notebooks/<notebook>.ipynb, section "<section>".)``; the
+    headings are checked against the notebooks by ``tests/grading/test_feedback_messages.py``.
+
+    >>> @teaches("01-network-model", "One IP per pod")
+    ... def check_demo(answer):
+    ...     raise WrongAnswer("No.")
+    >>> check_demo(1)
+    Traceback (most recent call last):
+    ...
+    kubelab.grading.answers.WrongAnswer: No. (Taught in notebooks/01-network-model.ipynb, section "One IP per pod".)
+    """
+
+    def register(check: _F) -> _F:
+        TAUGHT[check.__name__] = (notebook, section)
+        where = f"(Taught in notebooks/{notebook}.ipynb, section \"{section}\".)"
+
+        @functools.wraps(check)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return check(*args, **kwargs)
+            except WrongAnswer as exc:
+                if "(Taught in " not in str(exc):
+                    raise WrongAnswer(f"{exc} {where}") from None
+                raise
+
+        checked.taught = (notebook, section)  # type: ignore[attr-defined]
+        return checked  # type: ignore[return-value]
+
+    return register
 
 
 def unanswered(answer: Any) -> bool:
@@ -172,6 +226,24 @@ def channel_kinds(answer: Any) -> set[str]:
             return set()
         items = words(answer, "the available channels, e.g. {'network', 'ipc'}")
     return _canonical(items, CHANNEL_ALIASES, CHANNEL_KINDS, "channel kinds")
+
+
+def one_at_a_time(problems: list[str]) -> str:
+    """The first problem in full and how many more there are: feedback that teaches without spelling out the answer.
+
+    A message that listed every wrong or missing item of a set, or ended with the
+    right set, would hand over the whole answer; this one explains one mistake
+    and counts the rest.
+
+    >>> one_at_a_time(["You left out 'pid': ...", "You said 'mnt' ..."])
+    "You left out 'pid': ... 1 more thing to fix in this answer."
+    >>> one_at_a_time(["You said 'mnt' ..."])
+    "You said 'mnt' ..."
+    """
+    rest = len(problems) - 1
+    if rest <= 0:
+        return problems[0]
+    return f"{problems[0]} {rest} more thing{'s' if rest > 1 else ''} to fix in this answer."
 
 
 def fmt_set(items: Iterable[str]) -> str:

@@ -12,14 +12,14 @@ Examples
 >>> check_channels({"network", "ipc", "signal"}, pod, "app", "proxy")
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You said app and proxy can use signal, but they cannot: each container has its own PID namespace (pid:[4026532168] and pid:[4026532171], CRI NamespaceMode CONTAINER); shareProcessNamespace: true would give the pod one. Available here: ipc, network.
+kubelab.grading.answers.WrongAnswer: You said app and proxy can use signal, but they cannot: each container has its own PID namespace (pid:[4026532168] and pid:[4026532171], CRI NamespaceMode CONTAINER); shareProcessNamespace: true would give the pod one. (Taught in notebooks/03-beyond-the-network.ipynb, section "Four ways to talk".)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .answers import CHANNEL_KINDS, WrongAnswer, channel_kinds, fmt_set
+from .answers import CHANNEL_KINDS, WrongAnswer, channel_kinds, one_at_a_time, teaches
 
 __all__ = ["check_channels", "available_channels"]
 
@@ -40,6 +40,7 @@ def available_channels(pod: Any, a: str, b: str, other_pod: Any = None) -> set[s
     return {c.kind for c in channels(pod, a, b, other_pod=other_pod) if c.available}
 
 
+@teaches('03-beyond-the-network', 'Four ways to talk')
 def check_channels(answer: Any, pod: Any, a: str, b: str, other_pod: Any = None) -> None:
     """Check which ways container ``a`` of ``pod`` and container ``b`` can communicate.
 
@@ -70,7 +71,7 @@ def check_channels(answer: Any, pod: Any, a: str, b: str, other_pod: Any = None)
     >>> check_channels(["network", "ipc"], pod, "app", "shipper")
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You left out volume: app and shipper can use it: files in volume logs (emptyDir, on the node's disk): app uses /var/log/app, shipper uses /logs; writes go both ways. Available here: ipc, network, volume.
+    kubelab.grading.answers.WrongAnswer: You left out volume: app and shipper can use it: files in volume logs (emptyDir, on the node's disk): app uses /var/log/app, shipper uses /logs; writes go both ways. (Taught in notebooks/03-beyond-the-network.ipynb, section "Four ways to talk".)
     """
     from kubelab.linuxns import channels  # lazy
 
@@ -87,4 +88,4 @@ def check_channels(answer: Any, pod: Any, a: str, b: str, other_pod: Any = None)
             hows = "; ".join(dict.fromkeys(c.how for c in of_kind if c.available))
             problems.append(f"You left out {kind}: {a} and {b} can use it: {hows}.")
     if problems:
-        raise WrongAnswer(" ".join(problems) + f" Available here: {fmt_set(available)}.")
+        raise WrongAnswer(one_at_a_time(problems))

@@ -13,7 +13,7 @@ Examples
 >>> check_host_local(["10.1.2.2", "10.1.2.2"], "10.1.2.0/29", ["ADD a", "DEL a", "ADD b"])
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: ADD b (step 3) gets 10.1.2.3, not 10.1.2.2: host-local does not hand out a freed address at once: it goes on after the last address it gave (last_reserved_ip.0 is 10.1.2.2).
+kubelab.grading.answers.WrongAnswer: ADD b (step 3) gets 10.1.2.3, not 10.1.2.2: host-local does not hand out a freed address at once: it goes on after the last address it gave (last_reserved_ip.0 is 10.1.2.2). (Taught in notebooks/08-cni-and-calico.ipynb, section "Handing out addresses: host-local".)
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, one_at_a_time, teaches, unanswered
 
 __all__ = ["CHAPTER_CONFIG", "check_cni_config", "host_local_addresses", "check_host_local", "chosen_plugins",
            "check_plugin_choice", "expected_matrix", "check_network_policy", "check_calico_override"]
@@ -95,6 +95,7 @@ def _diff(want: Any, got: Any, path: str = "") -> list[str]:
     return []
 
 
+@teaches('08-cni-and-calico', "The chapter's configuration is not JSON")
 def check_cni_config(answer: Any, *, strict: bool = True) -> None:
     """The chapter's configuration, fixed: it must load with :func:`kubelab.cni.load_conflist` and say the same.
 
@@ -168,6 +169,7 @@ def host_local_addresses(subnet: str, ops: Iterable[str]) -> list[str]:
     return out
 
 
+@teaches('08-cni-and-calico', 'Handing out addresses: host-local')
 def check_host_local(answer: Any, subnet: str, ops: list[str]) -> None:
     """The addresses host-local hands out for the ADDs of ``ops`` (or ``f(subnet, ops)`` returning them)."""
     import ipaddress
@@ -212,6 +214,7 @@ def chosen_plugins(requirements: Mapping[str, Any]) -> set[str]:
     return {c.plugin for c in matrix.choose(dict(requirements)) if c.kept}
 
 
+@teaches('08-cni-and-calico', 'Choosing a plugin')
 def check_plugin_choice(answer: Any, requirements: Mapping[str, Any]) -> None:
     """The set of plugins (from the feature matrix) that meet ``requirements``."""
     from kubelab.cni.plugins import matrix
@@ -230,7 +233,7 @@ def check_plugin_choice(answer: Any, requirements: Mapping[str, Any]) -> None:
     problems = [f"{p} does not qualify: {'; '.join(r for r in reasons[p].reasons if r.startswith(('no ', 'needs')))}"
                 for p in sorted(got - want)]
     problems += [f"you left out {p}, which qualifies: {'; '.join(reasons[p].reasons)}" for p in sorted(want - got)]
-    raise WrongAnswer(f"For {dict(requirements)}: " + " | ".join(problems) + ".")
+    raise WrongAnswer(f"For {dict(requirements)}: " + one_at_a_time([p + "." for p in problems]))
 
 
 # ---------------------------------------------------------------------------------------------- network policy
@@ -269,6 +272,7 @@ def expected_matrix(cluster: Any, allowed: Iterable[tuple[str, str, int]], names
     return out
 
 
+@teaches('08-cni-and-calico', 'Network policy')
 def check_network_policy(answer: Any, cluster: Any, allowed: Iterable[tuple[str, str, int]], namespace: str,
                          ports: Iterable[int]) -> None:
     """NetworkPolicy YAML that makes ``namespace`` accept exactly ``allowed`` (src, dst, port) on ``ports``.
@@ -309,6 +313,7 @@ def check_network_policy(answer: Any, cluster: Any, allowed: Iterable[tuple[str,
                               "egress if an egress policy selects the source).")
 
 
+@teaches('08-cni-and-calico', 'Network policy')
 def check_calico_override(answer: Any, cluster: Any, src: str, dst: str, port: int, *,
                           unchanged: Iterable[tuple[str, str]] = ()) -> None:
     """A Calico policy that denies ``src`` -> ``dst`` on ``port`` although a Kubernetes policy allows it.

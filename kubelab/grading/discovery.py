@@ -15,7 +15,7 @@ Examples
 >>> check_search_order(["example.com."], "example.com", ["shop.svc.cluster.local"], 5)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: For 'example.com' with ndots:5 the resolver sends 2 queries, you listed 1: ['example.com.shop.svc.cluster.local.', 'example.com.']. 'example.com' has 1 dot(s), fewer than ndots (5): every search domain is tried first, and the name as written comes last.
+kubelab.grading.answers.WrongAnswer: For 'example.com' with ndots:5 the resolver sends 2 queries, you listed 1. 'example.com' has 1 dot(s), fewer than ndots (5): every search domain is tried first, and the name as written comes last. (Taught in notebooks/06-discovery-and-service-types.ipynb, section "DNS: every pod asks the cluster DNS first".)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["service_vars", "check_service_vars", "check_search_order", "check_routes", "route_targets",
            "check_ingress_conversion"]
@@ -46,6 +46,7 @@ def service_vars(service: Any) -> dict[str, str]:
     return dict(from_services([service]))
 
 
+@teaches('06-discovery-and-service-types', 'Environment variables, written once at container start')
 def check_service_vars(answer: Any, service: Any) -> None:
     """Check ``{NAME: value}`` (or ``f(service)`` returning it) against what kubelet writes for ``service``."""
     got = _call(answer, service)
@@ -98,6 +99,7 @@ def _fqdn(name: str) -> str:
     return name if name.endswith(".") else name + "."
 
 
+@teaches('06-discovery-and-service-types', 'DNS: every pod asks the cluster DNS first')
 def check_search_order(answer: Any, name: str, searches: list[str], ndots: int) -> None:
     """Check the queries glibc sends for ``name`` when none is answered (or ``f(name, searches, ndots)``).
 
@@ -123,7 +125,7 @@ def check_search_order(answer: Any, name: str, searches: list[str], ndots: int) 
                "the name as written comes last.")
     if len(got) != len(want):
         raise WrongAnswer(f"For {name!r} with ndots:{ndots} the resolver sends {len(want)} queries, you listed "
-                          f"{len(got)}: {want}. {why}")
+                          f"{len(got)}. {why}")
     first = next(i for i, (g, w) in enumerate(zip(got, want)) if g != w)
     if sorted(got) == sorted(want):
         raise WrongAnswer(f"The right queries for {name!r}, in the wrong order: query {first + 1} is {want[first]}, "
@@ -150,6 +152,7 @@ def _norm_target(value: Any) -> str:
     return "404" if text in ("404", "none", "None", "") else text
 
 
+@teaches('07-ingress', 'How the controller picks a rule')
 def check_routes(answer: Any, cluster: Any, urls: Iterable[str]) -> None:
     """Check ``{url: "ns/service:port" or "404"}`` for each of ``urls``; the model's reasons explain a miss."""
     from kubelab.ingress import IngressController
@@ -177,6 +180,7 @@ def check_routes(answer: Any, cluster: Any, urls: Iterable[str]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------- conversion
+@teaches('07-ingress', 'From v1beta1 to v1')
 def check_ingress_conversion(answer: Any, legacy_yaml: str, urls: Iterable[str], *, context: str = "") -> None:
     """Check a v1 rewrite of ``legacy_yaml``: it must be ``networking.k8s.io/v1``, load, and route ``urls`` alike.
 

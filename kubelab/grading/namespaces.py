@@ -19,14 +19,14 @@ Examples
 >>> check_shared_namespaces({"net", "ipc", "uts", "pid"}, pod)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You said the containers of pod default/web share the 'pid' namespace, but shareProcessNamespace is false, so each container has its own PID namespace. Shared here: ipc, net, uts (and user, the node's own: include it or leave it out).
+kubelab.grading.answers.WrongAnswer: You said the containers of pod default/web share the 'pid' namespace, but shareProcessNamespace is false, so each container has its own PID namespace. (Taught in notebooks/02-inside-a-pod.ipynb, section "Who shares what".)
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from .answers import WrongAnswer, fmt_set, namespace_kinds
+from .answers import WrongAnswer, fmt_set, namespace_kinds, one_at_a_time, teaches
 
 __all__ = ["check_shared_namespaces", "check_pause_namespaces", "shared_namespace_kinds", "pause_namespace_kinds"]
 
@@ -107,6 +107,7 @@ def _why_shared(kind: str, pod: Any, mode: str) -> str:
     }.get(kind, f"every container joins the pod's {kind} namespace")
 
 
+@teaches('02-inside-a-pod', 'Who shares what')
 def check_shared_namespaces(answer: Any, pod: Any) -> None:
     """Check which namespace kinds the containers of ``pod`` share.
 
@@ -133,7 +134,7 @@ def check_shared_namespaces(answer: Any, pod: Any) -> None:
     >>> check_shared_namespaces(["net", "ipc", "uts"], pod)
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You left out 'pid': shareProcessNamespace: true puts every container in one PID namespace, where the pause process is PID 1. Shared here: ipc, net, pid, uts (and user, the node's own: include it or leave it out).
+    kubelab.grading.answers.WrongAnswer: You left out 'pid': shareProcessNamespace: true puts every container in one PID namespace, where the pause process is PID 1. (Taught in notebooks/02-inside-a-pod.ipynb, section "Who shares what".)
     """
     given = namespace_kinds(answer)
     name, modes = _modes(pod)
@@ -145,10 +146,10 @@ def check_shared_namespaces(answer: Any, pod: Any) -> None:
     for kind in sorted(required - given):
         problems.append(f"You left out '{kind}': {_why_shared(kind, pod, modes[kind])}.")
     if problems:
-        note = f" (and {fmt_set(optional)}, the node's own: include it or leave it out)" if optional else ""
-        raise WrongAnswer(" ".join(problems) + f" Shared here: {fmt_set(required)}{note}.")
+        raise WrongAnswer(one_at_a_time(problems))
 
 
+@teaches('02-inside-a-pod', 'The pause container')
 def check_pause_namespaces(answer: Any, pod: Any) -> None:
     """Check which namespaces the pause container of ``pod`` holds for the other containers.
 
@@ -165,7 +166,7 @@ def check_pause_namespaces(answer: Any, pod: Any) -> None:
     >>> check_pause_namespaces({"net", "ipc", "uts"}, pod)
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You said the pause container of pod default/agent holds the 'net' namespace, but hostNetwork: true: the pod uses the node's own network namespace, which the pause container merely joins. You said the pause container of pod default/agent holds the 'uts' namespace, but hostNetwork: true: the pod uses the node's own UTS namespace (the node's hostname), which the pause container merely joins. The pause container holds: ipc.
+    kubelab.grading.answers.WrongAnswer: You said the pause container of pod default/agent holds the 'net' namespace, but hostNetwork: true: the pod uses the node's own network namespace, which the pause container merely joins. 1 more thing to fix in this answer. (Taught in notebooks/02-inside-a-pod.ipynb, section "The pause container".)
     """
     given = namespace_kinds(answer)
     name, modes = _modes(pod)
@@ -188,6 +189,11 @@ def check_pause_namespaces(answer: Any, pod: Any) -> None:
             why = f"every container, pause included, gets its own {kind} namespace: nobody joins the pause container's"
         problems.append(f"You said the pause container of pod {name} holds the '{kind}' namespace, but {why}.")
     for kind in sorted(held - given):
-        problems.append(f"You left out '{kind}': {_why_shared(kind, pod, 'POD')}.")
+        if len(held) == 1:  # naming it would be the whole answer: point at the settings instead
+            problems.append(f"The pause container of pod {name} still holds one namespace you left out: look at "
+                            "which of hostNetwork, hostIPC and hostPID this pod sets, and which kinds they leave "
+                            "to the pod.")
+        else:
+            problems.append(f"You left out '{kind}': {_why_shared(kind, pod, 'POD')}.")
     if problems:
-        raise WrongAnswer(" ".join(problems) + f" The pause container holds: {fmt_set(held)}.")
+        raise WrongAnswer(one_at_a_time(problems))

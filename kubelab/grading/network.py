@@ -11,7 +11,7 @@ Examples
 >>> check_ip_per("per container")
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You said each container gets its own IP, but the containers of a pod all join one network namespace, held by the pause container: the IP belongs to the pod, and every container in it has the same one.
+kubelab.grading.answers.WrongAnswer: You said each container gets its own IP, but the containers of a pod all join one network namespace, held by the pause container: the IP belongs to the pod, and every container in it has the same one. (Taught in notebooks/01-network-model.ipynb, section "One IP per pod".)
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["check_ip_per", "check_container_ips"]
 
@@ -28,6 +28,7 @@ _CONTAINER = {"container", "percontainer", "eachcontainer", "thecontainer", "con
 _NODE = {"node", "pernode", "eachnode", "thenode", "nodes", "host", "perhost"}
 
 
+@teaches('01-network-model', 'One IP per pod')
 def check_ip_per(answer: Any) -> None:
     """Check the answer to "does Kubernetes give an IP to each pod or to each container?" (``"pod"``).
 
@@ -37,7 +38,7 @@ def check_ip_per(answer: Any) -> None:
     >>> check_ip_per("node")
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You said each node gets an IP for its workloads, but every pod gets its own IP from its node's pod CIDR (only hostNetwork pods use the node's IP); the containers of a pod share it.
+    kubelab.grading.answers.WrongAnswer: You said each node gets an IP for its workloads, but every pod gets its own IP from its node's pod CIDR (only hostNetwork pods use the node's IP); the containers of a pod share it. (Taught in notebooks/01-network-model.ipynb, section "One IP per pod".)
     """
     if unanswered(answer) or not isinstance(answer, str):
         raise WrongAnswer(f"Answer with a string, 'pod' or 'container'; got {answer!r}.")
@@ -54,6 +55,7 @@ def check_ip_per(answer: Any) -> None:
     raise WrongAnswer(f"Answer 'pod' or 'container'; {answer!r} is neither.")
 
 
+@teaches('01-network-model', 'One IP per pod')
 def check_container_ips(answer: Any, pod: Any) -> None:
     """Check a mapping ``{container name: IP}`` for every container of ``pod``.
 
@@ -71,7 +73,7 @@ def check_container_ips(answer: Any, pod: Any) -> None:
     >>> check_container_ips({"app": pod.status.pod_ip, "proxy": "10.244.1.3"}, pod)
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You gave proxy the IP 10.244.1.3, but every container of pod default/web is in the pod's one network namespace, so each has the pod's IP 10.244.1.2 (status.podIP).
+    kubelab.grading.answers.WrongAnswer: You gave proxy the IP 10.244.1.3, but every container of pod default/web is in the pod's one network namespace, so each has the pod's IP 10.244.1.2 (status.podIP). (Taught in notebooks/01-network-model.ipynb, section "One IP per pod".)
     """
     if unanswered(answer):
         raise WrongAnswer("No answer yet: give a dict {container name: IP}.")

@@ -28,7 +28,7 @@ Examples
 >>> check_port_conflicts([], pods)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1; the second fails with: kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports.
+kubelab.grading.answers.WrongAnswer: You missed a conflict: default/a/web and default/b/web both ask for hostPort 0.0.0.0:80/TCP on node n1; the second fails with: kubelet admission rejects the pod (reason NodePorts): Predicate NodePorts failed: node(s) didn't have free ports for the requested pod ports. (Taught in notebooks/01-network-model.ipynb, section "The port-sharing problem".)
 """
 
 from __future__ import annotations
@@ -37,7 +37,7 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["check_port_conflicts", "conflict_pairs"]
 
@@ -151,6 +151,7 @@ def _why_no_conflict(x: str, y: str, bindings: list[Any]) -> str:
     return text
 
 
+@teaches('01-network-model', 'The port-sharing problem')
 def check_port_conflicts(answer: Any, pods: Iterable[Any]) -> None:
     """Check the set of conflicting pairs among ``pods`` (see the module docstring for the answer's form).
 
@@ -178,7 +179,7 @@ def check_port_conflicts(answer: Any, pods: Iterable[Any]) -> None:
     >>> check_port_conflicts({("blue", "green")}, [pod("blue", "n1", 80), pod("green", "n1", 80)])
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You listed blue and green, but they do not conflict: default/blue/web (containerPort 80/TCP) and default/green/web (containerPort 80/TCP) are in different pods, and each pod has its own network namespace and IP, so their container ports never collide.
+    kubelab.grading.answers.WrongAnswer: You listed blue and green, but they do not conflict: default/blue/web (containerPort 80/TCP) and default/green/web (containerPort 80/TCP) are in different pods, and each pod has its own network namespace and IP, so their container ports never collide. (Taught in notebooks/01-network-model.ipynb, section "The port-sharing problem".)
     """
     from kubelab.linuxns import bind, port_conflicts  # lazy
 

@@ -15,7 +15,7 @@ Examples
 >>> check_probability_ladder(["0.3333333333", "0.3333333333"], 3)
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: Rule 2 of 3: you wrote 0.3333333333, kube-proxy writes 0.5000000000. Each rule only sees the connections the rules above it let through: rule i (counting from 0) of n takes 1/(n-i) of what is left, so every endpoint ends up with 1/n overall.
+kubelab.grading.answers.WrongAnswer: Rule 2 of 3: you wrote 0.3333333333, kube-proxy writes 0.5000000000. Each rule only sees the connections the rules above it let through: rule i (counting from 0) of n takes 1/(n-i) of what is left, so every endpoint ends up with 1/n overall. (Taught in notebooks/05-kube-proxy.ipynb, section "The probability ladder".)
 >>> service_chain_name("default", "kubernetes", "https", "TCP")
 'KUBE-SVC-NPX46M4PTMTKRN6Y'
 """
@@ -27,7 +27,7 @@ import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["probability_ladder", "check_probability_ladder", "service_chain_name", "check_service_chain",
            "dnat_targets", "check_backend", "dead_pod_outcomes", "check_dead_pod_outcomes", "outcome_word",
@@ -79,6 +79,7 @@ def _as_strings(answer: Any, n: int) -> list[str]:
     return [x.strip() for x in items]
 
 
+@teaches('05-kube-proxy', 'The probability ladder')
 def check_probability_ladder(answer: Any, n: int, *, saved: bool = False) -> None:
     """Check the probabilities of a KUBE-SVC chain with ``n`` endpoints (see :func:`probability_ladder`)."""
     got = _as_strings(answer, n)
@@ -115,6 +116,7 @@ def service_chain_name(namespace: str, name: str, port_name: str | None, protoco
     return service_port_chain("KUBE-SVC-", svc_port, protocol)
 
 
+@teaches('05-kube-proxy', 'Chain names are hashes')
 def check_service_chain(answer: Any, namespace: str, name: str, port_name: str | None, protocol: str) -> None:
     """Check a chain name (or a function ``f(namespace, name, port_name, protocol)`` returning one)."""
     if callable(answer):
@@ -146,7 +148,7 @@ def check_service_chain(answer: Any, namespace: str, name: str, port_name: str |
     }
     if got in variants and got != want:
         hints.append(f"Close: {variants[got]}.")
-    raise WrongAnswer(f"For {what} kube-proxy names the chain {want}, you gave {got}: it hashes the text "
+    raise WrongAnswer(f"For {what} kube-proxy names the chain differently from your {got}: it hashes the text "
                       f"{svc_port + protocol.lower()!r} with SHA-256, encodes it in base32 and keeps 16 characters. "
                       + " ".join(hints))
 
@@ -184,6 +186,7 @@ def _svc_jumps(save_text: str, chain: str) -> list[tuple[str, str | None]]:
     return jumps
 
 
+@teaches('05-kube-proxy', 'The iptables mode: rules in the kernel')
 def check_backend(answer: Any, save_text: str, chain: str) -> None:
     """Check the ``ip:port`` behind ``chain`` (a KUBE-SEP chain) in a dump; ``answer`` may be ``f(dump, chain)``."""
     if callable(answer):
@@ -207,7 +210,7 @@ def check_backend(answer: Any, save_text: str, chain: str) -> None:
         other = next(c for c, t in targets.items() if t == got)
         hint = (f" {got} is where {other} sends: read the '-j DNAT --to-destination' rule of the chain named "
                 f"{chain} itself.")
-    raise WrongAnswer(f"{chain} sends its connections to {want}, not {got}.{hint}")
+    raise WrongAnswer(f"{chain} does not send its connections to {got}.{hint}")
 
 
 # ---------------------------------------------------------------------------------------------- dead pods
@@ -276,6 +279,7 @@ _WHY = {
 }
 
 
+@teaches('05-kube-proxy', 'When a pod stops answering')
 def check_dead_pod_outcomes(answer: Any, cluster: Any, src: str, host: str, port: int, *, seed: int = 1,
                             not_ready: bool = False, modes: Iterable[str] = ("userspace", "iptables", "ipvs")) -> None:
     """Check ``{mode: outcome}`` against :func:`dead_pod_outcomes`."""

@@ -15,7 +15,7 @@ Examples
 >>> check_service_types(["ClusterIP", "NodePort", "Ingress"])
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: 'Ingress' is not a Service type: an Ingress is a resource of its own (networking.k8s.io/v1) that routes HTTP to Services, served by an ingress controller. You left out 'LoadBalancer': the cloud (or MetalLB) gives the Service an external address and sends its traffic to the nodes. You left out 'ExternalName': only a DNS CNAME to a name outside the cluster; no proxying, no ClusterIP. The types are: ClusterIP, NodePort, LoadBalancer, ExternalName.
+kubelab.grading.answers.WrongAnswer: 'Ingress' is not a Service type: an Ingress is a resource of its own (networking.k8s.io/v1) that routes HTTP to Services, served by an ingress controller. 2 more things to fix in this answer. (Taught in notebooks/06-discovery-and-service-types.ipynb, section "Service types: who can reach what".)
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered, words
+from .answers import WrongAnswer, one_at_a_time, teaches, unanswered, words
 
 __all__ = ["SERVICE_TYPES", "service_type_names", "check_service_types", "load_balancer_counts",
            "check_exposure_counts"]
@@ -83,6 +83,7 @@ def _read(answer: Any) -> tuple[set[str], list[str]]:
     return found, problems
 
 
+@teaches('06-discovery-and-service-types', 'Service types: who can reach what')
 def check_service_types(answer: Any) -> None:
     """Check question 4: the four values of a Service's ``spec.type``.
 
@@ -90,14 +91,14 @@ def check_service_types(answer: Any) -> None:
     >>> check_service_types("ClusterIP, NodePort, LoadBalancer")
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: You left out 'ExternalName': only a DNS CNAME to a name outside the cluster; no proxying, no ClusterIP. The types are: ClusterIP, NodePort, LoadBalancer, ExternalName.
+    kubelab.grading.answers.WrongAnswer: You left out 'ExternalName': only a DNS CNAME to a name outside the cluster; no proxying, no ClusterIP. (Taught in notebooks/06-discovery-and-service-types.ipynb, section "Service types: who can reach what".)
     """
     found, problems = _read(answer)
     for t in SERVICE_TYPES:
         if t not in found:
             problems.append(f"You left out {t!r}: {_WHAT[t]}.")
     if problems:
-        raise WrongAnswer(" ".join(problems) + f" The types are: {', '.join(SERVICE_TYPES)}.")
+        raise WrongAnswer(one_at_a_time(problems))
 
 
 def load_balancer_counts(n: int) -> dict[str, int]:
@@ -142,6 +143,7 @@ def _int(value: Any, what: str) -> int:
     return int(number)
 
 
+@teaches('07-ingress', 'One Ingress, or a load balancer per Service?')
 def check_exposure_counts(answer: Any, n: int) -> None:
     """Check question 5's cost part: load balancer addresses for ``n`` Services, each way.
 
@@ -149,7 +151,7 @@ def check_exposure_counts(answer: Any, n: int) -> None:
     >>> check_exposure_counts({"one Ingress": 0, "LoadBalancer each": 4}, 4)
     Traceback (most recent call last):
     ...
-    kubelab.grading.answers.WrongAnswer: With one Ingress you said 0 load balancer addresses, but the model asks for 1: the ingress controller's own Service is of type LoadBalancer, one address in front of every host and path.
+    kubelab.grading.answers.WrongAnswer: With one Ingress you said 0 load balancer addresses, but that is not what the model counts: the ingress controller's own Service is of type LoadBalancer, one address in front of every host and path. (Taught in notebooks/07-ingress.ipynb, section "One Ingress, or a load balancer per Service?".)
     """
     if unanswered(answer):
         raise WrongAnswer("No answer yet: give (LoadBalancer each, one Ingress) for the load balancer addresses.")
@@ -158,12 +160,12 @@ def check_exposure_counts(answer: Any, n: int) -> None:
     right = load_balancer_counts(n)
     problems = []
     if each != right["LoadBalancer each"]:
-        problems.append(f"With a LoadBalancer per Service you said {each} load balancer addresses, but the model asks "
-                        f"for {right['LoadBalancer each']}: each of the {n} Services of type LoadBalancer gets its "
+        problems.append(f"With a LoadBalancer per Service you said {each} load balancer addresses, but that is "
+                        f"not what the model counts: each of the {n} Services of type LoadBalancer gets its "
                         "own.")
     if ingress != right["one Ingress"]:
-        problems.append(f"With one Ingress you said {ingress} load balancer addresses, but the model asks for "
-                        f"{right['one Ingress']}: the ingress controller's own Service is of type LoadBalancer, one "
+        problems.append(f"With one Ingress you said {ingress} load balancer addresses, but that is not "
+                        "what the model counts: the ingress controller's own Service is of type LoadBalancer, one "
                         "address in front of every host and path.")
     if problems:
         raise WrongAnswer(" ".join(problems))

@@ -37,8 +37,10 @@ def test_generate_refuses_an_unknown_assignment(capsys):
 
 
 def test_check_refuses_a_missing_notebook(capsys, tmp_path):
-    assert course.main(["check", str(tmp_path / "missing.ipynb")]) == 1
-    assert "no such notebook" in capsys.readouterr().err
+    # `python -m kubelab.course check` is `kubelab check`: a missing file is bad input, exit 2, one error line.
+    missing = tmp_path / "missing.ipynb"
+    assert course.main(["check", str(missing)]) == 2
+    assert capsys.readouterr().err == f"error: {missing}: no such notebook\n"
 
 
 def test_usage_without_a_command():
