@@ -28,7 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["gateway_targets", "check_gateway_routes", "route_acceptance", "check_route_acceptance",
            "check_reference_grant", "TAUGHT"]
@@ -63,6 +63,7 @@ def _norm(value: Any) -> str:
     return text if text not in ("", "None", "none") else "404"
 
 
+@teaches('07-ingress', 'Which rule answers')
 def check_gateway_routes(answer: Any, cluster: Any, gateway: str, requests: Iterable[str]) -> None:
     """Check ``{request: "ns/svc:port" | "404" | "500" | "302 LOCATION"}``; the model's reasons explain a miss.
 
@@ -157,6 +158,7 @@ _MEANING = {
 }
 
 
+@teaches('07-ingress', 'What the split means for security')
 def check_route_acceptance(answer: Any, cluster: Any) -> None:
     """Check ``{ "ns/route": "Accepted" or the reason }`` for every HTTPRoute of ``cluster``."""
     want = route_acceptance(cluster)
@@ -176,6 +178,7 @@ def check_route_acceptance(answer: Any, cluster: Any) -> None:
         raise WrongAnswer(" | ".join(problems) + f" (see {TAUGHT}).")
 
 
+@teaches('07-ingress', 'What the split means for security')
 def check_reference_grant(answer: Any, cluster: Any, gateway: str, request: str, backend: str) -> None:
     """Check a ReferenceGrant (YAML text) that lets ``request`` reach ``backend`` (``ns/svc:port``) and no more.
 

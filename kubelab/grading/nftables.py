@@ -13,7 +13,7 @@ Examples
 >>> check_nft_service_chain("service-2QRHZV4L-default/kubernetes:https/tcp", "default", "kubernetes", "https", "TCP")
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: For default/kubernetes port https TCP your chain name is not kube-proxy's: the readable part is namespace/name/protocol/portname (slashes, protocol in lower case, before the port name). See notebook 05, "The nftables mode".
+kubelab.grading.answers.WrongAnswer: For default/kubernetes port https TCP your chain name is not kube-proxy's: the readable part is namespace/name/protocol/portname (slashes, protocol in lower case, before the port name). See notebook 05, "The nftables mode". (Taught in notebooks/05-kube-proxy.ipynb, section "The nftables mode: verdict maps".)
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from .answers import WrongAnswer, unanswered
+from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["nft_service_chain_name", "check_nft_service_chain", "growth_of", "check_rules_growth", "GROWTH_WORDS",
            "TAUGHT_IN"]
@@ -45,6 +45,7 @@ def nft_service_chain_name(namespace: str, name: str, port_name: str | None, pro
     return service_chain(namespace, name, protocol, port_name or "")
 
 
+@teaches('05-kube-proxy', 'The nftables mode: verdict maps')
 def check_nft_service_chain(answer: Any, namespace: str, name: str, port_name: str | None, protocol: str,
                             dump: str | None = None) -> None:
     """Check a chain name (or a function ``f(namespace, name, port_name, protocol)`` returning one)."""
@@ -91,6 +92,7 @@ def growth_of(mode: str, sizes: tuple[int, int] = (10, 50)) -> str:
     return "constant" if large.evaluated == small.evaluated else "linear"
 
 
+@teaches('05-kube-proxy', 'Scaling: rules as Services grow')
 def check_rules_growth(answer: Any, modes: tuple[str, ...] = ("iptables", "nftables", "ipvs")) -> None:
     """Check ``{mode: "linear" | "constant"}`` against the model's measurements."""
     if unanswered(answer) or not isinstance(answer, Mapping):
