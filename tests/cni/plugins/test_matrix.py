@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from kubelab.cni.plugins.matrix import FEATURES, MATRIX, choose, feature, table
+from kubelab.cni.plugins.matrix import FEATURES, MATRIX, SOURCES, choose, feature, table
 from kubelab.errors import KubelabError
 
 
@@ -56,3 +56,13 @@ def test_unknown_requirement_and_plugin():
         feature("weav", "encryption")
     with pytest.raises(KubelabError, match="unknown feature"):
         feature("weave", "speed")
+
+
+def test_citations_are_english():
+    """Every source is cited in English: a CJK title renders as empty boxes in Debian's Chromium."""
+    import unicodedata
+
+    for key, (text, _date) in SOURCES.items():
+        foreign = [c for c in text if ord(c) > 0x2FF and not unicodedata.category(c).startswith(("P", "S", "Z"))]
+        assert not foreign, f"{key}: non-Latin characters {''.join(foreign)!r} in {text!r}"
+    assert "'CNI specification and plugins'" in SOURCES["chapter"][0]
