@@ -161,6 +161,7 @@ class IpamExplorer(_App):
             self.controls["Plugin"], w.HBox([self.controls["Attach"], self.controls["Pod to detach"],
                                              self.controls["Detach"]]), self.tables, self.figure])
         self._reset(refresh=False)
+        self._sync()
         self._refresh()
 
     @property
@@ -226,7 +227,12 @@ class IpamExplorer(_App):
         self._refresh()
 
     def _sync(self) -> None:
-        self.controls["Pod to detach"].options = [a.pod for a in self.attachments]
+        # ipywidgets 8 keeps a Dropdown's value at None when its options change: choose one, or Detach
+        # would find nothing to detach with pods attached.  The learner's choice stays while attached.
+        dropdown = self.controls["Pod to detach"]
+        chosen, pods = dropdown.value, [a.pod for a in self.attachments]
+        dropdown.options = pods
+        dropdown.value = chosen if chosen in pods else (pods[0] if pods else None)
 
     def host_local_files(self) -> dict[str, str]:
         """host-local's state for this network: ``<ip>`` -> owner, and ``last_reserved_ip.0``."""
