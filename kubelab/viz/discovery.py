@@ -231,7 +231,8 @@ def reachability_html(matrix: Any) -> str:
     """The matrix as an HTML table: each cell says the verdict in words (and the backend, and the source it saw)."""
     if not matrix.targets:
         return "<p>" + escape(" ".join(matrix.notes) or "No addresses to reach.") + "</p>"
-    rows = [[s, *(("ok: " if matrix.cell(s, t).verdict == "delivered" else "FAILS: ") + matrix.cell(s, t).short()
+    # A delivered cell's short() already starts with "ok" (ok -> web-1 (sees ...)); a failure says FAILS once.
+    rows = [[s, *(("" if matrix.cell(s, t).verdict == "delivered" else "FAILS: ") + matrix.cell(s, t).short()
                   for t in matrix.targets)] for s in matrix.sources]
     html = _table(["from \\ to", *matrix.targets], rows,
                   f"Reachability of {matrix.service} port {matrix.port}: each cell is one traced connection")
