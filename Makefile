@@ -9,8 +9,16 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 # JupyterLab refuses to start as root unless told.
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# `make lab` serves the repository root (so notebooks/, exercises/ and a terminal's cwd are all
+# the course) and opens START.  ROLE=learner (default) hides nbgrader's instructor tools through
+# etc/learner (see etc/learner/README.md); ROLE=instructor (`make instructor`) shows everything.
+# LAB_ARGS go to `jupyter lab` last, e.g. LAB_ARGS="--no-browser --port=0".
+ROLE        ?= learner
+LAB_ARGS    ?=
+START       := notebooks/00-start-here.ipynb
+LEARNER_CFG := $(CURDIR)/etc/learner
 
-.PHONY: venv lab test bench exercises autograde feedback grades clean
+.PHONY: venv lab instructor test bench exercises autograde feedback grades clean
 
 venv: $(STAMP)
 
@@ -24,8 +32,15 @@ $(STAMP): pyproject.toml
 	$(PY) -m kubelab.viz.export_config
 	touch $@
 
+# The venv's bin/ first on PATH: `kubelab check ...` works in a JupyterLab terminal.
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00-start-here.ipynb
+	$(if $(filter-out learner instructor,$(ROLE)),$(error ROLE must be learner or instructor, not "$(ROLE)"))
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	$(if $(filter learner,$(ROLE)),JUPYTER_CONFIG_PATH="$(LEARNER_CFG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}") \
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS)
+
+instructor:
+	$(MAKE) lab ROLE=instructor
 
 test: $(STAMP)
 	$(PY) -m pytest -q $(PYTEST_ARGS)
