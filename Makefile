@@ -24,7 +24,7 @@ venv: $(STAMP)
 
 # The overrides turn off JupyterLab's "news" prompt and update check: the course works offline.
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[test]'
 	mkdir -p $(dir $(OVERRIDES))
