@@ -22,13 +22,14 @@ LEARNER_CFG := $(CURDIR)/etc/learner
 
 venv: $(STAMP)
 
-# The overrides turn off JupyterLab's "news" prompt and update check: the course works offline.
+# The overrides turn off JupyterLab's "news" prompt and update check (the course works offline) and
+# save the widgets' state with the notebook (an HTML export then shows what the learner left them at).
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
 $(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[test]'
 	mkdir -p $(dir $(OVERRIDES))
-	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(OVERRIDES)
+	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $(OVERRIDES)
 	$(PY) -m kubelab.viz.export_config
 	touch $@
 

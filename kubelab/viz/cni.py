@@ -138,6 +138,8 @@ def attachment_graph(node: Any, attachments: Iterable[Attachment], *, node_name:
 class IpamExplorer(_App):
     """See :func:`ipam_explorer`."""
 
+    PARTS = ("tables", "figure")
+
     def __init__(self, subnet: str = "10.244.1.0/28", plugin: str = "bridge", node: str = "kind-worker") -> None:
         import ipywidgets as w
 
@@ -259,10 +261,6 @@ class IpamExplorer(_App):
     def _refresh(self) -> None:
         self.tables.value, self.figure.value = self.render()
 
-    @property
-    def html(self) -> str:
-        return self.tables.value + self.figure.value
-
 
 def ipam_explorer(subnet: str = "10.244.1.0/28", *, plugin: str = "bridge", node: str = "kind-worker",
                   attach: int = 0) -> Any:
@@ -321,6 +319,8 @@ def feature_matrix_html(as_of: str | None = None) -> str:
 class PluginChooser(_App):
     """See :func:`plugin_chooser`."""
 
+    PARTS = ("view",)
+
     def __init__(self, requirements: Mapping[str, Any], as_of: str | None) -> None:
         import ipywidgets as w
 
@@ -353,10 +353,6 @@ class PluginChooser(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def chooser_html(requirements: Mapping[str, Any]) -> str:
@@ -414,6 +410,8 @@ def policy_matrix_html(matrix: Any, cluster: Any = None) -> str:
 
 class PolicyPlayground(_App):
     """See :func:`policy_playground`."""
+
+    PARTS = ("view",)
 
     def __init__(self, base: str, policies: Mapping[str, str], choice: str, plugin: str,
                  namespaces: list[str] | None, port: int) -> None:
@@ -484,10 +482,6 @@ class PolicyPlayground(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def policy_playground(base: str, policies: Mapping[str, str], *, choice: str | None = None, plugin: str = "calico",

@@ -106,6 +106,8 @@ def lookup_html(result: Any) -> str:
 class ResolverWalk(_App):
     """See :func:`resolver_walk`."""
 
+    PARTS = ("view",)
+
     def __init__(self, cluster: Any, pod: Any, name: str, qtype: str, upstream: Mapping[str, Any] | None) -> None:
         import ipywidgets as w
 
@@ -153,10 +155,6 @@ class ResolverWalk(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def _find_pod(cluster: Any, pod: Any) -> Any:
@@ -279,6 +277,8 @@ def _variant_matrix(cluster: Any, service: str, namespace: str, stype: str, poli
 class ServiceTypeExplorer(_App):
     """See :func:`service_type_explorer`."""
 
+    PARTS = ("view",)
+
     def __init__(self, cluster: Any, service: str, namespace: str, stype: str, policy: str) -> None:
         import ipywidgets as w
 
@@ -312,10 +312,6 @@ class ServiceTypeExplorer(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def render_matrix(matrix: Any, note: str = "") -> str:

@@ -172,6 +172,8 @@ NO_DEAD = "(every pod answers)"
 class TraceStepper(_App):
     """See :func:`trace_stepper`."""
 
+    PARTS = ("position", "view")
+
     def __init__(self, cluster: Any, src: str, services: Sequence[tuple[str, int]], modes: Sequence[str],
                  seed: int = 1) -> None:
         import ipywidgets as w
@@ -262,10 +264,6 @@ class TraceStepper(_App):
         end = f" - verdict: {t.verdict}" if self.step == n - 1 else ""
         self.position.value = f"<span>Step {self.step + 1} of {n}{escape(end)}</span>"
         self.view.value = trace_html(t, self.step)
-
-    @property
-    def html(self) -> str:
-        return self.position.value + self.view.value
 
 
 def trace_stepper(cluster: Any, src: str, services: Iterable[tuple[str, int]], *, modes: Sequence[str] | None = None,
