@@ -268,7 +268,7 @@ def scaling_chart(modes: Sequence[str], metric: str = "evaluated", mark: int | N
     title = f"kube-proxy: {axis} as Services grow"
     svg = line_chart(title, "number of Services", axis, series, mark_x=mark)
     desc = describe_chart(title, "number of Services", axis, series, mark) + f"\n({axis}: {meaning}.)"
-    return (f"<figure style='margin:0'>{svg}<figcaption><details open><summary>Text description of the chart"
+    return (f"<figure style='margin:0'>{svg}<figcaption><details><summary>Text description of the chart"
             f"</summary><pre style='white-space:pre-wrap'>{escape(desc)}</pre></details></figcaption></figure>")
 
 

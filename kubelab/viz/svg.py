@@ -248,12 +248,16 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
 
 
 def figure_html(g: Any, *, caption: bool = True) -> str:
-    """HTML of the figure: the SVG, then (``caption=True``) its text description, visible, as the caption."""
+    """HTML of the figure: the SVG, then (``caption=True``) its text description as the caption, collapsed.
+
+    The description is in a closed ``<details>``: one click (or Enter on its summary) opens it, and a
+    screen reader has the same text in the SVG's ``<desc>``.
+    """
     desc = describe_graph(g)
     svg = to_svg(g, description=desc)
     if not caption:
         return svg
-    return (f"<figure style='margin:0'>{svg}<figcaption><details open><summary>Text description of the "
+    return (f"<figure style='margin:0'>{svg}<figcaption><details><summary>Text description of the "
             f"diagram</summary><pre style='white-space:pre-wrap'>{escape(desc)}</pre></details></figcaption>"
             f"</figure>")
 

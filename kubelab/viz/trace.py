@@ -112,7 +112,7 @@ def trace_graph(trace: Any, step: int | None = None) -> nx.DiGraph:
     backend and the number of rules the first packet was checked against.
     """
     title = f"Connection {trace.src} -> {trace.dst} ({trace.mode} mode): {trace.verdict or 'no verdict'}"
-    g = nx.DiGraph(title=title, layout="layers", notes=[])
+    g = nx.DiGraph(title=title, layout="layers", notes=[], sequence=True)  # described hop by hop, once each
     last = len(trace.hops) - 1
     for i, hop in enumerate(trace.hops):
         current = step is not None and i == step
@@ -120,9 +120,9 @@ def trace_graph(trace: Any, step: int | None = None) -> nx.DiGraph:
         head = f"{'NOW ' if current else ''}{i + 1}. {hop.kind}: {hop.where}"
         summary = _hop_summary(hop)
         label = head + "\n" + _wrap(hop.detail) + (f"\n{summary}" if summary else "")
-        g.add_node(f"hop:{i}", kind=kind, label=label, layer=0, order=i,
-                   detail=f"step {i + 1} of {last + 1}{' (the current step)' if current else ''}: {hop.kind} at "
-                          f"{hop.where}: {hop.detail}" + (f" ({summary})" if summary else ""))
+        text = (f"step {i + 1} of {last + 1}{' (the current step)' if current else ''}: {hop.kind} at {hop.where}: "
+                f"{hop.detail}" + (f" ({summary})" if summary else ""))
+        g.add_node(f"hop:{i}", kind=kind, label=label, layer=0, order=i, detail=text, description=text)
         if i:
             g.add_edge(f"hop:{i - 1}", f"hop:{i}", kind="next", label="")
     verdict = f"Verdict: {trace.verdict}"

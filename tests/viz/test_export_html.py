@@ -125,6 +125,10 @@ def assert_static_visible(page, app) -> int:
         assert svg.count() >= 1 and svg.first.is_visible(), f"figure {title!r} not visible"
         heading = svg.first.locator("text").filter(has_text=re.compile(rf"^{re.escape(title)}$"))
         assert heading.count() >= 1 and heading.first.is_visible(), f"figure heading {title!r} not visible"
+    # The descriptions are collapsed under their figures: a reader opens each one's summary.
+    closed = page.locator("figcaption details:not([open]) > summary")
+    for _ in range(closed.count()):
+        closed.first.click()  # it opens and leaves the set of closed ones
     for line in parts.descriptions:
         loc = page.locator("figcaption pre").filter(has_text=line)
         assert loc.count() >= 1 and loc.first.is_visible(), f"description {line!r} not visible"
