@@ -174,15 +174,15 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
                         f"{escape(kind)}: {escape(str(d.get('label', '')))}</title></path>")
             mx, my = 0.25 * sx + 0.5 * cx + 0.25 * ex, 0.25 * sy + 0.5 * cy + 0.25 * ey
             xs.append(mx), ys.append(my)
-            label = str(d.get("label", ""))
+            label = full = str(d.get("label", ""))
             if label:
                 if len(label) > 46:
                     label = label[:44] + "..."
                 lw = len(label) * 6.0 + 6
                 lx, ly = mx, my
-                while any(abs(lx - ox) < (lw + ow) / 2 and abs(ly - oy) < 15 for ox, oy, _l, _c, ow in label_boxes):
+                while any(abs(lx - ox) < (lw + ow) / 2 and abs(ly - oy) < 15 for ox, oy, _l, _c, ow, _f in label_boxes):
                     ly += 15  # nudge down until it overlaps no earlier label
-                label_boxes.append((lx, ly, label, colour, lw))
+                label_boxes.append((lx, ly, label, colour, lw, full))
                 xs.extend([lx - lw / 2, lx + lw / 2]), ys.append(ly + 8)
     for n in g.nodes:
         d = g.nodes[n]
@@ -190,6 +190,8 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
         (cx, cy), (w, h) = pos[n], sizes[n]
         dash_attr = f" stroke-dasharray='{dash}'" if dash else ""
         common = f"fill='{fill}' stroke='{stroke}' stroke-width='2'{dash_attr}"
+        # A box's label may be cut short ("..."): hovering the box shows its whole detail.
+        body.append("<g>" + (f"<title>{escape(str(d['detail']))}</title>" if d.get("detail") else ""))
         if shape == "ellipse":
             body.append(f"<ellipse cx='{cx:.1f}' cy='{cy:.1f}' rx='{w / 2 + 6:.1f}' ry='{h / 2 + 2:.1f}' {common}/>")
         else:
@@ -202,11 +204,13 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
             weight = " font-weight='bold'" if j == 0 else ""
             body.append(f"<text x='{cx:.1f}' y='{top + j * LINE_H:.1f}' text-anchor='middle' {FONT}{weight}>"
                         f"{escape(line)}</text>")
-    for lx, ly, label, colour, w in label_boxes:
+        body.append("</g>")
+    for lx, ly, label, colour, w, full in label_boxes:  # a label cut short shows the whole one on hover
+        body.append("<g>" + (f"<title>{escape(full)}</title>" if full != label else ""))
         body.append(f"<rect x='{lx - w / 2:.1f}' y='{ly - 9:.1f}' width='{w:.1f}' height='14' fill='#FFFFFF' "
                     f"fill-opacity='0.9' stroke='{colour}' stroke-width='0.5'/>")
         body.append(f"<text x='{lx:.1f}' y='{ly + 2:.1f}' text-anchor='middle' "
-                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='10.5'>{escape(label)}</text>")
+                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='10.5'>{escape(label)}</text></g>")
 
     x0, y0 = min(xs, default=0) - margin, min(ys, default=0) - margin - 20
     # Legend: one line per edge kind used (its colour, pattern and words), then the box kinds.

@@ -152,8 +152,13 @@ def rule_table(hop: Any, caption: str | None = None) -> str:
 
 
 def trace_html(trace: Any, step: int | None = None) -> str:
-    """The diagram (with its text description) and, for ``step``, that hop's rules; ``None``: every hop's."""
-    parts = [figure_html(trace_graph(trace, step))]
+    """The diagram (with its text description) and, for ``step``, that hop's rules; ``None``: every hop's.
+
+    With a ``step`` the hop's text and rule table come first and the (tall) diagram last, so the
+    stepper's Prev/Next buttons, just above, sit next to the rules they move through.
+    """
+    figure = figure_html(trace_graph(trace, step))
+    parts = [figure] if step is None else []
     hops = range(len(trace.hops)) if step is None else [step]
     for i in hops:
         hop = trace.hops[i]
@@ -163,6 +168,8 @@ def trace_html(trace: Any, step: int | None = None) -> str:
             parts.append(rule_table(hop))
     summary = escape("; ".join(trace.lines(rules=False)[-2:]))
     parts.append(f"<p><strong>Outcome:</strong> {summary}</p>")
+    if step is not None:
+        parts.append(figure)
     return "".join(parts)
 
 

@@ -77,7 +77,7 @@ from .graphs import channel_graph, pod_graph, port_graph
 from .svg import figure_html
 
 __all__ = ["namespace_explorer", "port_playground", "interact", "quiet", "NamespaceExplorer", "PortPlayground",
-           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor", "snapshot_html"]
+           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor", "snapshot_html", "add_tooltips"]
 
 #: The pod fields the explorer toggles: (label shown, PodSpec attribute).
 POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
@@ -162,6 +162,7 @@ class _App:
         for name in self.PARTS:
             if PART_CLASS not in getattr(self, name)._dom_classes:
                 getattr(self, name).add_class(PART_CLASS)
+        add_tooltips(self.controls.values())
         bundle = self.widget._repr_mimebundle_(**kwargs)
         if not bundle:
             return bundle
@@ -175,6 +176,24 @@ class _App:
     def html(self) -> str:
         """The current rendering: the values of the :attr:`PARTS` widgets, joined."""
         return "".join(getattr(self, name).value for name in self.PARTS)
+
+
+def add_tooltips(controls: Iterable[Any]) -> None:
+    """Give every control a tooltip, so a label cut short by its box can still be read in full.
+
+    A control without one gets its description; toggle buttons without per-button tooltips get
+    their option labels (ipywidgets draws each button 148 px wide and ellipsizes longer labels).
+
+    >>> import ipywidgets as w
+    >>> t = w.ToggleButtons(options=["rules checked by the first packet", "rules"], description="Figure")
+    >>> add_tooltips([t]); t.tooltip, t.tooltips
+    ('Figure', ('rules checked by the first packet', 'rules'))
+    """
+    for control in controls:
+        if getattr(control, "description", "") and not getattr(control, "tooltip", None):
+            control.tooltip = control.description
+        if hasattr(control, "tooltips") and not control.tooltips:
+            control.tooltips = [str(label) for label in control._options_labels]
 
 
 def snapshot_html(settings: Iterable[tuple[str, str | None]], html: str) -> str:
