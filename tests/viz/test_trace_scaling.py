@@ -208,11 +208,12 @@ def test_truncated_labels_have_tooltips(cluster):
     t = app.trace
     svg = to_svg(trace.trace_graph(t, 0))
     long_hop = next(h for h in t.hops if len(h.detail) > 3 * 58)  # wrapped to 3 lines and cut
-    from html import escape
+    from kubelab.viz.svg import escape
 
     assert "..." in svg and escape(long_hop.detail) in svg  # the whole detail, in the box's <title>
     explorer = viz.scaling_explorer()
     explorer._repr_mimebundle_()
     figure = explorer.controls["Figure"]
     assert list(figure.tooltips) == list(figure._options_labels) and figure.tooltip == "Figure"
+    app._repr_mimebundle_()  # displayed: every control has a tooltip
     assert all(c.tooltip for c in app.controls.values())
