@@ -69,6 +69,14 @@ _DEFAULT_EDGE = (_P["black"], "", 1.5, "line")
 
 CHAR_W, LINE_H, PAD = 7.0, 15.0, 8.0
 FONT = "font-family='DejaVu Sans, Verdana, sans-serif' font-size='12'"
+#: The smallest text of a figure (edge labels), in px at natural size, and the smallest a reader should get.
+SMALLEST_FONT, MIN_READABLE_PX = 11.0, 11.0
+#: The width a notebook's output shows (JupyterLab at 1280 px, with the file browser open: ~950 px).
+NOTEBOOK_WIDTH = 950
+#: Wider than this, a figure keeps its natural size and scrolls sideways instead of shrinking:
+#: shrunk to ``NOTEBOOK_WIDTH`` its smallest text would fall under 11 px (Figure 2.10 in 09 was 2741
+#: px wide and drawn with 4 px text).
+MAX_SCALED_WIDTH = NOTEBOOK_WIDTH * SMALLEST_FONT / MIN_READABLE_PX
 
 
 def _size(label: str) -> tuple[float, float]:
@@ -210,7 +218,7 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
         body.append(f"<rect x='{lx - w / 2:.1f}' y='{ly - 9:.1f}' width='{w:.1f}' height='14' fill='#FFFFFF' "
                     f"fill-opacity='0.9' stroke='{colour}' stroke-width='0.5'/>")
         body.append(f"<text x='{lx:.1f}' y='{ly + 2:.1f}' text-anchor='middle' "
-                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='10.5'>{escape(label)}</text></g>")
+                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='{SMALLEST_FONT:g}'>{escape(label)}</text></g>")
 
     x0, y0 = min(xs, default=0) - margin, min(ys, default=0) - margin - 20
     # Legend: one line per edge kind used (its colour, pattern and words), then the box kinds.
@@ -241,8 +249,10 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
                f"font-size='14' font-weight='bold'>"
                f"{escape(title)}</text>")
     attrs = f" width='{width:.0f}'" if width else f" width='{total_w:.0f}'"
+    # Shrink to the output's width only while the text stays readable; a wider figure scrolls (figure_html).
+    fit = "max-width:100%;" if (width or total_w) <= MAX_SCALED_WIDTH else "max-width:none;"
     return (f"<svg xmlns='http://www.w3.org/2000/svg' role='img' aria-labelledby='kl-title-{uid} kl-desc-{uid}'{attrs} "
-            f"viewBox='{x0:.1f} {y0:.1f} {total_w:.1f} {total_h:.1f}' style='max-width:100%;height:auto;"
+            f"viewBox='{x0:.1f} {y0:.1f} {total_w:.1f} {total_h:.1f}' style='{fit}height:auto;"
             f"background:#FFFFFF'>"
             f"<title id='kl-title-{uid}'>{escape(title)}</title><desc id='kl-desc-{uid}'>{escape(desc)}</desc>"
             f"<defs><marker id='kl-arrow-{uid}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' markerHeight='7' "
@@ -261,7 +271,9 @@ def figure_html(g: Any, *, caption: bool = True) -> str:
     svg = to_svg(g, description=desc)
     if not caption:
         return svg
-    return (f"<figure style='margin:0'>{svg}<figcaption><details><summary>Text description of the "
+    # A figure too wide to shrink readably (to_svg) scrolls sideways inside the output, at full size.
+    return (f"<figure style='margin:0'><div style='overflow-x:auto;max-width:100%'>{svg}</div>"
+            f"<figcaption><details><summary>Text description of the "
             f"diagram</summary><pre style='white-space:pre-wrap'>{escape(desc)}</pre></details></figcaption>"
             f"</figure>")
 
