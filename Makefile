@@ -33,12 +33,15 @@ $(STAMP): pyproject.toml kubelab/viz/export_config.py
 	$(PY) -m kubelab.viz.export_config
 	touch $@
 
-# The venv's bin/ first on PATH: `kubelab check ...` works in a JupyterLab terminal.
+# The venv's bin/ first on PATH: `kubelab check ...` works in a JupyterLab terminal.  The terminal's
+# shell is named, so jupyter_server_terminals does not make it a login shell when make's output is
+# not a terminal (a login shell reads /etc/profile, which resets PATH).
 lab: $(STAMP)
 	$(if $(filter-out learner instructor,$(ROLE)),$(error ROLE must be learner or instructor, not "$(ROLE)"))
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
 	$(if $(filter learner,$(ROLE)),JUPYTER_CONFIG_PATH="$(LEARNER_CFG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}") \
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) $(LAB_ARGS)
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) \
+	  "--ServerApp.terminado_settings=shell_command=$${SHELL:-/bin/sh}" $(LAB_ARGS)
 
 instructor:
 	$(MAKE) lab ROLE=instructor
