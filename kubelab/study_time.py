@@ -13,8 +13,8 @@ Notebook 00 shows a time for every chapter notebook and exercise.  They are not 
 
 Which exercise follows which part comes from the notebooks' links into ``exercises/``: an exercise
 comes after the last part that links to it (the one that finishes its topic).
-Minutes are rounded to the nearest 5.  A test keeps notebook 00's table equal to
-:func:`markdown_table`; ``python -m kubelab.study_time [ROOT]`` prints it.
+Minutes are rounded to the nearest 5.  Notebook 00 shows ``markdown_table(course_plan())``,
+computed when it runs (a test checks that cell); ``python -m kubelab.study_time [ROOT]`` prints it.
 
 Simplifications: every word and every line costs the same, and running a cell is counted as
 time even where it is instant; the figures are estimates for a first pass, not a measurement.
@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Rates", "RATES", "Estimate", "Part", "widget_functions", "estimate", "course_plan", "markdown_table"]
+__all__ = ["Rates", "RATES", "Estimate", "Part", "widget_functions", "estimate", "course_root", "course_plan",
+           "markdown_table"]
 
 
 @dataclass(frozen=True)
@@ -127,11 +128,24 @@ def _title(nb: Any) -> str:
     return ""
 
 
-def course_plan(root: str | Path = ".", rates: Rates = RATES) -> list[Part]:
-    """One :class:`Part` per ``notebooks/NN-*.ipynb`` under ``root``, with the exercise its "Your turn" links to."""
+def course_root(start: str | Path = ".") -> Path:
+    """The nearest folder at or above ``start`` holding both ``notebooks/`` and ``exercises/``.
+
+    A notebook's kernel runs in ``notebooks/``; this finds the course from there.
+    """
+    here = Path(start).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "notebooks").is_dir() and (folder / "exercises").is_dir():
+            return folder
+    raise FileNotFoundError(f"no course (notebooks/ and exercises/) at or above {here}")
+
+
+def course_plan(root: str | Path | None = None, rates: Rates = RATES) -> list[Part]:
+    """One :class:`Part` per ``notebooks/NN-*.ipynb`` of the course (default: :func:`course_root`),
+    with the exercise that follows it."""
     import nbformat
 
-    root, names = Path(root), widget_functions()
+    root, names = (Path(root) if root is not None else course_root()), widget_functions()
     notebooks = [(path, nbformat.read(path, as_version=4))
                  for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb"))]
     last_link: dict[str, str] = {}  # exercise -> the last part that links to it: the one that finishes its topic
@@ -174,4 +188,4 @@ def markdown_table(plan: list[Part]) -> str:
 
 
 if __name__ == "__main__":
-    print(markdown_table(course_plan(sys.argv[1] if len(sys.argv) > 1 else ".")))
+    print(markdown_table(course_plan(sys.argv[1] if len(sys.argv) > 1 else None)))

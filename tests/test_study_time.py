@@ -73,3 +73,34 @@ def test_course_plan_covers_every_part_and_every_exercise_once():
 def test_rates_are_the_documented_ones():
     assert RATES == Rates(words_per_minute=200, per_code_cell=0.5, per_code_line=0.05, per_widget=3, per_question=5)
     assert "200" in (study_time.__doc__ or "")
+
+
+def _time_table_cell() -> tuple[str, str]:
+    """(where, source) of notebook 00's time-table cell; from the fragment until it is in 00 (issue 11)."""
+    import re
+
+    for path in (REPO / "notebooks/00-start-here.md", REPO / "notebooks/00-start-here.ipynb",
+                 REPO / "notebooks/fragments/00-start-here.md"):
+        if not path.exists():
+            continue
+        if path.suffix == ".ipynb":
+            sources = [c.source for c in nbformat.read(path, as_version=4).cells if c.cell_type == "code"]
+        else:
+            sources = re.findall(r"```\{code-cell\}[^\n]*\n(?::[^\n]*\n)*\n?(.*?)```", path.read_text(), re.S)
+        for source in sources:
+            if "markdown_table(course_plan(" in source:
+                return path.name, source
+    raise AssertionError("notebook 00 has no time table computed by kubelab.study_time")
+
+
+def test_notebook_00_shows_the_computed_table(monkeypatch):
+    """00's time table is the formula's, computed when the cell runs: nothing typed, nothing to drift."""
+    where, source = _time_table_cell()
+    assert "PARTS = [" not in source and not any(ch.isdigit() for ch in source), f"{where}: numbers typed in"
+    monkeypatch.chdir(REPO / "notebooks")  # where a notebook's kernel runs
+    namespace: dict = {}
+    *body, last = [line for line in source.strip().splitlines()]
+    exec("\n".join(body), namespace)  # noqa: S102 - the cell, as the kernel runs it
+    shown = eval(last, namespace)  # noqa: S307 - its last expression is what the notebook displays
+    assert shown.data == markdown_table(course_plan(REPO))
+    assert "| 05 | kube-proxy" in shown.data and "hours of notebooks" in shown.data

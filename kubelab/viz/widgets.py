@@ -182,7 +182,8 @@ def add_tooltips(controls: Iterable[Any]) -> None:
     """Give every control a tooltip, so a label cut short by its box can still be read in full.
 
     A control without one gets its description; toggle buttons without per-button tooltips get
-    their option labels (ipywidgets draws each button 148 px wide and ellipsizes longer labels).
+    their option labels, and as wide a button as each label needs (ipywidgets draws each one
+    148 px wide by default and ellipsizes longer labels).
 
     >>> import ipywidgets as w
     >>> t = w.ToggleButtons(options=["rules checked by the first packet", "rules"], description="Figure")
@@ -194,6 +195,8 @@ def add_tooltips(controls: Iterable[Any]) -> None:
             control.tooltip = control.description
         if hasattr(control, "tooltips") and not control.tooltips:
             control.tooltips = [str(label) for label in control._options_labels]
+            if not control.style.button_width:  # and wide enough for its label, where the row has room
+                control.style.button_width = "auto"
 
 
 def snapshot_html(settings: Iterable[tuple[str, str | None]], html: str) -> str:
