@@ -18,7 +18,7 @@ LAB_ARGS    ?=
 START       := notebooks/00-start-here.ipynb
 LEARNER_CFG := $(CURDIR)/etc/learner
 
-.PHONY: venv lab instructor test bench exercises autograde feedback grades clean
+.PHONY: venv lab instructor test bench notebooks exercises autograde feedback grades clean
 
 venv: $(STAMP)
 
@@ -51,6 +51,11 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) benchmarks/run.py
+
+# Rewrite every .ipynb from the MyST Markdown beside it (notebooks/*.md; docs/authoring.md), with
+# no outputs: run it after editing a .md, or after saving a notebook from JupyterLab.
+notebooks: $(STAMP)
+	$(PY) -m kubelab.authoring
 
 # Regenerate the learners' notebooks (exercises/) from the nbgrader sources (solutions/).
 exercises: $(STAMP)

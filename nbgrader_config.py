@@ -28,3 +28,26 @@ from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor  # noqa: E402
 from nbgrader.preprocessors import ClearHiddenTests, GetGrades  # noqa: E402
 
 c.GenerateFeedback.preprocessors = [GetGrades, ClearHiddenTests, CSSHTMLHeaderPreprocessor]
+
+# The solutions are written as MyST Markdown (solutions/<assignment>/<name>.md, paired with the .ipynb
+# nbgrader reads; docs/authoring.md).  The .md holds the solutions: it is never copied to exercises/
+# (nor by autograde).  Each cell's name is written there as the metadata "id" (kubelab.authoring), the
+# cell's id already; the release drops that copy, so exercises/ is what the .ipynb alone would give.
+from nbgrader.converters import GenerateAssignment  # noqa: E402
+from nbgrader.coursedir import CourseDirectory  # noqa: E402
+from nbgrader.preprocessors import NbGraderPreprocessor  # noqa: E402
+
+c.CourseDirectory.ignore = [*CourseDirectory.class_traits()["ignore"].make_dynamic_default(), "*.md"]
+
+
+class DropSourceIds(NbGraderPreprocessor):
+    """Remove the metadata ``id`` that only repeats the cell's id (kubelab.authoring writes it)."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.metadata.get("id") == cell.get("id"):
+            del cell.metadata["id"]
+        return cell, resources
+
+
+c.GenerateAssignment.preprocessors = [DropSourceIds,
+                                      *GenerateAssignment.class_traits()["preprocessors"].make_dynamic_default()]

@@ -154,7 +154,7 @@ def test_ci_script_is_executable_strict_and_parses():
 
 def test_makefile_declares_the_targets():
     proc = subprocess.run(
-        ["make", "-n", "venv", "lab", "test", "bench", "exercises", "clean"],
+        ["make", "-n", "venv", "lab", "test", "bench", "notebooks", "exercises", "clean"],
         cwd=REPO, capture_output=True, text=True,
     )
     assert proc.returncode == 0, proc.stderr
@@ -162,6 +162,7 @@ def test_makefile_declares_the_targets():
     assert "jupyter lab" in proc.stdout and "notebooks/00-start-here.ipynb" in proc.stdout
     assert "benchmarks/run.py" in proc.stdout
     assert "kubelab.course generate" in proc.stdout
+    assert "-m kubelab.authoring" in proc.stdout  # make notebooks: .ipynb from .md
 
 
 def test_nbgrader_config_points_at_the_course_folders():

@@ -9,6 +9,7 @@ from .calico import CalicoNetworkPolicy, GlobalNetworkPolicy
 from .convert import from_client, to_client
 from .endpoints import (Endpoint, EndpointAddress, EndpointConditions, EndpointPort, Endpoints, EndpointSlice,
                         EndpointSlicePort, EndpointSubset, MAX_ENDPOINTS_PER_SLICE, SERVICE_NAME_LABEL)
+from .gateway import Gateway, GatewayClass, HTTPRoute, ReferenceGrant
 from .ingress import HTTPIngressPath, Ingress, IngressBackend, IngressClass, IngressRule
 from .kubeproxy import KubeProxyConfiguration
 from .loader import Manifests, from_dict, load, load_path, load_stdin, load_text
@@ -29,6 +30,7 @@ __all__ = [
     "Endpoints", "EndpointSubset", "EndpointAddress", "EndpointPort",
     "EndpointSlice", "Endpoint", "EndpointConditions", "EndpointSlicePort",
     "SERVICE_NAME_LABEL", "MAX_ENDPOINTS_PER_SLICE",
+    "GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant",
     "Ingress", "IngressClass", "IngressRule", "HTTPIngressPath", "IngressBackend",
     "NetworkPolicy", "NetworkPolicyPeer", "NetworkPolicyPort", "IPBlock",
     "CalicoNetworkPolicy", "GlobalNetworkPolicy", "KubeProxyConfiguration", "ServiceCIDR",

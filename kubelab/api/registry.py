@@ -22,6 +22,7 @@ from typing import Callable
 
 from .calico import CalicoNetworkPolicy, GlobalNetworkPolicy
 from .endpoints import Endpoints, EndpointSlice
+from .gateway import GATEWAY_KINDS
 from .ingress import Ingress, IngressClass, convert_legacy_ingress
 from .kubeproxy import KubeProxyConfiguration
 from .meta import APIObject
@@ -46,7 +47,7 @@ def register(cls: type[APIObject]) -> type[APIObject]:
 
 
 for _cls in (Namespace, Node, Pod, Service, Secret, Endpoints, EndpointSlice, Ingress, IngressClass, NetworkPolicy,
-             ServiceCIDR, CalicoNetworkPolicy, GlobalNetworkPolicy, KubeProxyConfiguration):
+             ServiceCIDR, CalicoNetworkPolicy, GlobalNetworkPolicy, KubeProxyConfiguration, *GATEWAY_KINDS):
     register(_cls)
 for _legacy in ("extensions/v1beta1", "networking.k8s.io/v1beta1"):
     LEGACY[(_legacy, "Ingress")] = (convert_legacy_ingress, Ingress)

@@ -285,6 +285,82 @@ def servicecidr_row(sc: Any, cluster: Any, wide: bool) -> list[str]:
     return [sc.name, ",".join(sc.spec.cidrs), AGE]
 
 
+def jsonpath_values(doc: Any, path: str) -> list[Any]:
+    """The values of a CRD column's ``jsonPath`` (``.a.b``, ``[*]``, ``[?(@.k=="v")]``), as client-go finds them."""
+    import re
+
+    values = [doc]
+    for step in re.findall(r'\.[^.\[]+|\[[^\]]*\]', path):
+        out: list[Any] = []
+        for v in values:
+            if step.startswith("."):
+                if isinstance(v, dict) and step[1:] in v:
+                    out.append(v[step[1:]])
+            elif step == "[*]":
+                out.extend(v if isinstance(v, list) else v.values() if isinstance(v, dict) else [])
+            else:
+                m = re.fullmatch(r'\[\?\(@\.(\w+)==["\'](.*)["\']\)\]', step)
+                if m and isinstance(v, list):
+                    out.extend(x for x in v if isinstance(x, dict) and str(x.get(m[1])) == m[2])
+        values = out
+    return values
+
+
+def crd_cell(value: Any, column_type: str) -> str:
+    """A cell of a CRD column (``tableconvertor``): strings as they are, lists and maps as compact JSON."""
+    import json
+
+    if isinstance(value, (list, dict)):
+        return json.dumps(value, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _crd_printer(kind: str) -> None:
+    """kubectl's columns for a custom resource: NAME, then the CRD's ``additionalPrinterColumns``.
+
+    Upstream: ``apiextensions-apiserver/pkg/registry/customresource/tableconvertor``: a
+    missing value is an empty cell, only the first result of a path counts; columns with
+    ``priority`` above 0 appear with ``-o wide``; the names are upper-cased by kubectl.
+    """
+    from ..api.gateway import GROUP, crd_of
+
+    crd = crd_of(f"{GROUP}/v1" if kind != "ReferenceGrant" else f"{GROUP}/v1beta1", kind)
+    normal = [c for c in crd.columns if not c.get("priority")]
+    wide = [c for c in crd.columns if c.get("priority")]
+
+    def row(obj: Any, cluster: Any, is_wide: bool) -> list[str]:
+        from ..gateway.status import state_of
+
+        doc = obj.to_dict()
+        doc["status"] = state_of(cluster).status(obj)
+        cells = [obj.name]
+        for c in normal + (wide if is_wide else []):
+            if c["type"] == "date":
+                cells.append(AGE)
+                continue
+            found = jsonpath_values(doc, c["jsonPath"])
+            cells.append(crd_cell(found[0], c["type"]) if found else "")
+        return cells
+
+    PRINTERS[kind] = Printer(["NAME", *(c["name"].upper() for c in normal)], row, [c["name"].upper() for c in wide])
+
+
+for _kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant"):
+    _crd_printer(_kind)
+
+
+def _document(obj: Any, cluster: Any) -> dict[str, Any]:
+    """``-o json|yaml``: the object, with the status the model's controller writes for Gateway API kinds."""
+    doc = obj.to_dict()
+    if obj.api_version.startswith("gateway.networking.k8s.io/") and obj.kind != "ReferenceGrant":
+        from ..gateway.status import state_of
+
+        doc["status"] = state_of(cluster).status(obj)
+    return doc
+
+
 # ---------------------------------------------------------------- the command
 def _scoped(qkind: str) -> bool:
     """Whether objects of this kind live in a namespace."""
@@ -384,8 +460,8 @@ def run(args: argparse.Namespace) -> int:
     if fmt in ("json", "yaml"):
         single = named and len(requests) == 1 and len(requests[0][1]) == 1
         if found or not named:
-            print_document(found[0].to_dict() if single and found else list_document(o.to_dict() for o in found),
-                           fmt)
+            print_document(_document(found[0], cluster) if single and found else
+                           list_document(_document(o, cluster) for o in found), fmt)
     elif fmt == "name":
         for o in found:
             write(f"{resource_prefix(o)}/{o.name}")

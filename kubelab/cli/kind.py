@@ -4,6 +4,8 @@
   (:func:`kubelab.kind.kind_config`); ``--name`` names the kind cluster.
 * ``apply --context C -f ...`` creates the model's user objects, labelled
   ``app.kubernetes.io/managed-by: kubelab`` and a run id, and prints the run id.
+  Gateway API objects go too when the cluster has their CRDs; a ``note:`` line on
+  stderr says which were left out when it has not (:mod:`kubelab.kind.gateway`).
 * ``delete --context C --run-id ID`` deletes what that run created, and only that.
 * ``import --context C`` prints the live cluster's Nodes, Namespaces, Services,
   Pods, NetworkPolicies as manifests kubelab loads (``-o json``: a List).
@@ -64,7 +66,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.run_id:
             raise UsageError("kind delete: --run-id is required (apply printed it)")
         ctx = _connect(args)
-        for k, ns, name in kind.delete_created(ctx, args.run_id):
+        from ..kind.gateway import delete_gateway
+
+        for k, ns, name in [*delete_gateway(ctx, args.run_id), *kind.delete_created(ctx, args.run_id)]:
             write(f"{k.lower()}/{name}" + (f" -n {ns}" if ns else "") + " deleted")
         return 0
     if args.action == "import":
@@ -76,8 +80,14 @@ def run(args: argparse.Namespace) -> int:
     cluster, _ = load_cluster(args)
     ctx = _connect(args)
     if args.action == "apply":
-        for k, ns, name in kind.apply(cluster, ctx):
+        from ..kind.gateway import apply_gateway
+
+        created = kind.apply(cluster, ctx)
+        gateway_created, notes = apply_gateway(cluster, ctx)
+        for k, ns, name in [*created, *gateway_created]:
             write(f"{k.lower()}/{name}" + (f" -n {ns}" if ns else "") + " created")
+        for note in notes:
+            stderr_line(f"note: {note}")
         stderr_line(f"run id {ctx.run_id}: kubelab kind delete --context {ctx.context} --run-id {ctx.run_id}")
         return 0
     lines = kind.compare(cluster, ctx, dns=args.dns, iptables=args.iptables)

@@ -20,6 +20,14 @@ manifests do not include one.
 
 Exit status: 0 when a backend is chosen (whatever its HTTP status), 1 for ``404``, 2 for
 bad input (a URL that is not http or https, a malformed ``-H``).
+
+``--gateway NAMESPACE/NAME`` sends the request to that Gateway instead (Gateway API,
+:mod:`kubelab.gateway`): the listener is chosen by the URL's scheme, port and host (``-H
+Host:`` overrides the host; a port in it is ignored), and the first line is
+``NAMESPACE/SERVICE:PORT`` when forwarded (exit 0), ``STATUS LOCATION`` for a redirect,
+e.g. ``302 https://example.com/path`` (exit 0), ``404`` when no route matches (exit 1) or
+``500`` when the matched rule's backend is invalid (exit 1).  ``--why`` explains the
+choice; ``--count N --seed S`` draws the weighted backends N times and prints the split.
 """
 
 from __future__ import annotations
@@ -82,10 +90,48 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "each target, then the split")
     parser.add_argument("--trace", action="store_true",
                         help="follow the request end to end: client, load balancer, node, controller pod, endpoint")
+    parser.add_argument("--gateway", metavar="NAMESPACE/NAME", default=None,
+                        help="send the request to this Gateway (Gateway API) instead of the Ingress controller")
     add_output_option(parser)
 
 
-@command("route", "the backend an Ingress controller sends an HTTP(S) request to: NAMESPACE/SERVICE:PORT or 404",
+def _gateway(args: argparse.Namespace, headers: dict[str, str]) -> int:
+    """``--gateway NS/NAME``: the Gateway API decision (kubelab.gateway.router)."""
+    from ..gateway import GatewayRouter
+
+    if args.trace:
+        raise UsageError("--trace follows the Ingress controller; it cannot be used with --gateway")
+    cluster, _ = load_cluster(args)
+    router = GatewayRouter(cluster, args.gateway, seed=args.seed)
+    if args.count is not None:
+        from .output import format_table
+        from .trace import split_rows
+
+        decisions = [router.route(args.url, args.method, headers) for _ in range(args.count)]
+        rows = split_rows([d.line for d in decisions])
+        if args.output:
+            print_document({"count": args.count, "targets": [d.line for d in decisions], "split": rows}, args.output)
+        else:
+            width = len(str(args.count))
+            lines = [f"{i:>{width}}  {d.line}" for i, d in enumerate(decisions, 1)]
+            lines.append(f"split over {args.count} requests:")
+            table = format_table(["TARGET", "COUNT", "SHARE"], [[r["outcome"], r["count"], f"{r['percent']:.1f}%"]
+                                                                for r in rows])
+            lines += ["  " + line for line in table.splitlines()]
+            write("\n".join(lines))
+        return 0 if all(d.routed for d in decisions) else 1
+    decision = router.route(args.url, args.method, headers)
+    if args.output:
+        print_document(decision.to_dict(), args.output)
+    else:
+        lines = [decision.line]
+        if args.why:
+            lines += [f"  {w}" for w in decision.why]
+        write("\n".join(lines))
+    return 0 if decision.routed else 1
+
+
+@command("route", "the backend an Ingress controller (or, with --gateway, a Gateway) sends an HTTP(S) request to",
          configure)
 def run(args: argparse.Namespace) -> int:
     from urllib.parse import urlsplit
@@ -96,9 +142,11 @@ def run(args: argparse.Namespace) -> int:
     if scheme not in ("http", "https"):
         raise UsageError(f'URL "{args.url}": an Ingress routes http:// and https:// requests only')
     headers = dict(parse_header(h) for h in args.headers)
-    cluster, _ = load_cluster(args)
     if args.count is not None and args.count < 1:
         raise UsageError(f'--count "{args.count}": must be at least 1')
+    if args.gateway is not None:
+        return _gateway(args, headers)
+    cluster, _ = load_cluster(args)
     if args.trace:
         if not any(s.name == CONTROLLER_SERVICE for s in cluster.services(CONTROLLER_NAMESPACE)):
             install(cluster)

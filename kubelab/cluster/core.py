@@ -74,16 +74,20 @@ _PLURALS = {
     "GlobalNetworkPolicy": ("globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
     "ServiceCIDR": ("servicecidrs", "servicecidr"),
     "KubeProxyConfiguration": ("kubeproxyconfigurations", "kubeproxyconfiguration"),
+    # Gateway API: the CRDs' plural, singular and short names (kubelab.api.gateway).
+    "GatewayClass": ("gatewayclasses", "gatewayclass", "gc"), "Gateway": ("gateways", "gateway", "gtw"),
+    "HTTPRoute": ("httproutes", "httproute"), "ReferenceGrant": ("referencegrants", "referencegrant", "refgrant"),
 }
 _GROUPS = {"EndpointSlice": "discovery.k8s.io", "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
            "NetworkPolicy": "networking.k8s.io", "ServiceCIDR": "networking.k8s.io",
-           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io"}
+           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io",
+           **{k: "gateway.networking.k8s.io" for k in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")}}
 for _kind, _names in _PLURALS.items():
     for _n in _names:
         RESOURCES[_n] = _kind
     RESOURCES[_kind.lower()] = _kind
 #: Kinds admitted before the others in one apply, so that references resolve.
-_FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass")
+_FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass", "GatewayClass")
 
 
 def resolve_kind(name: str) -> str:
@@ -328,7 +332,7 @@ class Cluster:
         """One object by resource type (``pods``, ``svc``, ``Endpoints`` ...), name and namespace."""
         qkind = resolve_kind(kind)
         ns = "" if qkind in ("Node", "Namespace", "GlobalNetworkPolicy", "ServiceCIDR", "IngressClass",
-                             "KubeProxyConfiguration") else (namespace or "default")
+                             "KubeProxyConfiguration", "GatewayClass") else (namespace or "default")
         if "/" in name and ns:
             ns, name = name.split("/", 1)
         obj = self._s.objects.get((qkind, ns, name))

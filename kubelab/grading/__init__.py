@@ -13,7 +13,8 @@ container), :mod:`.channels` (network, IPC, volume, signal between two
 containers), :mod:`.ports` (port conflicts), :mod:`.proxy` (kube-proxy:
 probabilities, chain names, reading ``iptables-save``, dead pods per mode) and
 :mod:`.discovery` (service env vars, the resolver's search walk, Ingress routes,
-a legacy Ingress rewritten as v1) and :mod:`.cni` (a CNI configuration that loads,
+a legacy Ingress rewritten as v1), :mod:`.gateway` (Gateway API: where requests go, which
+HTTPRoutes are accepted, a ReferenceGrant that opens no more than needed) and :mod:`.cni` (a CNI configuration that loads,
 host-local's addresses, a plugin chosen from the feature matrix, NetworkPolicy and
 Calico Deny graded by the reachability they produce).  Importing this package does
 not import the model; each check loads :mod:`kubelab.linuxns` when first called.
@@ -30,6 +31,7 @@ from .answers import WrongAnswer, channel_kinds, namespace_kinds
 from .channels import available_channels, check_channels
 from .cni import (check_calico_override, check_cni_config, check_host_local, check_network_policy,
                   check_plugin_choice, chosen_plugins, host_local_addresses)
+from .gateway import check_gateway_routes, check_reference_grant, check_route_acceptance
 from .discovery import (check_ingress_conversion, check_routes, check_search_order, check_service_vars,
                         route_targets, service_vars)
 from .namespaces import (check_pause_namespaces, check_shared_namespaces, pause_namespace_kinds,
@@ -41,6 +43,7 @@ from .proxy import (check_backend, check_dead_pod_outcomes, check_probability_la
 from .questions import check_exposure_counts, check_service_types, load_balancer_counts
 
 __all__ = [
+    "check_gateway_routes", "check_route_acceptance", "check_reference_grant",
     "WrongAnswer", "namespace_kinds", "channel_kinds",
     "check_ip_per", "check_container_ips",
     "check_shared_namespaces", "check_pause_namespaces", "shared_namespace_kinds", "pause_namespace_kinds",

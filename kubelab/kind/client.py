@@ -59,13 +59,19 @@ _READ = ("Namespace", "Node", "Service", "Pod", "EndpointSlice", "NetworkPolicy"
 
 @dataclass
 class KindClient:
-    """The three API groups kubelab talks to, and the context they came from."""
+    """The API groups kubelab talks to, and the context they came from.
+
+    ``apiextensions`` and ``custom`` (``ApiextensionsV1Api``, ``CustomObjectsApi``) carry
+    the Gateway API objects (:mod:`kubelab.kind.gateway`); ``None`` leaves them out.
+    """
 
     context: str
     core: Any
     discovery: Any
     networking: Any
     run_id: str = field(default_factory=lambda: secrets.token_hex(4))
+    apiextensions: Any = None
+    custom: Any = None
 
     def _api(self, kind: str) -> tuple[Any, _Kind]:
         k = KINDS[kind]
@@ -104,7 +110,8 @@ def connect(context: str, allow_non_kind: bool = False, *, config_file: str | No
     except Exception as exc:  # ConfigException, a missing kubeconfig file, ...
         raise KubelabError(f'--context: cannot load context "{context}": {str(exc).splitlines()[0]}') from None
     return KindClient(context, client.CoreV1Api(api_client), client.DiscoveryV1Api(api_client),
-                      client.NetworkingV1Api(api_client))
+                      client.NetworkingV1Api(api_client), apiextensions=client.ApiextensionsV1Api(api_client),
+                      custom=client.CustomObjectsApi(api_client))
 
 
 def _system_keys(cluster: Any) -> set[tuple[str, str, str]]:

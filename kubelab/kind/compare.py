@@ -195,7 +195,9 @@ def compare(model: Any, ctx: KindClient, *, dns: bool = False, iptables: bool = 
     """Differences between ``model`` and the cluster behind ``ctx``, one readable line each."""
     live = read_live(ctx)
     imported = import_cluster(ctx, live)
-    lines = compare_endpoints(model, live) + compare_env(model, imported)
+    from .gateway import compare_gateway
+
+    lines = compare_endpoints(model, live) + compare_env(model, imported) + compare_gateway(model, ctx)
     if dns:
         lines += compare_dns(model, ctx)
     if iptables:

@@ -2,9 +2,13 @@
 
 Upstream: kubernetes ``pkg/proxy/iptables/proxier.go`` (``syncProxyRules``,
 ``writeServiceToEndpointRules``, ``servicePortPolicyClusterChain`` and friends,
-``iptablesJumpChains``, ``appendServiceCommentLocked``, ``probability``), as of
-Kubernetes v1.29-v1.33; ``pkg/proxy/topology.go`` (``CategorizeEndpoints``);
-``pkg/proxy/util/localdetector.go`` (cluster-CIDR local detection).
+``iptablesJumpChains``, ``iptablesKubeletJumpChains``, ``appendServiceCommentLocked``,
+``probability``) and its tests ``proxier_test.go`` (``TestOverallIPTablesRules``,
+``TestLoadBalancer``, ``TestInternalTrafficPolicy``, the terminating-endpoint
+tests), as of Kubernetes v1.35; ``pkg/proxy/topology.go`` (``CategorizeEndpoints``);
+``pkg/proxy/util/localdetector.go`` (cluster-CIDR local detection);
+``pkg/proxy/util/nodeport_addresses.go`` (``ContainsIPv4Loopback``: with
+``nodePortAddresses`` that exclude 127.0.0.1, ``localhostNodePorts`` is off).
 
 What is modelled, per service port:
 
@@ -23,15 +27,23 @@ What is modelled, per service port:
 * ClientIP session affinity with ``-m recent``;
 * probabilities ``%0.10f`` of ``1/(n-i)``; endpoints in string order of ``ip:port``;
 * "large cluster mode" (no per-endpoint comments past 1000 endpoints);
-* the jump rules kube-proxy ensures in the built-in chains, and the
-  ``KUBE-FIREWALL`` localnet rule (``localhostNodePorts``).
+* the jump rules kube-proxy ensures in the built-in chains on every full sync
+  (``-I``, so the last ensured comes first), including ``INPUT``/``OUTPUT`` →
+  ``KUBE-FIREWALL`` whatever ``localhostNodePorts`` says; the ``KUBE-FIREWALL``
+  localnet rule itself only with ``localhostNodePorts``, written ahead of every
+  other filter rule (before ``KUBE-FORWARD``'s), as in the restore input.
 
 Simplifications (said here and in the notebook): services are written in
 sorted order (kube-proxy walks a Go map, so the real order varies between
-syncs; upstream tests sort too); IPv4 only; the ``nfacct`` counter on the
-INVALID-drop rule is left out (it appears only where the kernel has
-``xt_nfacct``); stale-chain ``-X`` lines of partial syncs are not written,
-because every kubelab sync is a full one.
+syncs; upstream tests sort too); IPv4 only; the ``nfacct`` counters are left
+out (they appear only where the kernel has ``xt_nfacct``): the
+``-m nfacct`` match on the INVALID drop and the extra
+``-d 127.0.0.0/8 … -m nfacct`` rule per NodePort; stale-chain ``-X`` lines of
+partial syncs are not written, because every kubelab sync is a full one.
+The text compared is the modern ``proxier.go`` (nfacct counters, the
+``PreferSameTrafficDistribution`` era of ``topology.go``); the tests that
+transcribe ``proxier_test.go`` say how its fake proxier differs from a node
+(``tests/proxy/upstream_iptables.py``, ``docs/iptables-parity.md``).
 
 Examples
 --------
@@ -56,7 +68,7 @@ from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
 
 __all__ = ["IPTablesProxier", "service_port_chain", "endpoint_chain", "probability", "masquerade_mark",
-           "LARGE_CLUSTER_ENDPOINTS", "JUMP_CHAINS"]
+           "LARGE_CLUSTER_ENDPOINTS", "JUMP_CHAINS", "KUBELET_JUMP_CHAINS"]
 
 KUBE_SERVICES = "KUBE-SERVICES"
 KUBE_EXTERNAL_SERVICES = "KUBE-EXTERNAL-SERVICES"
@@ -87,6 +99,23 @@ JUMP_CHAINS = (
     ("nat", KUBE_SERVICES, "PREROUTING", "kubernetes service portals", []),
     ("nat", KUBE_POSTROUTING, "POSTROUTING", "kubernetes postrouting rules", []),
 )
+
+
+#: ``iptablesKubeletJumpChains``: duplicates of the chain kubelet also creates
+#: (``kubelet_network_linux.go``), ensured the same way (no comment) on every full sync,
+#: whatever ``localhostNodePorts`` says.
+KUBELET_JUMP_CHAINS = (
+    ("filter", KUBE_FIREWALL, "INPUT", "", []),
+    ("filter", KUBE_FIREWALL, "OUTPUT", "", []),
+)
+
+
+def _contains_ipv4_loopback(node_port_addresses: list[str] | None) -> bool:
+    """``NodePortAddresses.ContainsIPv4Loopback``: no IPv4 CIDR means 0.0.0.0/0 (which contains it)."""
+    cidrs = [c for c in node_port_addresses or [] if c != "primary" and ":" not in c]
+    if not cidrs and "primary" not in (node_port_addresses or []):
+        return True
+    return any(ipaddress.ip_address("127.0.0.1") in ipaddress.ip_network(c, strict=False) for c in cidrs)
 
 
 @functools.lru_cache(maxsize=1 << 17)  # a sync names each chain several times; nodes share the names
@@ -145,7 +174,9 @@ class IPTablesProxier(Proxier):
         self.mark = mark
         cluster_cidr = (cfg.cluster_cidr or "").split(",")[0].strip() or None
         masquerade_all = bool(ipt.masquerade_all)
-        localhost_node_ports = ipt.localhost_node_ports is not False
+        # NewProxier: localhostNodePorts only when nodePortAddresses lets 127.0.0.1 through
+        localhost_node_ports = ipt.localhost_node_ports is not False and _contains_ipv4_loopback(cfg.node_port_addresses)
+        self.localhost_node_ports = localhost_node_ports
         services = service_port_map(self.cluster, self.node)
         total_endpoints = sum(len(s.endpoints) for s in services)
         self.large_cluster_mode = total_endpoints > LARGE_CLUSTER_ENDPOINTS
@@ -161,6 +192,12 @@ class IPTablesProxier(Proxier):
         nat.append(KUBE_POSTROUTING, ["-m", "comment", "--comment", "kubernetes service traffic requiring SNAT",
                                       "-j", "MASQUERADE", "--random-fully"])
         nat.append(KUBE_MARK_MASQ, ["-j", "MARK", "--or-mark", mark])
+        if localhost_node_ports:
+            # written before any service rule: the restore input has it ahead of KUBE-FORWARD's rules
+            filt.declare(KUBE_FIREWALL)
+            filt.append(KUBE_FIREWALL, ["-m", "comment", "--comment", "block incoming localnet connections",
+                                        "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
+                                        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"])
 
         for svc in services:
             self._write_service(svc, filt, nat, cluster_cidr, masquerade_all)
@@ -175,6 +212,8 @@ class IPTablesProxier(Proxier):
                                        *dest, "-j", KUBE_NODEPORTS])
         else:
             for ip in self._node_port_ips(cfg.node_port_addresses):
+                if ip.startswith("127.") and not localhost_node_ports:
+                    continue  # "--nodeport-addresses includes localhost but --iptables-localhost-nodeports=false"
                 nat.append(KUBE_SERVICES, ["-m", "comment", "--comment",
                                            "kubernetes service nodeports; NOTE: this must be the last rule in this chain",
                                            "-d", ip, "-j", KUBE_NODEPORTS])
@@ -183,11 +222,6 @@ class IPTablesProxier(Proxier):
                                    "-m", "mark", "--mark", f"{mark}/{mark}", "-j", "ACCEPT"])
         filt.append(KUBE_FORWARD, ["-m", "comment", "--comment", "kubernetes forwarding conntrack rule",
                                    "-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-j", "ACCEPT"])
-        if localhost_node_ports:
-            filt.declare(KUBE_FIREWALL)
-            filt.append(KUBE_FIREWALL, ["-m", "comment", "--comment", "block incoming localnet connections",
-                                        "-d", "127.0.0.0/8", "!", "-s", "127.0.0.0/8",
-                                        "-m", "conntrack", "!", "--ctstate", "RELATED,ESTABLISHED,DNAT", "-j", "DROP"])
         self.tables = {"filter": filt, "nat": nat}
 
     def _node_port_ips(self, cidrs: list[str]) -> list[str]:
@@ -365,13 +399,20 @@ class IPTablesProxier(Proxier):
         return "\n".join(out) + "\n"
 
     def jump_rules(self) -> dict[str, list[Rule]]:
-        """The rules kube-proxy ensures in the built-in chains (``-I``: the last ensured is first)."""
+        """The rules kube-proxy ensures in the built-in chains on every full sync, in their final order.
+
+        ``iptablesJumpChains`` then ``iptablesKubeletJumpChains`` (``INPUT``/``OUTPUT`` →
+        ``KUBE-FIREWALL``, whatever ``localhostNodePorts`` says), each with ``EnsureChain`` and
+        ``EnsureRule(Prepend)``: in a namespace where kube-proxy is alone (the lab, the real-kernel
+        tests) the last one ensured ends up first.  On a real node kubelet usually came first:
+        ``pkg/kubelet/kubelet_network_linux.go`` still ensures the same ``KUBE-FIREWALL`` chain, its
+        two jumps and the localnet rule (IPv4, whatever kube-proxy's settings), so there the
+        ``KUBE-FIREWALL`` jumps sit after kube-proxy's own and the rule is always present.
+        """
         out: dict[str, list[Rule]] = {"filter": [], "nat": []}
-        for table, chain, builtin, comment, extra in reversed(JUMP_CHAINS):
-            out[table].append(Rule.parse(builtin, [*extra, "-m", "comment", "--comment", comment, "-j", chain]))
-        if self.config.iptables.localhost_node_ports is not False:
-            for builtin in ("INPUT", "OUTPUT"):
-                out["filter"].append(Rule.parse(builtin, ["-j", KUBE_FIREWALL]))
+        for table, chain, builtin, comment, extra in reversed((*JUMP_CHAINS, *KUBELET_JUMP_CHAINS)):
+            args = [*extra, "-m", "comment", "--comment", comment] if comment else list(extra)
+            out[table].append(Rule.parse(builtin, [*args, "-j", chain]))
         return out
 
     def save_text(self, backend: str = "legacy") -> str:
@@ -381,13 +422,8 @@ class IPTablesProxier(Proxier):
         tables in the order the kernel registered them, which varies between hosts);
         ``"nft"`` lists filter first, as ``iptables-nft-save`` does.  The rule text is the same.
         """
-        self.ensure_synced()
-        jumps = self.jump_rules()
-        texts = {}
-        for name in ("nat", "filter"):
-            table = self.tables[name]
-            full = Table(name, list(table.chains), [*jumps[name], *table.rules])
-            texts[name] = full.save()
+        full = self.full_tables()
+        texts = {name: full[name].save() for name in ("nat", "filter")}
         order = ("nat", "filter") if backend == "legacy" else ("filter", "nat")
         return "".join(texts[n] for n in order)
 
@@ -396,7 +432,10 @@ class IPTablesProxier(Proxier):
         self.ensure_synced()
         if getattr(self, "_full", None) is None or self._full_from is not self.tables:
             jumps = self.jump_rules()
-            self._full = {name: Table(name, list(t.chains), [*jumps[name], *t.rules]) for name, t in self.tables.items()}
+            self._full = {}
+            for name, t in self.tables.items():
+                ensured = [r.target for r in jumps[name]]  # EnsureChain: exist even when the restore skips them
+                self._full[name] = Table(name, list(dict.fromkeys([*t.chains, *ensured])), [*jumps[name], *t.rules])
             self._full_from = self.tables
         return self._full
 

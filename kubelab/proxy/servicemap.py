@@ -1,15 +1,26 @@
 """What kube-proxy sees: service ports and their endpoints, per node.
 
-Upstream: ``pkg/proxy/servicechangetracker.go`` / ``serviceport.go``
-(``BaseServicePortInfo``, ``ShouldSkipService``), ``pkg/proxy/endpointslicecache.go``
-(endpoints from EndpointSlices, keyed by service port name, sorted by
-``ip:port`` string), ``pkg/proxy/endpoint.go`` (``IsReady``, ``IsServing``,
+Upstream, as of Kubernetes v1.35: ``pkg/proxy/servicechangetracker.go`` /
+``serviceport.go`` (``BaseServicePortInfo``: ``ExternallyAccessible``,
+``UsesClusterEndpoints`` -- Cluster endpoints whenever the internal policy is
+Cluster *or* the port accepts external traffic at all, because the
+``externalTrafficPolicy: Local`` short-circuit for traffic from inside the
+cluster needs them -- ``UsesLocalEndpoints``, ``ShouldSkipService``),
+``pkg/api/v1/service/util.go`` (``ExternalPolicyLocal``, ``NeedsHealthCheck``),
+``pkg/proxy/util`` (``IsVIPMode``: ``ipMode: Proxy`` ingress IPs are not
+programmed), ``pkg/proxy/endpointslicecache.go`` (endpoints from
+EndpointSlices, keyed by service port name and protocol, sorted by ``ip:port``
+string; ``ready``/``serving`` default to true when unset, ``terminating`` to
+false), ``pkg/proxy/endpoint.go`` (``IsReady``, ``IsServing``,
 ``IsTerminating``, ``IsLocal``), ``pkg/proxy/topology.go``
-(``CategorizeEndpoints``) and ``pkg/proxy/types.go`` (``ServicePortName.String``).
+(``CategorizeEndpoints``: ready endpoints, else serving-terminating ones, chosen
+independently for the Cluster and the Local policy; not-serving endpoints are
+never used) and ``pkg/proxy/types.go`` (``ServicePortName.String``).
 
 Simplifications: topology-aware routing hints (``hints.forZones``) and
 ``trafficDistribution`` are ignored (every ready endpoint is a cluster
-endpoint); IPv4 only.
+endpoint); IPv4 only; where upstream merges the Cluster and Local endpoint
+lists through a Go map (random order) the merged list is sorted by ``ip:port``.
 
 Examples
 --------
@@ -21,14 +32,16 @@ Examples
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..api import ServiceSpec
     from ..cluster import Cluster
 
 __all__ = ["ServicePortName", "ServicePortInfo", "EndpointInfo", "service_port_map", "categorize_endpoints",
-           "Categorized"]
+           "Categorized", "external_policy_local"]
 
 
 @dataclass(frozen=True, order=True)
@@ -93,15 +106,23 @@ class ServicePortInfo:
 
     @property
     def externally_accessible(self) -> bool:
+        """``ExternallyAccessible``: a NodePort, a load-balancer VIP or an external IP."""
         return bool(self.node_port or self.load_balancer_vips or self.external_ips)
 
     @property
     def uses_cluster_endpoints(self) -> bool:
-        return not self.internal_policy_local or (self.externally_accessible and not self.external_policy_local)
+        """``UsesClusterEndpoints``: internal policy Cluster, or any external access at all.
+
+        Even with ``externalTrafficPolicy: Local`` the Cluster endpoints are needed: traffic
+        to a NodePort or LoadBalancer IP from a pod or from the node itself is
+        short-circuited to them (``KUBE-EXT-…`` jumps to ``KUBE-SVC-…``).
+        """
+        return not self.internal_policy_local or self.externally_accessible
 
     @property
     def uses_local_endpoints(self) -> bool:
-        return self.internal_policy_local or (self.externally_accessible and self.external_policy_local)
+        """``UsesLocalEndpoints``: internal policy Local, or external policy Local with external access."""
+        return self.internal_policy_local or (self.external_policy_local and self.externally_accessible)
 
 
 @dataclass
@@ -113,7 +134,20 @@ class Categorized:
 
 
 def categorize_endpoints(svc: ServicePortInfo) -> Categorized:
-    """``CategorizeEndpoints`` without topology: which endpoints serve cluster and local traffic."""
+    """``CategorizeEndpoints`` without topology: which endpoints serve cluster and local traffic.
+
+    Examples
+    --------
+    >>> ep = lambda ip, ready, local, term=False: EndpointInfo(ip, 80, ready, ready or term, term, None, local)
+    >>> svc = ServicePortInfo(ServicePortName("ns", "s", "", "TCP"), "10.96.0.9", 80, "TCP", node_port=30080,
+    ...                       external_policy_local=True,
+    ...                       endpoints=[ep("10.244.1.5", True, False), ep("10.244.2.5", False, True, term=True)])
+    >>> c = categorize_endpoints(svc)
+    >>> [e.ip for e in c.cluster], [e.ip for e in c.local]  # the local one falls back to terminating
+    (['10.244.1.5'], ['10.244.2.5'])
+    >>> [e.ip for e in c.all_reachable]
+    ['10.244.1.5', '10.244.2.5']
+    """
     endpoints = svc.endpoints
     cluster: list[EndpointInfo] = []
     local: list[EndpointInfo] = []
@@ -148,6 +182,44 @@ def categorize_endpoints(svc: ServicePortInfo) -> Categorized:
     return Categorized(cluster, local, sorted(merged.values(), key=lambda e: e.string), has_any)
 
 
+def external_policy_local(spec: "ServiceSpec") -> bool:
+    """``apiservice.ExternalPolicyLocal``: ``Local`` counts only for a Service that accepts external
+    traffic by type (NodePort, LoadBalancer) or has external IPs.
+
+    Examples
+    --------
+    >>> from kubelab.api import ServiceSpec
+    >>> external_policy_local(ServiceSpec(type="NodePort", external_traffic_policy="Local"))
+    True
+    >>> external_policy_local(ServiceSpec(type="ClusterIP", external_traffic_policy="Local"))
+    False
+    """
+    if spec.type not in ("NodePort", "LoadBalancer") and not spec.external_ips:
+        return False
+    return spec.external_traffic_policy == "Local"
+
+
+def _ipv4(text: str) -> bool:
+    try:
+        return ipaddress.ip_address(text.strip()).version == 4
+    except ValueError:
+        return False
+
+
+def _source_ranges(ranges: list[str]) -> list[str]:
+    """``loadBalancerSourceRanges`` as kube-proxy uses them: trimmed (validation lets padding through),
+    parsed (``ParseCIDRSloppy``; the rule shows the network, ``cidr.String()``), IPv4 only."""
+    out = []
+    for text in ranges:
+        try:
+            net = ipaddress.ip_network(text.strip(), strict=False)
+        except ValueError:
+            continue
+        if net.version == 4:
+            out.append(str(net))
+    return out
+
+
 def service_port_map(cluster: "Cluster", node_name: str | None) -> list[ServicePortInfo]:
     """Every proxied service port with its endpoints, as kube-proxy on ``node_name`` sees them.
 
@@ -165,21 +237,23 @@ def service_port_map(cluster: "Cluster", node_name: str | None) -> list[ServiceP
         if spec.type == "ExternalName" or not spec.cluster_ip or spec.cluster_ip == "None":
             continue
         lb_vips = []
-        if spec.type == "LoadBalancer" and svc.status.load_balancer:
-            lb_vips = [i.ip for i in svc.status.load_balancer.ingress if i.ip and i.ip_mode != "Proxy"]
-        external_local = spec.external_traffic_policy == "Local" and bool(
-            lb_vips or spec.external_ips or any(p.node_port for p in spec.ports))
+        if svc.status.load_balancer:  # kube-proxy does not look at the type, only at status
+            lb_vips = [i.ip for i in svc.status.load_balancer.ingress if i.ip and _ipv4(i.ip) and i.ip_mode != "Proxy"]
+        external_local = external_policy_local(spec)
+        needs_health_check = spec.type == "LoadBalancer" and external_local
+        source_ranges = _source_ranges(spec.load_balancer_source_ranges)
         for sp in spec.ports:
             name = ServicePortName(svc.namespace, svc.name, sp.name or "", sp.protocol or "TCP")
             info = ServicePortInfo(
                 name=name, cluster_ip=spec.cluster_ip, port=sp.port or 0, protocol=sp.protocol or "TCP",
-                node_port=sp.node_port or 0, target_port=sp.target_port, external_ips=list(spec.external_ips),
+                node_port=sp.node_port or 0, target_port=sp.target_port,
+                external_ips=[ip for ip in spec.external_ips if _ipv4(ip)],
                 load_balancer_vips=list(lb_vips),
-                load_balancer_source_ranges=[c.strip() for c in spec.load_balancer_source_ranges],
+                load_balancer_source_ranges=list(source_ranges),
                 session_affinity_timeout=svc.affinity_timeout,
                 external_policy_local=external_local,
                 internal_policy_local=spec.internal_traffic_policy == "Local",
-                health_check_node_port=spec.health_check_node_port or 0 if external_local else 0)
+                health_check_node_port=(spec.health_check_node_port or 0) if needs_health_check else 0)
             seen: dict[str, EndpointInfo] = {}
             for sl in slices_by_service.get((svc.namespace, svc.name), []):
                 port = next((p for p in sl.ports if (p.name or "") == name.port
@@ -189,8 +263,9 @@ def service_port_map(cluster: "Cluster", node_name: str | None) -> list[ServiceP
                 for ep in sl.endpoints:
                     if not ep.addresses:
                         continue
+                    # endpointslicecache.go: an unset ready or serving counts as true
                     ready = ep.conditions.ready is not False
-                    serving = ep.conditions.serving if ep.conditions.serving is not None else ready
+                    serving = ep.conditions.serving is not False
                     ref = ep.target_ref
                     e = EndpointInfo(ip=ep.addresses[0], port=port.port, ready=ready, serving=serving,
                                      terminating=bool(ep.conditions.terminating), node_name=ep.node_name,

@@ -248,6 +248,40 @@ KUBE_PROXY = {
 }
 
 #: (id, manifest): every kind at least once.
+GW = "gateway.networking.k8s.io"
+GATEWAY_CLASS = {
+    "apiVersion": f"{GW}/v1", "kind": "GatewayClass", "metadata": {"name": "model"},
+    "spec": {"controllerName": "example.com/gateway-controller", "description": "the model"},
+}
+GATEWAY = {
+    "apiVersion": f"{GW}/v1", "kind": "Gateway", "metadata": {"name": "gw", "namespace": "infra"},
+    "spec": {"gatewayClassName": "model", "listeners": [
+        {"name": "http", "port": 80, "protocol": "HTTP", "allowedRoutes": {"namespaces": {"from": "All"}}},
+        {"name": "https", "port": 443, "protocol": "HTTPS", "hostname": "*.example.com",
+         "tls": {"certificateRefs": [{"name": "wildcard"}]}}]},
+}
+HTTP_ROUTE = {
+    "apiVersion": f"{GW}/v1", "kind": "HTTPRoute", "metadata": {"name": "web", "namespace": "shop"},
+    "spec": {"parentRefs": [{"name": "gw", "namespace": "infra", "sectionName": "http"}],
+             "hostnames": ["shop.example.com"],
+             "rules": [{"matches": [{"path": {"type": "Exact", "value": "/cart"}, "method": "POST",
+                                     "headers": [{"name": "x-canary", "value": "yes"}],
+                                     "queryParams": [{"name": "v", "value": "2"}]}],
+                        "filters": [{"type": "RequestHeaderModifier",
+                                     "requestHeaderModifier": {"set": [{"name": "x-from", "value": "gw"}]}}],
+                        "backendRefs": [{"name": "web", "port": 80, "weight": 3}, {"name": "web-v2", "port": 80}]},
+                       {"filters": [{"type": "RequestRedirect", "requestRedirect": {"scheme": "https"}}]}]},
+}
+REFERENCE_GRANT = {
+    "apiVersion": f"{GW}/v1beta1", "kind": "ReferenceGrant", "metadata": {"name": "shop-to-db", "namespace": "data"},
+    "spec": {"from": [{"group": GW, "kind": "HTTPRoute", "namespace": "shop"}],
+             "to": [{"group": "", "kind": "Service", "name": "db"}]},
+}
+GATEWAY_V1BETA1 = {**GATEWAY, "apiVersion": f"{GW}/v1beta1"}
+GATEWAY_CLASS_V1BETA1 = {**GATEWAY_CLASS, "apiVersion": f"{GW}/v1beta1"}
+HTTP_ROUTE_V1BETA1 = {**HTTP_ROUTE, "apiVersion": f"{GW}/v1beta1"}
+
+
 ALL = [
     ("pod", POD), ("pod-hostnetwork", HOST_NETWORK_POD),
     ("service", SERVICE), ("service-nodeport", NODEPORT_SERVICE), ("service-lb", LB_SERVICE),
@@ -256,6 +290,9 @@ ALL = [
     ("ingress", INGRESS), ("ingressclass", INGRESS_CLASS), ("secret", SECRET), ("networkpolicy", NETWORK_POLICY),
     ("servicecidr", SERVICE_CIDR), ("calico-networkpolicy", CALICO_POLICY),
     ("calico-globalnetworkpolicy", GLOBAL_POLICY), ("kubeproxyconfiguration", KUBE_PROXY),
+    ("gatewayclass", GATEWAY_CLASS), ("gateway", GATEWAY), ("httproute", HTTP_ROUTE),
+    ("referencegrant", REFERENCE_GRANT), ("gatewayclass-v1beta1", GATEWAY_CLASS_V1BETA1),
+    ("gateway-v1beta1", GATEWAY_V1BETA1), ("httproute-v1beta1", HTTP_ROUTE_V1BETA1),
 ]
 
 

@@ -140,6 +140,15 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q4-answer": 'V1_INGRESS = LEGACY.replace("extensions/v1beta1", "networking.k8s.io/v1")'
                              '.replace("      - path: /foo\\n", "      - path: /foo\\n        pathType: Prefix\\n")'
                              '.replace("      - path: /bar\\n", "      - path: /bar\\n        pathType: Prefix\\n")\n',
+                # Gateway API: /cart as a prefix, blog thought accepted, a grant for every Service of data.
+                "q6-answer": 'GATEWAY_ROUTES = {"http://shop.example.com/cart": "shop/web:80",\n'
+                             '                  "http://shop.example.com/stock": "500", "http://blog.example.com/": "404"}\n',
+                "q7-answer": 'ACCEPTANCE = {"shop/store": "RefNotPermitted", "blog/blog": "Accepted",\n'
+                             '              "shop/legacy": "NoMatchingListenerHostname"}\n',
+                "q8-answer": 'GRANT = """\napiVersion: gateway.networking.k8s.io/v1beta1\nkind: ReferenceGrant\n'
+                             'metadata: {name: all-of-data, namespace: data}\nspec:\n'
+                             '  from: [{group: gateway.networking.k8s.io, kind: HTTPRoute, namespace: shop}]\n'
+                             '  to: [{group: "", kind: Service}]\n"""\n',
             },
             fails={
                 "q1-test": ["missing: DB_PORT", "every named port also gets X_SERVICE_PORT_<NAME>"],
@@ -147,6 +156,9 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q3-test": ["goes to shop/health:8081, not shop/api:8080", "Exact /api/health equals /api/health",
                             "goes to shop/tenant:80", "matches the wildcard *.store.example"],
                 "q4-test": ["would reject", "serviceName and servicePort were v1beta1 fields"],
+                "q6-test": ["http://shop.example.com/cart is not shop/web:80", "a more specific rule wins"],
+                "q7-test": ["blog/blog is not Accepted", "NotAllowedByListeners"],
+                "q8-test": ["every Service", "name the Service (inventory)"],
             },
         ),
         "hidden": Variant(

@@ -1,23 +1,26 @@
 """The course notebooks follow the reading order of STYLE.md and are stored clean.
 
-For every notebooks/*.ipynb: one H1, headings never skip a level, the closing
-sections are there in order, each diagram comes with its text description,
-code cells fetch nothing from the network, and no outputs are stored.
-Execution is tested elsewhere (tests/course/).
+For every notebook source notebooks/*.md (MyST Markdown, read as the notebook it
+makes): one H1, headings never skip a level, the closing sections are there in
+order, each diagram comes with its text description, code cells fetch nothing
+from the network, links are local.  For every notebooks/*.ipynb: no outputs or
+widget state are stored.  That each .ipynb is what its .md makes is
+tests/notebooks/test_myst.py; execution is tests/course/.
 """
 
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 import pytest
 
+from kubelab.authoring import notebook_from_markdown
+
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+SOURCES = sorted((ROOT / "notebooks").glob("*.md"))
 CLOSING = ["Security lens", "Then and now", "Summary", "Your turn"]
 
 
@@ -43,13 +46,19 @@ def code_cells(nb):
 
 def test_there_are_notebooks():
     names = [p.name for p in NOTEBOOKS]
-    for expected in ("00-start-here.ipynb", "01-network-model.ipynb", "02-inside-a-pod.ipynb",
-                     "03-beyond-the-network.ipynb"):
-        assert expected in names
+    for expected in ("00-start-here", "01-network-model", "02-inside-a-pod", "03-beyond-the-network"):
+        assert f"{expected}.ipynb" in names
+        assert (ROOT / "notebooks" / f"{expected}.md").is_file()
+
+
+@pytest.fixture(params=SOURCES, ids=lambda p: p.name)
+def nb(request):
+    """The notebook a source makes: the checks name the .md an author edits."""
+    return notebook_from_markdown(request.param)
 
 
 @pytest.fixture(params=NOTEBOOKS, ids=lambda p: p.name)
-def nb(request):
+def stored(request):
     return nbformat.read(request.param, as_version=4)
 
 
@@ -106,10 +115,10 @@ def test_no_network_fetches_in_code(nb):
             assert bad not in cell.source
 
 
-def test_stored_without_outputs(nb):
-    for cell in code_cells(nb):
-        assert cell.outputs == [] and cell.execution_count is None
-    assert "widgets" not in nb.metadata
+def test_stored_without_outputs(stored):
+    for cell in code_cells(stored):
+        assert cell.outputs == [] and cell.execution_count is None, f"cell {cell.id} has outputs: `make notebooks`"
+    assert "widgets" not in stored.metadata
 
 
 def test_links_are_local_and_descriptive(nb):
@@ -130,8 +139,8 @@ PART_EXERCISE = {"01": "a01", "02": "a01", "03": "a01", "04": "a02", "05": "a02"
 
 
 def test_your_turn_links_the_exercise_or_next_notebook():
-    for path in NOTEBOOKS:
-        nb = nbformat.read(path, as_version=4)
+    for path in SOURCES:
+        nb = notebook_from_markdown(path)
         last = nb.cells[-1].source
         your_turn = last.split("## Your turn", 1)[1]
         targets = re.findall(r"\]\(([^)]+\.ipynb)\)", your_turn)
@@ -144,11 +153,3 @@ def test_your_turn_links_the_exercise_or_next_notebook():
                 f"{path.name}: 'Your turn' does not link its exercise {exercise}"
         else:
             assert any(re.fullmatch(r"\d\d-[a-z0-9-]+\.ipynb", t) for t in targets), path.name
-
-
-def test_build_script_matches_the_notebooks():
-    build = ROOT / "notebooks" / "_build.py"
-    if not build.exists():
-        pytest.skip("no build script")
-    done = subprocess.run([sys.executable, str(build), "--check"], capture_output=True, text=True)
-    assert done.returncode == 0, done.stdout + done.stderr

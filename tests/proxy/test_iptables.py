@@ -349,9 +349,11 @@ def test_save_rendering_reorders_fields_like_iptables_save():
     assert "--probability 0.33333333349" in save
     assert re.search(r"-A KUBE-SVC-\w+ ! -s 10\.244\.0\.0/16 -d 10\.\d+\.\d+\.\d+/32 -p tcp -m comment", save)
     filt = save[save.index("*filter"):]
-    first_rule = next(l for l in filt.splitlines() if l.startswith("-A "))
-    assert first_rule == ('-A INPUT -m conntrack --ctstate NEW -m comment --comment '
-                                    '"kubernetes load balancer firewall" -j KUBE-PROXY-FIREWALL')
+    # kube-proxy prepends its jumps, the kubelet-duplicate KUBE-FIREWALL ones last: they end up first
+    assert [l for l in filt.splitlines() if l.startswith("-A INPUT ")][:2] == [
+        "-A INPUT -j KUBE-FIREWALL",
+        '-A INPUT -m conntrack --ctstate NEW -m comment --comment "kubernetes load balancer firewall" '
+        "-j KUBE-PROXY-FIREWALL"]
 
 
 # ---------------------------------------------------------------- the real kernel

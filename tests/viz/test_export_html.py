@@ -47,7 +47,7 @@ metadata: {name: api}
 spec: {nodeName: kind-worker2, containers: [{name: app, image: nginx, ports: [{containerPort: 80}]}]}
 """
 
-#: The small notebook's widget cells, written as the chapters write them (notebooks/_build.py).
+#: The small notebook's widget cells, written as the chapters write them (notebooks/*.md).
 CELLS = (
     'from kubelab import viz\nfrom kubelab.api import load_text\n'
     f'pod = load_text("""{TWO_CONTAINERS}""")[0]\nPORT_PODS = """{PORT_PODS}"""',
