@@ -58,12 +58,13 @@ def widget_functions() -> tuple[str, ...]:
     True
     """
     import importlib
+    import pkgutil
 
-    from .viz import _LAZY
+    from . import viz
     from .viz.widgets import _App
 
-    for module in sorted(set(_LAZY.values())):
-        importlib.import_module(f"kubelab.viz.{module}")
+    for info in pkgutil.iter_modules(viz.__path__):  # every view module: each app class is then known
+        importlib.import_module(f"kubelab.viz.{info.name}")
     names, todo = set(), [_App]
     while todo:
         for cls in todo.pop().__subclasses__():
@@ -88,7 +89,7 @@ class Estimate:
     @classmethod
     def of(cls, nb: Any, rates: Rates = RATES, widgets: tuple[str, ...] | None = None) -> Estimate:
         names = widgets if widgets is not None else widget_functions()
-        call = re.compile(r"\bviz\.(?:%s)\(" % "|".join(map(re.escape, names)))
+        call = re.compile(r"(?<![\w.])(?:viz\.)?(?:%s)\(" % "|".join(map(re.escape, names)))
         text = [c.source for c in nb.cells if c.cell_type == "markdown"]
         code = [c.source for c in nb.cells if c.cell_type == "code"]
         # A Markdown table (a line starting with "|") is scanned, not read: its words are not counted.

@@ -51,7 +51,13 @@ def test_widget_functions_come_from_the_app_classes():
     names = widget_functions()
     assert {"namespace_explorer", "port_playground", "trace_stepper", "scaling_explorer", "ipam_explorer",
             "plugin_chooser", "policy_playground"} <= set(names)
-    assert all(callable(getattr(__import__("kubelab.viz", fromlist=[n]), n)) for n in names)
+    import importlib
+    import pkgutil
+
+    import kubelab.viz
+
+    modules = [importlib.import_module(f"kubelab.viz.{m.name}") for m in pkgutil.iter_modules(kubelab.viz.__path__)]
+    assert all(any(callable(getattr(m, n, None)) for m in modules) for n in names)
     assert "show" not in names and "interact" not in names and widgets.interact  # not widgets themselves
 
 
