@@ -272,7 +272,7 @@ def test_start_here_links_to_part_01(lab, browser):
 
 # ------------------------------------------------------------------------------------------------ 3
 _CONTROLS = ("select", ".widget-toggle-buttons button:not(.mod-active)", "input[type='checkbox']", ".noUi-handle",
-             "button.jupyter-button:not([disabled])")
+             "button.jupyter-button:not([disabled])", ".widget-text input[type='text'], .widget-textarea textarea")
 _ROOTS = """panel => [...panel.querySelectorAll('.widget-vbox')].filter(
     box => box.parentElement.closest('.widget-vbox') === null && box.querySelector('.kubelab-part') !== null).length"""
 
@@ -300,6 +300,9 @@ def _move(page, widget) -> tuple[str, float]:
             elif selector == ".noUi-handle":
                 control.focus()
                 page.keyboard.press("ArrowRight")
+            elif selector.startswith(".widget-text"):  # type one more character, then leave the field
+                control.fill(control.input_value() + "x")
+                page.keyboard.press("Tab")
             else:
                 control.click()
             with contextlib.suppress(Exception):
