@@ -9,23 +9,42 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 # JupyterLab refuses to start as root unless told.
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# `make lab` serves the repository root (so notebooks/, exercises/ and a terminal's cwd are all
+# the course) and opens START.  ROLE=learner (default) hides nbgrader's instructor tools through
+# etc/learner (see etc/learner/README.md); ROLE=instructor (`make instructor`) shows everything.
+# LAB_ARGS go to `jupyter lab` last, e.g. LAB_ARGS="--no-browser --port=0".
+ROLE        ?= learner
+LAB_ARGS    ?=
+START       := notebooks/00-start-here.ipynb
+LEARNER_CFG := $(CURDIR)/etc/learner
 
-.PHONY: venv lab lite test bench notebooks exercises autograde feedback grades clean hub hub-env
+.PHONY: venv lab instructor lite test bench notebooks exercises autograde feedback grades clean hub hub-env
 
 venv: $(STAMP)
 
-# The overrides turn off JupyterLab's "news" prompt and update check: the course works offline.
+# The overrides turn off JupyterLab's "news" prompt and update check (the course works offline) and
+# save the widgets' state with the notebook (an HTML export then shows what the learner left them at).
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[test,lite]'
 	mkdir -p $(dir $(OVERRIDES))
-	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}}' > $(OVERRIDES)
+	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $(OVERRIDES)
 	$(PY) -m kubelab.viz.export_config
 	touch $@
 
+# The venv's bin/ first on PATH: `kubelab check ...` works in a JupyterLab terminal.  The terminal's
+# shell is named, so jupyter_server_terminals does not make it a login shell when make's output is
+# not a terminal (a login shell reads /etc/profile, which resets PATH).
 lab: $(STAMP)
-	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) notebooks/00-start-here.ipynb
+	$(if $(filter-out learner instructor,$(ROLE)),$(error ROLE must be learner or instructor, not "$(ROLE)"))
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" \
+	$(if $(filter learner,$(ROLE)),JUPYTER_CONFIG_PATH="$(LEARNER_CFG)$${JUPYTER_CONFIG_PATH:+:$$JUPYTER_CONFIG_PATH}") \
+	$(VENV)/bin/jupyter lab $(ALLOW_ROOT) --ServerApp.root_dir=. --LabApp.default_url=/lab/tree/$(START) \
+	  "--ServerApp.terminado_settings=shell_command=$${SHELL:-/bin/sh}" $(LAB_ARGS)
+
+instructor:
+	$(MAKE) lab ROLE=instructor
 
 # The in-browser edition (JupyterLite, docs/lite.md): a static site in build/lite/ that needs no
 # server and no other host. Downloads (npm pyodide, pure wheels) are kept in build/lite-cache/.

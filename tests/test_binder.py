@@ -106,7 +106,8 @@ def test_binder_build_runs_the_start_notebook(tmp_path):
 
     overrides = venv / "share/jupyter/lab/settings/overrides.json"
     assert json.loads(overrides.read_text()) == {
-        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}
+        "@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+        "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True},
     }
     for name in ("jupyter_nbconvert_config.json", "jupyter_server_config.json"):  # HTML exports show snapshots
         config = json.loads((venv / "etc/jupyter" / name).read_text())

@@ -195,7 +195,8 @@ def test_lab_settings_override_is_the_same_everywhere():
     pattern = re.compile(r"\{\"@jupyterlab/apputils-extension:notification\".*\}\}")
     texts = [(REPO / "Makefile").read_text(), (REPO / "binder/postBuild").read_text()]
     found = [json.loads(pattern.search(text).group(0)) for text in texts]
-    expected = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+    expected = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False},
+                "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": True}}
     assert found == [expected, expected]
 
 

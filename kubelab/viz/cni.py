@@ -138,6 +138,8 @@ def attachment_graph(node: Any, attachments: Iterable[Attachment], *, node_name:
 class IpamExplorer(_App):
     """See :func:`ipam_explorer`."""
 
+    PARTS = ("tables", "figure")
+
     def __init__(self, subnet: str = "10.244.1.0/28", plugin: str = "bridge", node: str = "kind-worker") -> None:
         import ipywidgets as w
 
@@ -161,6 +163,7 @@ class IpamExplorer(_App):
             self.controls["Plugin"], w.HBox([self.controls["Attach"], self.controls["Pod to detach"],
                                              self.controls["Detach"]]), self.tables, self.figure])
         self._reset(refresh=False)
+        self._sync()
         self._refresh()
 
     @property
@@ -226,7 +229,12 @@ class IpamExplorer(_App):
         self._refresh()
 
     def _sync(self) -> None:
-        self.controls["Pod to detach"].options = [a.pod for a in self.attachments]
+        # ipywidgets 8 keeps a Dropdown's value at None when its options change: choose one, or Detach
+        # would find nothing to detach with pods attached.  The learner's choice stays while attached.
+        dropdown = self.controls["Pod to detach"]
+        chosen, pods = dropdown.value, [a.pod for a in self.attachments]
+        dropdown.options = pods
+        dropdown.value = chosen if chosen in pods else (pods[0] if pods else None)
 
     def host_local_files(self) -> dict[str, str]:
         """host-local's state for this network: ``<ip>`` -> owner, and ``last_reserved_ip.0``."""
@@ -252,10 +260,6 @@ class IpamExplorer(_App):
 
     def _refresh(self) -> None:
         self.tables.value, self.figure.value = self.render()
-
-    @property
-    def html(self) -> str:
-        return self.tables.value + self.figure.value
 
 
 def ipam_explorer(subnet: str = "10.244.1.0/28", *, plugin: str = "bridge", node: str = "kind-worker",
@@ -315,6 +319,8 @@ def feature_matrix_html(as_of: str | None = None) -> str:
 class PluginChooser(_App):
     """See :func:`plugin_chooser`."""
 
+    PARTS = ("view",)
+
     def __init__(self, requirements: Mapping[str, Any], as_of: str | None) -> None:
         import ipywidgets as w
 
@@ -347,10 +353,6 @@ class PluginChooser(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def chooser_html(requirements: Mapping[str, Any]) -> str:
@@ -410,6 +412,8 @@ def policy_matrix_html(matrix: Any, cluster: Any = None) -> str:
 
 class PolicyPlayground(_App):
     """See :func:`policy_playground`."""
+
+    PARTS = ("view",)
 
     def __init__(self, base: str, policies: Mapping[str, str], choice: str, plugin: str,
                  namespaces: list[str] | None, port: int) -> None:
@@ -489,10 +493,6 @@ class PolicyPlayground(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def policy_playground(base: str, policies: Mapping[str, str], *, choice: str | None = None, plugin: str = "calico",

@@ -4,6 +4,11 @@ Printed beside each figure in the course and embedded in the SVG's
 ``<desc>``, so a screen-reader user (or anyone reading the notebook as text)
 gets everything the drawing shows.  Works on any graph that follows the
 conventions of :mod:`kubelab.viz.graphs`.
+
+Two optional conventions keep the text short: a node's ``description`` (one
+sentence) replaces its kind, label and detail; a graph with ``sequence=True``
+(a path, each node leading to the next, as a traced connection) lists its
+boxes in order and says so once, instead of one "A then B" line per edge.
 """
 
 from __future__ import annotations
@@ -31,7 +36,13 @@ EDGE_WORDS = {
 
 
 def _label(g: Any, n: Any) -> str:
-    return str(g.nodes[n].get("label", n)).replace("\n", ", ")
+    """The label on one line: its lines joined by ", " (only " " after a line already ending in punctuation)."""
+    text = ""
+    for line in str(g.nodes[n].get("label", n)).split("\n"):
+        line = line.strip()
+        if line:
+            text += ("" if not text else " " if text[-1] in ",;:" else ", ") + line
+    return text
 
 
 def _edges(g: Any):
@@ -72,11 +83,17 @@ def describe_graph(g: Any) -> str:
     lines.append("Boxes:")
     for n in nodes:
         d = g.nodes[n]
+        if d.get("description"):
+            lines.append(f"- {d['description']}")
+            continue
         kind = KIND_WORDS.get(d.get("kind", ""), d.get("kind", "item"))
         detail = f": {d['detail']}" if d.get("detail") else ""
         lines.append(f"- {kind} {_label(g, n)}{detail}")
     edges = list(_edges(g))
-    if edges:
+    if edges and g.graph.get("sequence"):
+        lines.append("Connections: each box leads to the next one, in the order listed.")
+        edges = []
+    elif edges:
         lines.append("Connections:")
     for u, v, d in edges:
         kind = d.get("kind", "")

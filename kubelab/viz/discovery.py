@@ -106,6 +106,8 @@ def lookup_html(result: Any) -> str:
 class ResolverWalk(_App):
     """See :func:`resolver_walk`."""
 
+    PARTS = ("view",)
+
     def __init__(self, cluster: Any, pod: Any, name: str, qtype: str, upstream: Mapping[str, Any] | None) -> None:
         import ipywidgets as w
 
@@ -153,10 +155,6 @@ class ResolverWalk(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def _find_pod(cluster: Any, pod: Any) -> Any:
@@ -231,7 +229,8 @@ def reachability_html(matrix: Any) -> str:
     """The matrix as an HTML table: each cell says the verdict in words (and the backend, and the source it saw)."""
     if not matrix.targets:
         return "<p>" + escape(" ".join(matrix.notes) or "No addresses to reach.") + "</p>"
-    rows = [[s, *(("ok: " if matrix.cell(s, t).verdict == "delivered" else "FAILS: ") + matrix.cell(s, t).short()
+    # A delivered cell's short() already starts with "ok" (ok -> web-1 (sees ...)); a failure says FAILS once.
+    rows = [[s, *(("" if matrix.cell(s, t).verdict == "delivered" else "FAILS: ") + matrix.cell(s, t).short()
                   for t in matrix.targets)] for s in matrix.sources]
     html = _table(["from \\ to", *matrix.targets], rows,
                   f"Reachability of {matrix.service} port {matrix.port}: each cell is one traced connection")
@@ -278,6 +277,8 @@ def _variant_matrix(cluster: Any, service: str, namespace: str, stype: str, poli
 class ServiceTypeExplorer(_App):
     """See :func:`service_type_explorer`."""
 
+    PARTS = ("view",)
+
     def __init__(self, cluster: Any, service: str, namespace: str, stype: str, policy: str) -> None:
         import ipywidgets as w
 
@@ -311,10 +312,6 @@ class ServiceTypeExplorer(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def render_matrix(matrix: Any, note: str = "") -> str:

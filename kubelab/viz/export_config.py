@@ -12,8 +12,11 @@ exporter.  Two places export:
   enough: the server reads those only for extension switches; checked by exporting through
   ``/nbconvert/html/…`` with each).
 
-:func:`install` adds the preprocessor to ``HTMLExporter.preprocessors`` in both files,
-keeping whatever else they hold.  ``make venv`` and ``binder/postBuild`` run it::
+:func:`install` adds the preprocessor to ``HTMLExporter.preprocessors`` in both files, and
+:func:`kubelab.viz.sanitize.clean_html` as the ``clean_html`` filter (``HTMLExporter.filters``):
+JupyterLab's export dialog ticks "Sanitize HTML output" by default, and nbconvert's own filter
+then escapes every heading, paragraph, table header and diagram (see :mod:`kubelab.viz.sanitize`).
+Whatever else the files hold is kept.  ``make venv`` and ``binder/postBuild`` run it::
 
     python -m kubelab.viz.export_config [PREFIX]      # default: sys.prefix
 """
@@ -24,10 +27,12 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["PREPROCESSOR", "FILES", "install"]
+__all__ = ["PREPROCESSOR", "FILTERS", "FILES", "install"]
 
 #: The dotted name nbconvert imports.
 PREPROCESSOR = "kubelab.viz.widgets.StaticWidgetsPreprocessor"
+#: Jinja filters of the HTML exporter replaced by ours: name -> dotted name.
+FILTERS = {"clean_html": "kubelab.viz.sanitize.clean_html"}
 #: Config files (under <prefix>/etc/jupyter) that must list it.
 FILES = ("jupyter_nbconvert_config.json", "jupyter_server_config.json")
 
@@ -41,8 +46,9 @@ def install(prefix: str | Path | None = None) -> list[Path]:
     >>> import tempfile, json
     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = install(d); _ = install(d)
-    ...     json.loads((Path(d) / "etc/jupyter/jupyter_server_config.json").read_text())
-    {'HTMLExporter': {'preprocessors': ['kubelab.viz.widgets.StaticWidgetsPreprocessor']}}
+    ...     config = json.loads((Path(d) / "etc/jupyter/jupyter_server_config.json").read_text())["HTMLExporter"]
+    >>> config["preprocessors"], config["filters"]
+    (['kubelab.viz.widgets.StaticWidgetsPreprocessor'], {'clean_html': 'kubelab.viz.sanitize.clean_html'})
     """
     folder = Path(prefix if prefix is not None else sys.prefix) / "etc" / "jupyter"
     folder.mkdir(parents=True, exist_ok=True)
@@ -56,6 +62,7 @@ def install(prefix: str | Path | None = None) -> list[Path]:
         preprocessors = exporter.setdefault("preprocessors", [])
         if PREPROCESSOR not in preprocessors:
             preprocessors.append(PREPROCESSOR)
+        exporter.setdefault("filters", {}).update(FILTERS)
         path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written
@@ -63,4 +70,4 @@ def install(prefix: str | Path | None = None) -> list[Path]:
 
 if __name__ == "__main__":
     for written_path in install(sys.argv[1] if len(sys.argv) > 1 else None):
-        print(f"kubelab: HTML exports show widget snapshots ({written_path})")
+        print(f"kubelab: HTML exports show widget snapshots and keep headings when sanitized ({written_path})")

@@ -133,6 +133,8 @@ def render(router: GatewayRouter, url: str, method: str = "GET", headers: dict[s
 class GatewayExplorer(_App):
     """See :func:`gateway_explorer`."""
 
+    PARTS = ("view",)
+
     def __init__(self, gateways: Mapping[str, tuple[Any, str]], host: str, path: str, headers: str) -> None:
         import ipywidgets as w
 
@@ -177,10 +179,6 @@ class GatewayExplorer(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def gateway_explorer(gateways: Any, gateway: str | None = None, *, host: str = "example.com", path: str = "/",

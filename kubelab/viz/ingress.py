@@ -213,6 +213,8 @@ def render_route(cluster: Any, url: str) -> str:
 class RouteExplorer(_App):
     """See :func:`route_explorer`."""
 
+    PARTS = ("view",)
+
     def __init__(self, clusters: Mapping[str, Any], host: str, path: str, scheme: str) -> None:
         import ipywidgets as w
 
@@ -251,10 +253,6 @@ class RouteExplorer(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.view.value
 
 
 def route_explorer(clusters: Any, *, host: str = "foo.com", path: str = "/foo", scheme: str = "http") -> Any:

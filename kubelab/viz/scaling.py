@@ -271,7 +271,7 @@ def scaling_chart(modes: Sequence[str], metric: str = "evaluated", mark: int | N
     title = f"kube-proxy: {axis} as Services grow"
     svg = line_chart(title, "number of Services", axis, series, mark_x=mark)
     desc = describe_chart(title, "number of Services", axis, series, mark) + f"\n({axis}: {meaning}.)"
-    return (f"<figure style='margin:0'>{svg}<figcaption><details open><summary>Text description of the chart"
+    return (f"<figure style='margin:0'>{svg}<figcaption><details><summary>Text description of the chart"
             f"</summary><pre style='white-space:pre-wrap'>{escape(desc)}</pre></details></figcaption></figure>")
 
 
@@ -289,6 +289,8 @@ def _numbers_table(modes: Sequence[str], size: int) -> str:
 
 class ScalingExplorer(_App):
     """See :func:`scaling_explorer`."""
+
+    PARTS = ("table", "figure")
 
     def __init__(self, modes: Sequence[str], sizes: Sequence[int] = SIZES) -> None:
         import ipywidgets as w
@@ -316,10 +318,6 @@ class ScalingExplorer(_App):
         size = self.controls["Services"].value
         self.table.value = _numbers_table(self.modes, size)
         self.figure.value = scaling_chart(self.modes, self.controls["Figure"].value, size, self.sizes)
-
-    @property
-    def html(self) -> str:
-        return self.table.value + self.figure.value
 
 
 def scaling_explorer(modes: Sequence[str] | None = None) -> Any:
@@ -385,6 +383,8 @@ def render_endpoints(cluster: Any, service: str, namespace: str = "default", mes
 
 class EndpointExplorer(_App):
     """See :func:`endpoint_explorer`."""
+
+    PARTS = ("tables", "figure")
 
     def __init__(self, cluster: Any, service: str, namespace: str = "default", max_replicas: int = 6) -> None:
         import ipywidgets as w
@@ -479,10 +479,6 @@ class EndpointExplorer(_App):
     def _refresh(self) -> None:
         self.tables.value, self.figure.value = render_endpoints(self.cluster, self.service, self.namespace,
                                                                 self.message)
-
-    @property
-    def html(self) -> str:
-        return self.tables.value + self.figure.value
 
 
 def endpoint_explorer(cluster: Any, service: str, namespace: str = "default", *, max_replicas: int = 6) -> Any:

@@ -69,6 +69,14 @@ _DEFAULT_EDGE = (_P["black"], "", 1.5, "line")
 
 CHAR_W, LINE_H, PAD = 7.0, 15.0, 8.0
 FONT = "font-family='DejaVu Sans, Verdana, sans-serif' font-size='12'"
+#: The smallest text of a figure (edge labels), in px at natural size, and the smallest a reader should get.
+SMALLEST_FONT, MIN_READABLE_PX = 11.0, 11.0
+#: The width a notebook's output shows (JupyterLab at 1280 px, with the file browser open: ~950 px).
+NOTEBOOK_WIDTH = 950
+#: Wider than this, a figure keeps its natural size and scrolls sideways instead of shrinking:
+#: shrunk to ``NOTEBOOK_WIDTH`` its smallest text would fall under 11 px (Figure 2.10 in 09 was 2741
+#: px wide and drawn with 4 px text).
+MAX_SCALED_WIDTH = NOTEBOOK_WIDTH * SMALLEST_FONT / MIN_READABLE_PX
 
 
 def _size(label: str) -> tuple[float, float]:
@@ -174,15 +182,15 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
                         f"{escape(kind)}: {escape(str(d.get('label', '')))}</title></path>")
             mx, my = 0.25 * sx + 0.5 * cx + 0.25 * ex, 0.25 * sy + 0.5 * cy + 0.25 * ey
             xs.append(mx), ys.append(my)
-            label = str(d.get("label", ""))
+            label = full = str(d.get("label", ""))
             if label:
                 if len(label) > 46:
                     label = label[:44] + "..."
                 lw = len(label) * 6.0 + 6
                 lx, ly = mx, my
-                while any(abs(lx - ox) < (lw + ow) / 2 and abs(ly - oy) < 15 for ox, oy, _l, _c, ow in label_boxes):
+                while any(abs(lx - ox) < (lw + ow) / 2 and abs(ly - oy) < 15 for ox, oy, _l, _c, ow, _f in label_boxes):
                     ly += 15  # nudge down until it overlaps no earlier label
-                label_boxes.append((lx, ly, label, colour, lw))
+                label_boxes.append((lx, ly, label, colour, lw, full))
                 xs.extend([lx - lw / 2, lx + lw / 2]), ys.append(ly + 8)
     for n in g.nodes:
         d = g.nodes[n]
@@ -190,6 +198,8 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
         (cx, cy), (w, h) = pos[n], sizes[n]
         dash_attr = f" stroke-dasharray='{dash}'" if dash else ""
         common = f"fill='{fill}' stroke='{stroke}' stroke-width='2'{dash_attr}"
+        # A box's label may be cut short ("..."): hovering the box shows its whole detail.
+        body.append("<g>" + (f"<title>{escape(str(d['detail']))}</title>" if d.get("detail") else ""))
         if shape == "ellipse":
             body.append(f"<ellipse cx='{cx:.1f}' cy='{cy:.1f}' rx='{w / 2 + 6:.1f}' ry='{h / 2 + 2:.1f}' {common}/>")
         else:
@@ -202,11 +212,13 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
             weight = " font-weight='bold'" if j == 0 else ""
             body.append(f"<text x='{cx:.1f}' y='{top + j * LINE_H:.1f}' text-anchor='middle' {FONT}{weight}>"
                         f"{escape(line)}</text>")
-    for lx, ly, label, colour, w in label_boxes:
+        body.append("</g>")
+    for lx, ly, label, colour, w, full in label_boxes:  # a label cut short shows the whole one on hover
+        body.append("<g>" + (f"<title>{escape(full)}</title>" if full != label else ""))
         body.append(f"<rect x='{lx - w / 2:.1f}' y='{ly - 9:.1f}' width='{w:.1f}' height='14' fill='#FFFFFF' "
                     f"fill-opacity='0.9' stroke='{colour}' stroke-width='0.5'/>")
         body.append(f"<text x='{lx:.1f}' y='{ly + 2:.1f}' text-anchor='middle' "
-                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='10.5'>{escape(label)}</text>")
+                    f"font-family='DejaVu Sans, Verdana, sans-serif' font-size='{SMALLEST_FONT:g}'>{escape(label)}</text></g>")
 
     x0, y0 = min(xs, default=0) - margin, min(ys, default=0) - margin - 20
     # Legend: one line per edge kind used (its colour, pattern and words), then the box kinds.
@@ -237,8 +249,10 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
                f"font-size='14' font-weight='bold'>"
                f"{escape(title)}</text>")
     attrs = f" width='{width:.0f}'" if width else f" width='{total_w:.0f}'"
+    # Shrink to the output's width only while the text stays readable; a wider figure scrolls (figure_html).
+    fit = "max-width:100%;" if (width or total_w) <= MAX_SCALED_WIDTH else "max-width:none;"
     return (f"<svg xmlns='http://www.w3.org/2000/svg' role='img' aria-labelledby='kl-title-{uid} kl-desc-{uid}'{attrs} "
-            f"viewBox='{x0:.1f} {y0:.1f} {total_w:.1f} {total_h:.1f}' style='max-width:100%;height:auto;"
+            f"viewBox='{x0:.1f} {y0:.1f} {total_w:.1f} {total_h:.1f}' style='{fit}height:auto;"
             f"background:#FFFFFF'>"
             f"<title id='kl-title-{uid}'>{escape(title)}</title><desc id='kl-desc-{uid}'>{escape(desc)}</desc>"
             f"<defs><marker id='kl-arrow-{uid}' viewBox='0 0 10 10' refX='9' refY='5' markerWidth='7' markerHeight='7' "
@@ -248,12 +262,18 @@ def to_svg(g: Any, *, description: str | None = None, width: float | None = None
 
 
 def figure_html(g: Any, *, caption: bool = True) -> str:
-    """HTML of the figure: the SVG, then (``caption=True``) its text description, visible, as the caption."""
+    """HTML of the figure: the SVG, then (``caption=True``) its text description as the caption, collapsed.
+
+    The description is in a closed ``<details>``: one click (or Enter on its summary) opens it, and a
+    screen reader has the same text in the SVG's ``<desc>``.
+    """
     desc = describe_graph(g)
     svg = to_svg(g, description=desc)
     if not caption:
         return svg
-    return (f"<figure style='margin:0'>{svg}<figcaption><details open><summary>Text description of the "
+    # A figure too wide to shrink readably (to_svg) scrolls sideways inside the output, at full size.
+    return (f"<figure style='margin:0'><div style='overflow-x:auto;max-width:100%'>{svg}</div>"
+            f"<figcaption><details><summary>Text description of the "
             f"diagram</summary><pre style='white-space:pre-wrap'>{escape(desc)}</pre></details></figcaption>"
             f"</figure>")
 

@@ -106,7 +106,7 @@ def trace_graph(trace: Any, step: int | None = None) -> nx.DiGraph:
     backend and the number of rules the first packet was checked against.
     """
     title = f"Connection {trace.src} -> {trace.dst} ({trace.mode} mode): {trace.verdict or 'no verdict'}"
-    g = nx.DiGraph(title=title, layout="layers", notes=[])
+    g = nx.DiGraph(title=title, layout="layers", notes=[], sequence=True)  # described hop by hop, once each
     last = len(trace.hops) - 1
     for i, hop in enumerate(trace.hops):
         current = step is not None and i == step
@@ -114,9 +114,9 @@ def trace_graph(trace: Any, step: int | None = None) -> nx.DiGraph:
         head = f"{'NOW ' if current else ''}{i + 1}. {hop.kind}: {hop.where}"
         summary = _hop_summary(hop)
         label = head + "\n" + _wrap(hop.detail) + (f"\n{summary}" if summary else "")
-        g.add_node(f"hop:{i}", kind=kind, label=label, layer=0, order=i,
-                   detail=f"step {i + 1} of {last + 1}{' (the current step)' if current else ''}: {hop.kind} at "
-                          f"{hop.where}: {hop.detail}" + (f" ({summary})" if summary else ""))
+        text = (f"step {i + 1} of {last + 1}{' (the current step)' if current else ''}: {hop.kind} at {hop.where}: "
+                f"{hop.detail}" + (f" ({summary})" if summary else ""))
+        g.add_node(f"hop:{i}", kind=kind, label=label, layer=0, order=i, detail=text, description=text)
         if i:
             g.add_edge(f"hop:{i - 1}", f"hop:{i}", kind="next", label="")
     verdict = f"Verdict: {trace.verdict}"
@@ -146,8 +146,13 @@ def rule_table(hop: Any, caption: str | None = None) -> str:
 
 
 def trace_html(trace: Any, step: int | None = None) -> str:
-    """The diagram (with its text description) and, for ``step``, that hop's rules; ``None``: every hop's."""
-    parts = [figure_html(trace_graph(trace, step))]
+    """The diagram (with its text description) and, for ``step``, that hop's rules; ``None``: every hop's.
+
+    With a ``step`` the hop's text and rule table come first and the (tall) diagram last, so the
+    stepper's Prev/Next buttons, just above, sit next to the rules they move through.
+    """
+    figure = figure_html(trace_graph(trace, step))
+    parts = [figure] if step is None else []
     hops = range(len(trace.hops)) if step is None else [step]
     for i in hops:
         hop = trace.hops[i]
@@ -157,6 +162,8 @@ def trace_html(trace: Any, step: int | None = None) -> str:
             parts.append(rule_table(hop))
     summary = escape("; ".join(trace.lines(rules=False)[-2:]))
     parts.append(f"<p><strong>Outcome:</strong> {summary}</p>")
+    if step is not None:
+        parts.append(figure)
     return "".join(parts)
 
 
@@ -165,6 +172,8 @@ NO_DEAD = "(every pod answers)"
 
 class TraceStepper(_App):
     """See :func:`trace_stepper`."""
+
+    PARTS = ("position", "view")
 
     def __init__(self, cluster: Any, src: str, services: Sequence[tuple[str, int]], modes: Sequence[str],
                  seed: int = 1) -> None:
@@ -256,10 +265,6 @@ class TraceStepper(_App):
         end = f" - verdict: {t.verdict}" if self.step == n - 1 else ""
         self.position.value = f"<span>Step {self.step + 1} of {n}{escape(end)}</span>"
         self.view.value = trace_html(t, self.step)
-
-    @property
-    def html(self) -> str:
-        return self.position.value + self.view.value
 
 
 def trace_stepper(cluster: Any, src: str, services: Iterable[tuple[str, int]], *, modes: Sequence[str] | None = None,

@@ -57,8 +57,9 @@ for; the bundle stays a plain dict, so the output carries no metadata).
   in the Python kernel, so an embedded widget in a kernel-less page would
   offer controls that change nothing.
 
-The snapshot is taken when the app is displayed: interactions made later in
-the live notebook change the widget (and its saved state), not the snapshot.
+The snapshot in the output is taken when the app is displayed; interactions made later change
+the widget and its saved state.  The preprocessor therefore rebuilds each snapshot from the
+saved widget state when the notebook holds one, so an export shows what the learner left.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ from .graphs import channel_graph, pod_graph, port_graph
 from .svg import figure_html
 
 __all__ = ["namespace_explorer", "port_playground", "interact", "quiet", "NamespaceExplorer", "PortPlayground",
-           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor"]
+           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor", "snapshot_html", "add_tooltips"]
 
 #: The pod fields the explorer toggles: (label shown, PodSpec attribute).
 POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
@@ -86,6 +87,10 @@ POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwo
 STATIC_NOTE = "Static snapshot: run the notebook for the interactive version."
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+#: The key of the saved widget state in a notebook's metadata.widgets.
+WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
+#: The CSS class of the HTML widgets that make an app's rendering (see :class:`_App`).
+PART_CLASS = "kubelab-part"
 #: How a course widget's static snapshot (its ``text/html``) begins.
 STATIC_START = "<div class='kubelab-static'>"
 
@@ -139,14 +144,25 @@ def _setting(control: Any) -> str | None:
 
 
 class _App:
-    """Common parts: the widget, controls by label, current HTML, timings, the static fallback."""
+    """Common parts: the widget, controls by label, current HTML, timings, the static fallback.
+
+    A subclass names in :attr:`PARTS` the ``ipywidgets.HTML`` attributes whose values, joined,
+    are its rendering (:attr:`html`); they carry the CSS class :data:`PART_CLASS`, which is how
+    :class:`StaticWidgetsPreprocessor` finds them again in a notebook's saved widget state.
+    """
 
     widget: Any
     controls: dict[str, Any]
     timings: list[float]
+    #: Attribute names of the HTML widgets whose values make :attr:`html`, in order.
+    PARTS: tuple[str, ...] = ("tables", "figure")
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget's bundle, plus ``text/html``: :meth:`static_html` (see the module docstring)."""
+        for name in self.PARTS:
+            if PART_CLASS not in getattr(self, name)._dom_classes:
+                getattr(self, name).add_class(PART_CLASS)
+        add_tooltips(self.controls.values())
         bundle = self.widget._repr_mimebundle_(**kwargs)
         if not bundle:
             return bundle
@@ -154,19 +170,96 @@ class _App:
 
     def static_html(self) -> str:
         """The current rendering as static HTML: :data:`STATIC_NOTE`, the controls' settings, :attr:`html`."""
-        settings = [(name, _setting(c)) for name, c in self.controls.items()]
-        shown = "; ".join(f"{escape(name)}: {escape(value)}" for name, value in settings if value is not None)
-        note = f"<p style='margin:4px 0'><em>{escape(STATIC_NOTE)}</em>" + (
-            f" Settings shown: {shown}." if shown else "") + "</p>"
-        return f"{STATIC_START}{note}{self.html}</div>"
+        return snapshot_html([(name, _setting(c)) for name, c in self.controls.items()], self.html)
 
     @property
-    def html(self) -> str:  # pragma: no cover - overridden
-        raise NotImplementedError
+    def html(self) -> str:
+        """The current rendering: the values of the :attr:`PARTS` widgets, joined."""
+        return "".join(getattr(self, name).value for name in self.PARTS)
+
+
+def add_tooltips(controls: Iterable[Any]) -> None:
+    """Give every control a tooltip, so a label cut short by its box can still be read in full.
+
+    A control without one gets its description; toggle buttons without per-button tooltips get
+    their option labels, and as wide a button as each label needs (ipywidgets draws each one
+    148 px wide by default and ellipsizes longer labels).
+
+    >>> import ipywidgets as w
+    >>> t = w.ToggleButtons(options=["rules checked by the first packet", "rules"], description="Figure")
+    >>> add_tooltips([t]); t.tooltip, t.tooltips
+    ('Figure', ('rules checked by the first packet', 'rules'))
+    """
+    for control in controls:
+        if getattr(control, "description", "") and not getattr(control, "tooltip", None):
+            control.tooltip = control.description
+        if hasattr(control, "tooltips") and not control.tooltips:
+            control.tooltips = [str(label) for label in control._options_labels]
+            if not control.style.button_width:  # and wide enough for its label, where the row has room
+                control.style.button_width = "auto"
+
+
+def snapshot_html(settings: Iterable[tuple[str, str | None]], html: str) -> str:
+    """A static snapshot: :data:`STATIC_START`, the note with the settings (``None`` ones left out), ``html``.
+
+    >>> snapshot_html([("Mode", "iptables"), ("Next", None)], "<p>x</p>")[len(STATIC_START):]
+    "<p style='margin:4px 0'><em>Static snapshot: run the notebook for the interactive version.</em> \
+Settings shown: Mode: iptables.</p><p>x</p></div>"
+    """
+    shown = "; ".join(f"{escape(name)}: {escape(value)}" for name, value in settings if value is not None)
+    note = f"<p style='margin:4px 0'><em>{escape(STATIC_NOTE)}</em>" + (
+        f" Settings shown: {shown}." if shown else "") + "</p>"
+    return f"{STATIC_START}{note}{html}</div>"
+
+
+def _saved_setting(state: dict) -> str | None:
+    """:func:`_setting` of a control from its saved model state (None for what holds no value)."""
+    if "_options_labels" in state:  # Dropdown, ToggleButtons, SelectionSlider: the label at ``index``
+        index = state.get("index")
+        if not isinstance(index, int):
+            return "nothing chosen"
+        text = state["_options_labels"][index]
+    elif "value" in state:
+        value = state["value"]
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        if value is None:
+            return "nothing chosen"
+        text = str(value)
+    else:
+        return None
+    if "\n" in text.strip() or len(text) > 60:
+        return f"{len(text.strip().splitlines())} lines of text"
+    return text
+
+
+def _saved_snapshot(states: dict, model_id: str) -> str | None:
+    """The snapshot of the app whose root widget is ``model_id``, as its saved widget state last held it.
+
+    Walks the widget tree depth first: the :data:`PART_CLASS` HTML widgets give the rendering, the
+    other widgets with a description and a value give the settings.  None when no part was saved.
+    """
+    parts: list[str] = []
+    settings: list[tuple[str, str | None]] = []
+    todo, seen = [model_id], set()
+    while todo:
+        key = todo.pop(0)
+        model = states.get(key)
+        if key in seen or not isinstance(model, dict):
+            continue
+        seen.add(key)
+        state = model.get("state", {})
+        if PART_CLASS in state.get("_dom_classes", ()):
+            parts.append(str(state.get("value", "")))
+        elif state.get("description") and not model.get("model_name", "").startswith(("HTML", "Label", "Button")):
+            settings.append((state["description"], _saved_setting(state)))
+        children = [c.removeprefix("IPY_MODEL_") for c in state.get("children", ()) if isinstance(c, str)]
+        todo[:0] = children  # depth first, in the order shown
+    return snapshot_html(settings, "".join(parts)) if parts else None
 
 
 class StaticWidgetsPreprocessor:
-    """nbconvert preprocessor: every course widget exports as its static snapshot.
+    """nbconvert preprocessor: every course widget exports as its static snapshot, in its last saved state.
 
     Drops ``application/vnd.jupyter.widget-view+json`` from each output whose
     ``text/html`` is a course snapshot (begins with :data:`STATIC_START`), so nbconvert's
@@ -174,6 +267,11 @@ class StaticWidgetsPreprocessor:
     was saved; then drops ``metadata.widgets`` if no widget view is left (the
     page then loads no widget manager).  Other outputs are left alone.  A plain
     callable, so importing it does not import nbconvert.
+
+    The snapshot in the output was taken when the cell ran.  When the notebook also holds the
+    widgets' saved state (JupyterLab writes it on save with the jupyterlab-manager setting
+    ``saveState``, which ``make venv`` and Binder turn on; nbclient always does), the snapshot is
+    rebuilt from that state instead: what the learner left the widget showing when they saved.
 
     Examples
     --------
@@ -188,6 +286,8 @@ class StaticWidgetsPreprocessor:
     enabled = True
 
     def __call__(self, nb: Any, resources: Any) -> tuple[Any, Any]:
+        saved = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {})
+        states = saved.get("state", {}) if isinstance(saved, dict) else {}
         views_left = False
         for cell in nb["cells"]:
             for output in cell.get("outputs", ()):
@@ -196,6 +296,9 @@ class StaticWidgetsPreprocessor:
                     continue
                 html = data.get("text/html", "")
                 if ("".join(html) if isinstance(html, list) else html).startswith(STATIC_START):
+                    last = _saved_snapshot(states, str(data[WIDGET_VIEW].get("model_id", "")))
+                    if last is not None:
+                        data["text/html"] = last
                     del data[WIDGET_VIEW]
                 else:
                     views_left = True
@@ -244,6 +347,8 @@ def render_pod(pod: Pod, *, focus: str = "namespaces", a: str | None = None, b: 
 class NamespaceExplorer(_App):
     """See :func:`namespace_explorer`."""
 
+    PARTS = ("tables", "figure")
+
     def __init__(self, pod: Pod, focus: str = "namespaces") -> None:
         import ipywidgets as w
 
@@ -286,10 +391,6 @@ class NamespaceExplorer(_App):
 
     def _changed(self, _change: Any = None) -> None:
         _timed(self.timings, self._refresh)
-
-    @property
-    def html(self) -> str:
-        return self.tables.value + self.figure.value
 
 
 def namespace_explorer(pod: Any, *, focus: str = "namespaces") -> Any:
@@ -353,6 +454,8 @@ def render_ports(pods: list[Pod], message: str = "") -> tuple[str, str]:
 
 class PortPlayground(_App):
     """See :func:`port_playground`."""
+
+    PARTS = ("tables", "figure")
 
     def __init__(self, pods: list[Pod], nodes: Iterable[str] = DEFAULT_NODES) -> None:
         import ipywidgets as w
@@ -438,10 +541,6 @@ class PortPlayground(_App):
 
     def _refresh(self) -> None:
         self.tables.value, self.figure.value = render_ports(self.pods, self.message)
-
-    @property
-    def html(self) -> str:
-        return self.tables.value + self.figure.value
 
 
 def _pods(pods: Any) -> list[Pod]:

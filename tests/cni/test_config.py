@@ -12,7 +12,7 @@ from kubelab.cni.config import ConfigError, load_conflist
 from kubelab.cni.config import load_file
 from kubelab.grading.cni import CHAPTER_CONFIG
 
-# The chapter's example ("CNI 规范和插件"), verbatim: single quotes, so not JSON (kept once, for the a04 grader).
+# The chapter's example ("CNI specification and plugins"), verbatim: single quotes, so not JSON (kept once, for the a04 grader).
 CHAPTER = CHAPTER_CONFIG
 
 

@@ -34,8 +34,8 @@ spec: {containers: [{name: c, image: "nginx:1.27"}]}
 def ctx():
     context = os.environ.get("KUBELAB_KIND_CONTEXT")
     if not context:
-        pytest.skip("KUBELAB_KIND_CONTEXT is not set: no kind cluster to test against (see README, "
-                    "'Using a kind cluster')")
+        pytest.skip("KUBELAB_KIND_CONTEXT is not set: no kind cluster to test against (see docs/instructors.md, "
+                    "'Checking the model against a kind cluster')")
     return connect(context)
 
 

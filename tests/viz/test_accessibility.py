@@ -337,3 +337,41 @@ def test_no_figure_tells_two_edge_kinds_apart_by_colour_alone(chapter_apps):
 
 if os.environ.get("KUBELAB_PALETTE_REPORT"):  # pragma: no cover - a manual aid: print the numbers
     print(palette_report())
+
+
+# ------------------------------------------------------------------------------------ text descriptions
+STRAY = re.compile(r",,|, ,|[:;],|\(,|,\)| ,|:\s*:")
+
+
+def _descriptions(html_text: str) -> list[str]:
+    import html as html_module
+
+    return [html_module.unescape(d) for d in re.findall(r"<figcaption><details><summary>Text description of the "
+                                                          r"(?:diagram|chart)</summary><pre[^>]*>(.*?)</pre></details>",
+                                                          html_text, re.S)]
+
+
+def test_text_descriptions_are_collapsed_clean_and_say_each_hop_once(chapter_apps):
+    """Issue 11, item 9: under every diagram, closed by default; no doubled punctuation; a trace's hops once each."""
+    from kubelab.viz.trace import TraceStepper
+
+    seen = 0
+    for nb, app in chapter_apps:
+        assert "<details open" not in app.html, f"{nb}: {type(app).__name__} shows its description open"
+        for text in _descriptions(app.html):
+            seen += 1
+            for line in text.splitlines():
+                assert not STRAY.search(line), f"{nb}: {type(app).__name__}: stray punctuation in {line!r}"
+        if isinstance(app, TraceStepper):
+            text = _descriptions(app.html)[0]
+            n = len(app.trace.hops)
+            for i, hop in enumerate(app.trace.hops, 1):  # two hops may read alike (FORWARD on two nodes): by number
+                line = f"step {i} of {n}"
+                assert text.count(line) == 1, f"{nb}: hop {i} ({hop.detail!r}) described {text.count(line)}x"
+            assert text.count(" then ") == 0, f"{nb}: hops listed again as connections"
+    assert seen >= len(chapter_apps) // 2, "few descriptions found: has the figure HTML changed?"
+
+
+def test_stray_punctuation_check_catches_a_doubled_comma():
+    assert STRAY.search("the node (172.18.0.3),, not the client")
+    assert not STRAY.search("the node (172.18.0.3), not the client 10.244.1.3:40001")

@@ -64,6 +64,26 @@ def test_ipam_explorer_runs_add_and_del_through_host_local():
     assert len(app.timings) == 5
 
 
+def test_ipam_explorer_detach_dropdown_is_filled():
+    """At start and after every Attach the dropdown names a pod, so Detach detaches one (issue 11, item 6)."""
+    app = viz.ipam_explorer("10.244.1.0/28", attach=2)
+    dropdown = app.controls["Pod to detach"]
+    assert dropdown.options == ("pod-1", "pod-2") and dropdown.value == "pod-1"
+    viz.interact(app, **{"Pod to detach": "pod-2"})
+    viz.interact(app, Attach="click")
+    assert dropdown.options == ("pod-1", "pod-2", "pod-3") and dropdown.value == "pod-2"  # the choice is kept
+    html = viz.interact(app, Detach="click")
+    assert [a.pod for a in app.attachments] == ["pod-1", "pod-3"] and "DEL pod-2" in html
+    assert dropdown.value == "pod-1"
+    viz.interact(app, Detach="click")
+    viz.interact(app, Detach="click")
+    assert app.attachments == [] and dropdown.value is None
+    assert "Nothing to detach." in viz.interact(app, Detach="click")
+    fresh = viz.ipam_explorer("10.244.1.0/28")
+    viz.interact(fresh, Attach="click")
+    assert fresh.controls["Pod to detach"].value == "pod-1"
+
+
 def test_ipam_explorer_ptp_writes_one_route_per_pod():
     app = viz.ipam_explorer("10.244.1.0/28")
     viz.interact(app, Plugin="ptp", Attach="click")

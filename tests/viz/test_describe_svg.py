@@ -102,3 +102,31 @@ def test_show_returns_html_with_caption(pod):
     assert isinstance(out, HTML)
     assert "<svg" in out.data and "Text description" in out.data
     assert isinstance(viz.show(g, caption=False), SVG)
+
+
+def test_wide_figures_scroll_at_full_size_instead_of_shrinking():
+    """Issue 11, item 4: a figure wider than the notebook keeps text >= 11 px (it scrolls); a narrow one fits."""
+    import re
+
+    import networkx as nx
+
+    from kubelab.viz.svg import MAX_SCALED_WIDTH, MIN_READABLE_PX, NOTEBOOK_WIDTH, figure_html
+
+    def graph(n: int) -> nx.DiGraph:
+        g = nx.DiGraph(title="wide" if n > 3 else "narrow", layout="layers")
+        for i in range(n):
+            g.add_node(i, kind="pod", label=f"pod-{i}\n10.244.{i}.2", layer=i, order=0)
+            if i:
+                g.add_edge(i - 1, i, kind="network", label="a label long enough to be cut short in the drawing")
+        return g
+
+    for n in (2, 12):
+        html = figure_html(graph(n))
+        width = float(re.search(r"<svg[^>]* width='(\d+)'", html).group(1))
+        sizes = [float(x) for x in re.findall(r"font-size='([\d.]+)'", html)]
+        assert min(sizes) >= MIN_READABLE_PX
+        shown = width if width > MAX_SCALED_WIDTH else min(width, NOTEBOOK_WIDTH)  # what the browser draws
+        assert min(sizes) * shown / width >= MIN_READABLE_PX, f"{n} boxes: text drawn under 11 px"
+        assert ("max-width:none" in html) == (width > MAX_SCALED_WIDTH)
+        assert "<div style='overflow-x:auto;max-width:100%'><svg" in html
+    assert width > NOTEBOOK_WIDTH  # the wide one really was wide

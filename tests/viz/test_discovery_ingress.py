@@ -83,6 +83,9 @@ def test_reachability_graph_and_table_say_the_same_as_the_matrix(cluster):
             assert f"{c.source} -> {c.target}: {c.verdict}" in text
     html = viz.reachability_html(m)
     assert html.count("<tr>") == len(m.sources) + 1 and "FAILS: no route" in html
+    ok = next(c for c in delivered)
+    assert f">ok -&gt; {ok.backend.split('/')[-1]} (sees" in html
+    assert "ok: ok" not in html and "FAILS: FAILS" not in html  # each verdict said once (issue 11, item 10)
 
 
 def test_reachability_graph_of_headless_and_externalname():

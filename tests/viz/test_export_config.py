@@ -21,10 +21,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.viz.export_config import FILES, PREPROCESSOR, install
+from kubelab.viz.export_config import FILES, FILTERS, PREPROCESSOR, install
 from kubelab.viz.widgets import STATIC_NOTE, WIDGET_VIEW
 
 BIN = Path(sys.executable).parent
+HEADING = "# Choosing a plugin\n\nA paragraph."
 CELL = 'from kubelab import viz\nviz.plugin_chooser({"policy_egress": True}, as_of="2019-04")'
 
 
@@ -36,9 +37,10 @@ def test_install_keeps_other_settings_and_is_idempotent(tmp_path):
     install(tmp_path)
     install(tmp_path)
     server = json.loads((folder / "jupyter_server_config.json").read_text())
-    assert server == {"ServerApp": {"port": 9999}, "HTMLExporter": {"preprocessors": ["other.Pre", PREPROCESSOR]}}
+    assert server == {"ServerApp": {"port": 9999},
+                      "HTMLExporter": {"preprocessors": ["other.Pre", PREPROCESSOR], "filters": FILTERS}}
     assert json.loads((folder / "jupyter_nbconvert_config.json").read_text()) == {
-        "HTMLExporter": {"preprocessors": [PREPROCESSOR]}}
+        "HTMLExporter": {"preprocessors": [PREPROCESSOR], "filters": FILTERS}}
 
 
 def test_install_refuses_a_file_that_is_not_an_object(tmp_path):
@@ -55,7 +57,7 @@ def exported(tmp_path_factory):
     from nbclient import NotebookClient
 
     tmp = tmp_path_factory.mktemp("export-config")
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(CELL)])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(HEADING), nbformat.v4.new_code_cell(CELL)])
     NotebookClient(nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp)}}).execute()
     assert "widgets" in nb.metadata  # saved state: plain nbconvert would pick the (blank offline) view
     nbformat.write(nb, tmp / "w.ipynb")
@@ -91,5 +93,12 @@ def test_jupyterlab_export_uses_the_installed_config(exported):
         url = f"{server.url}/nbconvert/html/w.ipynb?download=false&token={server.token}"
         with urllib.request.urlopen(url, timeout=60) as response:
             _assert_snapshot(response.read().decode("utf-8"))
+        # What JupyterLab's export dialog asks by default ("Sanitize HTML output" ticked): still readable.
+        with urllib.request.urlopen(url + "&sanitize_html=true", timeout=60) as response:
+            sanitized = response.read().decode("utf-8")
+        _assert_snapshot(sanitized)
+        assert '<h1 id="Choosing-a-plugin">Choosing a plugin' in sanitized and "<p>A paragraph.</p>" in sanitized
+        assert "&lt;h1" not in sanitized and "&lt;table" not in sanitized and "&lt;p" not in sanitized
+        assert "<table" in sanitized and "<caption" in sanitized  # the snapshot's table, as tags
     finally:
         server.stop()

@@ -125,6 +125,10 @@ def assert_static_visible(page, app) -> int:
         assert svg.count() >= 1 and svg.first.is_visible(), f"figure {title!r} not visible"
         heading = svg.first.locator("text").filter(has_text=re.compile(rf"^{re.escape(title)}$"))
         assert heading.count() >= 1 and heading.first.is_visible(), f"figure heading {title!r} not visible"
+    # The descriptions are collapsed under their figures: a reader opens each one's summary.
+    closed = page.locator("figcaption details:not([open]) > summary")
+    for _ in range(closed.count()):
+        closed.first.click()  # it opens and leaves the set of closed ones
     for line in parts.descriptions:
         loc = page.locator("figcaption pre").filter(has_text=line)
         assert loc.count() >= 1 and loc.first.is_visible(), f"description {line!r} not visible"
@@ -309,3 +313,35 @@ def test_documented_command_line_exports_the_snapshots(small_notebook):
     html = path.with_suffix(".html").read_text(encoding="utf-8")
     assert html.count(STATIC_NOTE) == len(CELLS) - 1
     assert f'<script type="{WIDGET_VIEW}">' not in html and "unpkg.com" not in html
+
+
+@pytest.mark.slow
+def test_export_shows_the_last_saved_state_not_the_first():
+    """Issue 11, item 7: the learner moves a widget after running its cell; the export shows where they left it."""
+    from nbclient import NotebookClient
+
+    from kubelab.viz.scaling import METRICS, SIZES
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in (
+        "from kubelab import viz\nexplorer = viz.scaling_explorer()\nexplorer",
+        f"viz.interact(explorer, Services={SIZES[-1]}, Figure='rules');",
+    )])
+    NotebookClient(nb, timeout=120, kernel_name="python3").execute()
+    first = nb.cells[0].outputs[0].data["text/html"]
+    start = SIZES[2]
+    assert f"With {start:,} Services" in first and f"With {SIZES[-1]:,} Services" not in first
+    assert WIDGET_STATE in nb.metadata.widgets  # nbclient saved the state as it was at the end
+
+    exported, _ = StaticWidgetsPreprocessor()(nbformat.from_dict(nb), {})
+    last = exported.cells[0].outputs[0].data["text/html"]
+    assert WIDGET_VIEW not in exported.cells[0].outputs[0].data
+    assert last.startswith(STATIC_START) and STATIC_NOTE in last
+    assert f"With {SIZES[-1]:,} Services" in last and f"With {start:,} Services" not in last
+    assert f"Services: {SIZES[-1]}; Figure: {METRICS['rules'][0]}." in last
+    assert f"Services: {start}; Figure: {METRICS['evaluated'][0]}." in first
+
+    # Without a saved state the display-time snapshot stays (nothing else to go on).
+    plain = nbformat.from_dict(nb)
+    del plain.metadata["widgets"]
+    kept, _ = StaticWidgetsPreprocessor()(plain, {})
+    assert kept.cells[0].outputs[0].data["text/html"] == first

@@ -186,3 +186,34 @@ def test_bad_arguments(cluster):
         viz.scaling_chart(["iptables"], metric="latency")
     with pytest.raises(ValueError):
         viz.endpoint_explorer(cluster, "kubernetes")
+
+
+def test_trace_stepper_rules_come_before_the_diagram(cluster):
+    """Issue 11, item 8: Prev/Next sit right above the step's rule table; the tall diagram comes after."""
+    app = viz.trace_stepper(cluster, "client", [("web", 80)], modes=["iptables"])
+    viz.interact(app, Next="click")
+    viz.interact(app, Next="click")  # step 3: nat PREROUTING, with rules
+    html = app.html
+    assert html.index("<table") < html.index("<svg"), "the rule table is below the diagram"
+    assert html.index("Step 3 of") < html.index("<table")
+    whole = trace.trace_html(app.trace)  # every hop (nbgrader's static view): the diagram first, as before
+    assert whole.index("<svg") < whole.index("<table")
+
+
+def test_truncated_labels_have_tooltips(cluster):
+    """Issue 11, item 10: a label cut short ("...") can still be read in full on hover."""
+    from kubelab.viz.svg import to_svg
+
+    app = viz.trace_stepper(cluster, "client", [("web", 80)], modes=["userspace"])
+    t = app.trace
+    svg = to_svg(trace.trace_graph(t, 0))
+    long_hop = next(h for h in t.hops if len(h.detail) > 3 * 58)  # wrapped to 3 lines and cut
+    from kubelab.viz.svg import escape
+
+    assert "..." in svg and escape(long_hop.detail) in svg  # the whole detail, in the box's <title>
+    explorer = viz.scaling_explorer()
+    explorer._repr_mimebundle_()
+    figure = explorer.controls["Figure"]
+    assert list(figure.tooltips) == list(figure._options_labels) and figure.tooltip == "Figure"
+    app._repr_mimebundle_()  # displayed: every control has a tooltip
+    assert all(c.tooltip for c in app.controls.values())

@@ -51,7 +51,7 @@ SOURCES = {
                            "2020-09-10"),
     "ducastel-2024-data": ("https://github.com/InfraBuilder/benchmark-k8s-cni-2024-01 (raw results, commit 3a5c159)",
                            "2024-04-17"),
-    "chapter": ("chapter 2, 'CNI 规范和插件', Figure 2.9 (after Ducastel, April 2019)", "2019-04"),
+    "chapter": ("chapter 2, section 'CNI specification and plugins', Figure 2.9 (after Ducastel, April 2019)", "2019-04"),
     "kube-router-pr186": ("https://github.com/cloudnativelabs/kube-router/pull/186 (Network policy egress support)",
                           "2017-10-08"),
     "kind-v0.24.0": ("https://github.com/kubernetes-sigs/kind/releases/tag/v0.24.0 (kindnet network policies, "

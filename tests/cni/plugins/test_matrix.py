@@ -7,7 +7,7 @@ import re
 import pytest
 
 from kubelab.cni.plugins import plugin_for
-from kubelab.cni.plugins.matrix import FEATURES, MATRIX, Encapsulations, choose, feature, table
+from kubelab.cni.plugins.matrix import FEATURES, MATRIX, SOURCES, Encapsulations, choose, feature, table
 from kubelab.errors import KubelabError
 
 
@@ -91,3 +91,13 @@ def test_matrix_modes_agree_with_the_plugin_models(two_pods, plugin):
         c = two_pods(plugin)
         m = plugin_for(c, **NATIVE_OPTIONS[plugin])
         assert m.path(c.pod("a"), c.pod("b").status.pod_ip).encapsulation is None
+
+
+def test_citations_are_english():
+    """Every source is cited in English: a CJK title renders as empty boxes in Debian's Chromium."""
+    import unicodedata
+
+    for key, (text, _date) in SOURCES.items():
+        foreign = [c for c in text if ord(c) > 0x2FF and not unicodedata.category(c).startswith(("P", "S", "Z"))]
+        assert not foreign, f"{key}: non-Latin characters {''.join(foreign)!r} in {text!r}"
+    assert "'CNI specification and plugins'" in SOURCES["chapter"][0]
