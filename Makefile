@@ -9,6 +9,11 @@ OVERRIDES   := $(VENV)/share/jupyter/lab/settings/overrides.json
 # JupyterLab refuses to start as root unless told.
 ALLOW_ROOT  := $(if $(filter 0,$(shell id -u)),--allow-root,)
 PYTEST_ARGS ?=
+# The class's hub (`make hub`, tests/hub) is installed apart from .venv, readable by every user.
+HUB_HOME    ?= /opt/kubelab-hub
+HUB_STAMP   := $(HUB_HOME)/.installed
+HUB_PORT    ?= 8000
+HUB_ARGS    ?=
 # `make lab` serves the repository root (so notebooks/, exercises/ and a terminal's cwd are all
 # the course) and opens START.  ROLE=learner (default) hides nbgrader's instructor tools through
 # etc/learner (see etc/learner/README.md); ROLE=instructor (`make instructor`) shows everything.
@@ -88,11 +93,7 @@ grades: $(STAMP)
 
 # A class on this machine's JupyterHub (docs/instructors.md): throw-away accounts for an
 # instructor and a few students, on http://127.0.0.1:$(HUB_PORT)/, until Ctrl-C.  Needs root.
-# The hub's install lives in $(HUB_HOME) (readable by every user), apart from .venv.
-HUB_HOME    ?= /opt/kubelab-hub
-HUB_STAMP   := $(HUB_HOME)/.installed
-HUB_PORT    ?= 8000
-HUB_ARGS    ?=
+# (HUB_HOME, HUB_STAMP, HUB_PORT and HUB_ARGS are set at the top: `test` depends on HUB_STAMP.)
 
 hub-env: $(HUB_STAMP)
 

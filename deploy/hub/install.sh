@@ -17,6 +17,9 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tar -C "$repo" --exclude=./.venv --exclude=./.git --exclude=./build -cf - . | tar -C "$tmp" -xf -
 "$home/venv/bin/pip" install --quiet --disable-pip-version-check "$tmp[hub]" 2>&1 | grep -v "is ignored: it is neither" || true
+# The same version number again after a change: reinstall kubelab itself whatever pip thinks.
+"$home/venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$tmp" 2>&1 \
+    | grep -v "is ignored: it is neither" || true
 test -x "$home/venv/bin/jupyterhub"
 test -x "$home/node_modules/.bin/configurable-http-proxy" \
     || npm install --silent --no-audit --no-fund --prefix "$home" configurable-http-proxy@5.3.0
