@@ -76,6 +76,8 @@ def _run_all(page, expected: int) -> None:
 def test_a_markdown_notebook_run_edited_and_saved_in_jupyterlab(tmp_path):
     root = tmp_path / "course"
     shutil.copytree(REPO / "notebooks", root / "notebooks", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
+    # notebook 00 computes its study-time table from the course (notebooks/ beside exercises/)
+    shutil.copytree(REPO / "exercises", root / "exercises", ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
     md, ipynb = root / "notebooks" / f"{NAME}.md", root / "notebooks" / f"{NAME}.ipynb"
     source = authoring.notebook_from_markdown(md)
     ids = [cell.id for cell in source.cells]
