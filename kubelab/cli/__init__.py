@@ -1,4 +1,4 @@
-"""kubelab's command line (DESIGN §4): ``kubelab validate | get | describe | doctor ...``.
+"""kubelab's command line (docs/cli.md): ``kubelab validate | get | describe | doctor ...``.
 
 One module per subcommand (:mod:`.validate`, :mod:`.get`, :mod:`.describe`,
 :mod:`.doctor`), each registering itself in :data:`kubelab.cli.common.COMMANDS`;

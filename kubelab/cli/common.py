@@ -5,7 +5,7 @@ A subcommand is one module of :mod:`kubelab.cli` that registers itself with
 over names) and is listed in :data:`kubelab.cli.main.MODULES`.  Its
 ``configure(parser)`` adds its own arguments; its ``run(args)`` returns the
 exit status: 0 success / found / allowed, 1 a negative verdict, 2 bad input
-(DESIGN §4).  A :class:`~kubelab.errors.KubelabError` raised from ``run``
+(docs/cli.md).  A :class:`~kubelab.errors.KubelabError` raised from ``run``
 becomes one ``error: ...`` line and status 2 (see :func:`kubelab.cli.main.main`).
 """
 
@@ -61,7 +61,7 @@ def command(name: str, help: str, configure: Callable[[argparse.ArgumentParser],
     return decorate
 
 
-# ---------------------------------------------------------------- global flags (DESIGN §3)
+# ---------------------------------------------------------------- global flags (docs/design.md, "The cluster")
 #: flag -> (dest, argparse keyword arguments).  Accepted before or after the subcommand.
 GLOBAL_OPTIONS: dict[str, tuple[str, dict[str, Any]]] = {
     "--service-cidr": ("service_cidrs", dict(action="append", metavar="CIDR",

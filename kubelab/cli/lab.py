@@ -10,7 +10,7 @@ removes the namespaces, processes and state files that a lab's own state file
 lists (every lab's under the state root, or only ``--name``'s), nothing else.
 ``modelled`` lists what this kernel cannot run (IPVS, dummy links) and why.
 
-Exit status (DESIGN §4): 0 success; 1 a negative verdict (a connection not
+Exit status (docs/cli.md): 0 success; 1 a negative verdict (a connection not
 answered by a pod, no lab up, ``status`` of a lab that is not all up); 2 bad
 input or usage (a bad ``--name``, ``--timeout`` or ``--count``, a lab busy in
 another kubelab, one of more pods than a lab runs).

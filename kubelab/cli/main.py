@@ -1,6 +1,6 @@
 """``kubelab``: the parser, the subcommand registry's front door, and the exit-status contract.
 
-DESIGN §4: exit 0 for success / allowed / found, 1 for a negative verdict,
+docs/cli.md: exit 0 for success / allowed / found, 1 for a negative verdict,
 2 for bad input or usage (argparse's own usage errors included), with one
 ``error: ...`` line on stderr that names file, object and field.  Anything
 else escaping a subcommand is a bug in kubelab: it is reported as

@@ -1,6 +1,6 @@
 """``kubelab policy --from POD|IP --to POD|IP --port PORT[/PROTO] -f ...``: allowed or denied by policy?
 
-The decision is :func:`kubelab.policy.evaluate` (DESIGN §4): the cluster's CNI plugin
+The decision is :func:`kubelab.policy.evaluate` (docs/cli.md): the cluster's CNI plugin
 (``--cni``, default calico) decides which policies count -- Calico and Canal evaluate
 Calico's ordered policies with the Kubernetes ones as ``knp.default.*`` at order 1000;
 Cilium, Weave and kube-router Kubernetes NetworkPolicy only; Flannel, bridge and kindnet

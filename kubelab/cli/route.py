@@ -1,6 +1,6 @@
 """``kubelab route URL -f ...``: which backend an Ingress controller sends an HTTP(S) request to.
 
-The decision is :meth:`kubelab.ingress.IngressController.route` (DESIGN §4): the
+The decision is :meth:`kubelab.ingress.IngressController.route` (docs/cli.md): the
 Ingresses the modelled ingress-nginx serves (their IngressClass; a cluster without an
 IngressClass ``nginx`` is read as if the controller were installed with it as the
 default), the server chosen by host (exact, ``*.`` wildcard for one label, else the

@@ -1,7 +1,7 @@
 """``kubelab rules -f ... --mode MODE [--node NODE] [--format FORMAT]``: what kube-proxy programs on a node.
 
 Upstream: kube-proxy's ``syncProxyRules`` for the chosen ``--proxy-mode``, as
-rendered by :mod:`kubelab.proxy` (DESIGN §4): in iptables mode the
+rendered by :mod:`kubelab.proxy` (docs/cli.md): in iptables mode the
 ``iptables-save`` text (``nat`` then ``filter``, ``--format save``, the
 default) or the text kube-proxy passes to ``iptables-restore``
 (``--format restore``); in the other modes what their Proxier renders

@@ -1,6 +1,6 @@
 """``kubelab trace --from SRC --to HOST:PORT -f ...``: one new connection hop by hop, or N of them.
 
-The walk is :meth:`kubelab.net.Network.connect` (DESIGN §4): the source pod's
+The walk is :meth:`kubelab.net.Network.connect` (docs/cli.md): the source pod's
 ``eth0`` and veth, each netfilter hook of each node crossed (every rule
 evaluated, whether it matched, the NAT done), routing between nodes and
 delivery into the backend pod; then the verdict and the backend.  ``SRC`` is

@@ -15,7 +15,7 @@ range. The range of valid ports is 30000-32767``.
 
 Simplification: upstream picks a random start inside the dynamic band; kubelab
 starts at a position derived from a SHA-256 of the owner's name and scans
-forward, so the same manifests always give the same addresses (DESIGN §2).
+forward, so the same manifests always give the same addresses (docs/design.md).
 
 Examples
 --------

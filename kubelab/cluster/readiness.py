@@ -38,7 +38,7 @@ def is_pod_ready(pod: Pod) -> bool:
     """``IsPodReady``: the Ready condition if the pod reports one; else running with an IP.
 
     kubelab departs from upstream only where a manifest gives no status at
-    all: such a pod, once scheduled, is taken to be running and ready (DESIGN §3).
+    all: such a pod, once scheduled, is taken to be running and ready (docs/design.md, "The cluster").
     """
     if is_terminal(pod):
         return False

@@ -1,4 +1,4 @@
-"""Cluster-wide settings and the kind-like defaults (DESIGN §3).
+"""Cluster-wide settings and the kind-like defaults (docs/design.md, "The cluster").
 
 The defaults are those of a three-node ``kind`` cluster: nodes
 ``kind-control-plane``, ``kind-worker``, ``kind-worker2`` at ``172.18.0.2``-``.4``

@@ -185,7 +185,7 @@ class RouteDecision:
 
     @property
     def target(self) -> str:
-        """``NAMESPACE/SERVICE:PORT`` (DESIGN §4), or ``404``."""
+        """``NAMESPACE/SERVICE:PORT`` (docs/cli.md), or ``404``."""
         return self.backend.target if self.backend is not None else "404"
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""NetworkPolicy and Calico policy evaluation (DESIGN §2: ``kubelab.policy``).
+"""NetworkPolicy and Calico policy evaluation (docs/design.md, ``kubelab.policy``).
 
 - :mod:`~kubelab.policy.selector`: Calico's selector language (parser, evaluator).
 - :mod:`~kubelab.policy.kubernetes`: Kubernetes NetworkPolicy semantics.

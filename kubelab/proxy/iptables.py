@@ -418,7 +418,7 @@ class IPTablesProxier(Proxier):
     def save_text(self, backend: str = "legacy") -> str:
         """What ``iptables-save`` prints on the node afterwards (without its ``#`` date lines).
 
-        ``backend="legacy"`` lists the nat table first (DESIGN §4; the legacy back end prints
+        ``backend="legacy"`` lists the nat table first (docs/cli.md; the legacy back end prints
         tables in the order the kernel registered them, which varies between hosts);
         ``"nft"`` lists filter first, as ``iptables-nft-save`` does.  The rule text is the same.
         """

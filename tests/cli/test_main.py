@@ -1,4 +1,4 @@
-"""The exit-status contract (DESIGN §4), error lines, global flags, validate, the registry."""
+"""The exit-status contract (docs/cli.md), error lines, global flags, validate, the registry."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """Cluster: defaults, allocation, scheduling, all-or-nothing apply, watch events.
 
-Expected values come from kind/kubeadm defaults (DESIGN §3) and the API
+Expected values come from kind/kubeadm defaults (docs/design.md, "The cluster") and the API
 server's allocators (pkg/registry/core/service/ipallocator, portallocator).
 """
 

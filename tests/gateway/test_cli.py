@@ -1,6 +1,6 @@
 """``kubelab route URL --gateway NS/NAME``, ``kubelab get`` of Gateway API kinds, and bad Gateway API input.
 
-Output and exit codes as DESIGN §4 and issue 17 say: ``NS/SVC:PORT`` 0, ``STATUS LOCATION``
+Output and exit codes as docs/cli.md and issue 17 say: ``NS/SVC:PORT`` 0, ``STATUS LOCATION``
 0, ``404`` 1, ``500`` 1, bad input one ``error:`` line and 2.
 """
 

@@ -1,4 +1,4 @@
-"""The course notebooks follow the reading order of STYLE.md and are stored clean.
+"""The course notebooks follow the course's reading order (docs/authoring.md) and are stored clean.
 
 For every notebook source notebooks/*.md (MyST Markdown, read as the notebook it
 makes): one H1, headings never skip a level, the closing sections are there in
