@@ -16,7 +16,11 @@ exporter.  Two places export:
 :func:`kubelab.viz.sanitize.clean_html` as the ``clean_html`` filter (``HTMLExporter.filters``):
 JupyterLab's export dialog ticks "Sanitize HTML output" by default, and nbconvert's own filter
 then escapes every heading, paragraph, table header and diagram (see :mod:`kubelab.viz.sanitize`).
-Whatever else the files hold is kept.  ``make venv`` and ``binder/postBuild`` run it::
+The server file also gets ``ServerApp.contents_manager_class`` =
+:class:`kubelab.viz.contents.CourseContentsManager` (jupytext's, serving each notebook with
+its kernel's ``language_info``, so a notebook opens with nothing unsaved; see
+:mod:`kubelab.viz.contents`).  Whatever else the files hold is kept.  ``make venv``,
+``binder/postBuild`` and the hub's ``install.sh`` run it::
 
     python -m kubelab.viz.export_config [PREFIX]      # default: sys.prefix
 """
@@ -27,12 +31,14 @@ import json
 import sys
 from pathlib import Path
 
-__all__ = ["PREPROCESSOR", "FILTERS", "FILES", "install"]
+__all__ = ["PREPROCESSOR", "FILTERS", "FILES", "CONTENTS_MANAGER", "install"]
 
 #: The dotted name nbconvert imports.
 PREPROCESSOR = "kubelab.viz.widgets.StaticWidgetsPreprocessor"
 #: Jinja filters of the HTML exporter replaced by ours: name -> dotted name.
 FILTERS = {"clean_html": "kubelab.viz.sanitize.clean_html"}
+#: The Jupyter server's contents manager (jupytext's, notebooks served with their kernel's language_info).
+CONTENTS_MANAGER = "kubelab.viz.contents.CourseContentsManager"
 #: Config files (under <prefix>/etc/jupyter) that must list it.
 FILES = ("jupyter_nbconvert_config.json", "jupyter_server_config.json")
 
@@ -47,8 +53,11 @@ def install(prefix: str | Path | None = None) -> list[Path]:
     >>> with tempfile.TemporaryDirectory() as d:
     ...     _ = install(d); _ = install(d)
     ...     config = json.loads((Path(d) / "etc/jupyter/jupyter_server_config.json").read_text())["HTMLExporter"]
+    ...     server = json.loads((Path(d) / "etc/jupyter/jupyter_server_config.json").read_text())["ServerApp"]
     >>> config["preprocessors"], config["filters"]
     (['kubelab.viz.widgets.StaticWidgetsPreprocessor'], {'clean_html': 'kubelab.viz.sanitize.clean_html'})
+    >>> server["contents_manager_class"]
+    'kubelab.viz.contents.CourseContentsManager'
     """
     folder = Path(prefix if prefix is not None else sys.prefix) / "etc" / "jupyter"
     folder.mkdir(parents=True, exist_ok=True)
@@ -63,6 +72,8 @@ def install(prefix: str | Path | None = None) -> list[Path]:
         if PREPROCESSOR not in preprocessors:
             preprocessors.append(PREPROCESSOR)
         exporter.setdefault("filters", {}).update(FILTERS)
+        if name == "jupyter_server_config.json":
+            config.setdefault("ServerApp", {})["contents_manager_class"] = CONTENTS_MANAGER
         path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written

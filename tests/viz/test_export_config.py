@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.viz.export_config import FILES, FILTERS, PREPROCESSOR, install
+from kubelab.viz.contents import kernel_language_info
+from kubelab.viz.export_config import CONTENTS_MANAGER, FILES, FILTERS, PREPROCESSOR, install
 from kubelab.viz.widgets import STATIC_NOTE, WIDGET_VIEW
 
 BIN = Path(sys.executable).parent
@@ -37,7 +38,7 @@ def test_install_keeps_other_settings_and_is_idempotent(tmp_path):
     install(tmp_path)
     install(tmp_path)
     server = json.loads((folder / "jupyter_server_config.json").read_text())
-    assert server == {"ServerApp": {"port": 9999},
+    assert server == {"ServerApp": {"port": 9999, "contents_manager_class": CONTENTS_MANAGER},
                       "HTMLExporter": {"preprocessors": ["other.Pre", PREPROCESSOR], "filters": FILTERS}}
     assert json.loads((folder / "jupyter_nbconvert_config.json").read_text()) == {
         "HTMLExporter": {"preprocessors": [PREPROCESSOR], "filters": FILTERS}}
@@ -100,5 +101,11 @@ def test_jupyterlab_export_uses_the_installed_config(exported):
         assert '<h1 id="Choosing-a-plugin">Choosing a plugin' in sanitized and "<p>A paragraph.</p>" in sanitized
         assert "&lt;h1" not in sanitized and "&lt;table" not in sanitized and "&lt;p" not in sanitized
         assert "<table" in sanitized and "<caption" in sanitized  # the snapshot's table, as tags
+        # The installed contents manager too (jupytext's extension kept it): the kernel's language_info is served.
+        short = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"},
+                                                   "language_info": {"name": "python"}})
+        nbformat.write(short, tmp / "short.ipynb")
+        served = server.api("GET", "/api/contents/short.ipynb?content=1")["content"]["metadata"]["language_info"]
+        assert served == kernel_language_info()
     finally:
         server.stop()
