@@ -109,3 +109,20 @@ def test_jupyterlab_export_uses_the_installed_config(exported):
         assert served == kernel_language_info()
     finally:
         server.stop()
+
+
+def test_the_course_environment_goes_without_the_slow_imports():
+    """``make venv`` (through ``python -m kubelab.viz.export_config``) removed them; jsonschema works without."""
+    from importlib import metadata
+
+    from kubelab.viz.export_config import SLOW_IMPORTS, drop_slow_imports
+
+    for name in SLOW_IMPORTS:
+        with pytest.raises(metadata.PackageNotFoundError):
+            metadata.distribution(name)
+    assert drop_slow_imports() == []  # nothing left to remove: a no-op
+    code = ("import sys, jsonschema, jupyter_server.serverapp; "
+            "ok = jsonschema.Draft7Validator({'format': 'uri'}, format_checker=jsonschema.FormatChecker()); "
+            "print(ok.is_valid('https://example.org/x'), ok.is_valid('not a uri'), 'rfc3987_syntax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False", "False"]
