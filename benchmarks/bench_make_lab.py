@@ -85,7 +85,9 @@ def _cpu_seconds(pid: int) -> float:
 def run() -> list[tuple[str, float, str]]:
     with tempfile.TemporaryDirectory(prefix="kubelab-bench-lab-") as tmp:
         home = Path(tmp)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "IPYTHON"))}
+        # As on a learner's machine: Python writes bytecode caches (a warm venv has them).
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("JUPYTER", "IPYTHON")) and k != "PYTHONDONTWRITEBYTECODE"}
         env.update(HOME=str(home), JUPYTER_CONFIG_DIR=str(home / "cfg"), JUPYTER_DATA_DIR=str(home / "data"),
                    JUPYTER_RUNTIME_DIR=str(home / "rt"), IPYTHONDIR=str(home / "ipython"), KUBELAB_LAB="off")
         log = home / "make-lab.log"

@@ -26,9 +26,10 @@ Then, in order, as a learner would:
 5. a terminal from *File > New > Terminal* starts in the course root and
    ``kubelab check exercises/a05-chapter-questions/chapter-questions.ipynb``
    exits 0;
-6. *File > Save and Export Notebook As > HTML* on 05, with the dialog's default
-   (sanitized): the HTML has real headings and the widget snapshot in the state
-   the learner left it.
+6. *File > Save and Export Notebook As > HTML* on 05, right after moving a widget
+   (no save by hand: the move marked the notebook unsaved, so the export saves
+   first), with the dialog's default (sanitized): the HTML has real headings and
+   the widget snapshot in the state the learner left it.
 
 Timings (``make lab`` to an idle kernel on 00, *Run All* per notebook, the
 slowest widget answer in the browser) are written to
@@ -113,6 +114,9 @@ def lab(tmp_path_factory):
     checkpoints = _checkpoints()
     env = _environment(tmp / "home")
     env["KUBELAB_LAB"] = "off"
+    # As on a learner's machine, Python writes its bytecode caches (in the copy): a session's kernels
+    # after the first do not compile kubelab again, whatever the environment running the tests says.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     log = tmp / "make-lab.log"
     started = time.monotonic()
     with open(log, "wb") as out:
@@ -486,6 +490,9 @@ def test_export_from_the_menu_keeps_headings_and_the_last_widget_state(lab, brow
     _context, page, _blocked, downloads = browser
     path = "notebooks/05-kube-proxy.ipynb"
     open_notebook(page, server, path)  # still open from above, its kernel alive
+    _save(page, server, path)  # what the widgets were moved to above is saved: nothing unsaved now
+    dirty = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current.jp-mod-dirty"
+    assert page.locator(dirty).count() == 0
     explorer = current_panel(page).locator(".jp-OutputArea-output").filter(
         has_text="Move the slider to change how many").first
     explorer.scroll_into_view_if_needed()
@@ -496,9 +503,11 @@ def test_export_from_the_menu_keeps_headings_and_the_last_widget_state(lab, brow
     page.keyboard.press("ArrowRight" if target > shown else "ArrowLeft")
     explorer.locator(".kubelab-part table caption", has_text=f"With {target:,} Services").wait_for()
     wait_idle(page)
-    # Moving a widget does not make the notebook "unsaved", and JupyterLab's export saves first only
-    # when it is: the learner saves (the widget state goes into the file with it), then exports.
-    _save(page, server, path)
+    # Moving the widget updated the hidden snapshot after it: the notebook now has unsaved changes, so
+    # JupyterLab's export (which saves first only then) writes the last state before exporting.  The
+    # learner does not save by hand.
+    page.locator(dirty).wait_for(timeout=10_000)
+    saved_before = (server.root / path).stat().st_mtime_ns
 
     count = len(downloads)
     _menu(page, "File", "Save and Export Notebook As", "HTML")
@@ -509,6 +518,7 @@ def test_export_from_the_menu_keeps_headings_and_the_last_widget_state(lab, brow
     while len(downloads) == count:
         assert time.monotonic() < deadline, "no HTML download in 60 s"
         page.wait_for_timeout(200)
+    assert (server.root / path).stat().st_mtime_ns != saved_before, "the export did not save the notebook first"
     html = Path(downloads[-1].path()).read_text(encoding="utf-8")
     artifact("learner-05-export.html").write_text(html, encoding="utf-8")
     assert re.search(r'<h1 id="kube-proxy[^"]*">kube-proxy', html), "no real <h1> in the export"
