@@ -31,10 +31,9 @@ from typing import Any
 from .answers import WrongAnswer, teaches, unanswered
 
 __all__ = ["gateway_targets", "check_gateway_routes", "route_acceptance", "check_route_acceptance",
-           "check_reference_grant", "TAUGHT"]
+           "check_reference_grant"]
 
 #: Where the course teaches it (named in the feedback).
-TAUGHT = "notebook 07, part 'Gateway API'"
 
 
 def _request(key: str) -> tuple[str, str, dict[str, str]]:
@@ -93,7 +92,7 @@ def check_gateway_routes(answer: Any, cluster: Any, gateway: str, requests: Iter
             continue
         problems.append(f"{r} is not {got}: " + _why_not(router, d, method, url, headers, got))
     if problems:
-        raise WrongAnswer(" | ".join(problems) + f" (see {TAUGHT}).")
+        raise WrongAnswer(" | ".join(problems) + ".")
 
 
 def _why_not(router: Any, d: Any, method: str, url: str, headers: dict[str, str], got: str) -> str:
@@ -175,7 +174,7 @@ def check_route_acceptance(answer: Any, cluster: Any) -> None:
             problems.append(f"{k} is not {got or 'blank'}: the model's controller says {reason} "
                             f"({_MEANING.get(reason, reason)})")
     if problems:
-        raise WrongAnswer(" | ".join(problems) + f" (see {TAUGHT}).")
+        raise WrongAnswer(" | ".join(problems) + ".")
 
 
 @teaches('07-ingress', 'What the split means for security')
@@ -212,7 +211,7 @@ def check_reference_grant(answer: Any, cluster: Any, gateway: str, request: str,
     svc = rest.split(":")[0]
     if grant.namespace != ns:
         raise WrongAnswer(f"A ReferenceGrant lives in the namespace of the object referred to ({ns}), not in "
-                          f"{grant.namespace} (see {TAUGHT}).")
+                          f"{grant.namespace}.")
     c = copy.deepcopy(cluster)  # the learner's cluster stays as it was
     try:
         c.apply(grant)
@@ -222,8 +221,7 @@ def check_reference_grant(answer: Any, cluster: Any, gateway: str, request: str,
     d = GatewayRouter(c, gateway, seed=0).route(url, method, headers)
     if d.line != backend:
         raise WrongAnswer(f"With your grant, {request} answers {d.line}, not {backend}: {d.why[-1]} (check "
-                          f"from: group, kind and namespace of the route; to: group '' and kind Service; see "
-                          f"{TAUGHT}).")
+                          f"from: group, kind and namespace of the route; to: group '' and kind Service).")
     if not all(t.get("name") for t in grant.spec.get("to", ())):
         raise WrongAnswer(f"It works, but a 'to' entry without a name lets the route's namespace use every Service "
-                          f"of {ns}: name the Service ({svc}) to grant no more than needed (see {TAUGHT}).")
+                          f"of {ns}: name the Service ({svc}) to grant no more than needed.")
