@@ -9,18 +9,15 @@ and where notebook 07 teaches it ("Gateway API" part), without printing the whol
 Examples
 --------
 >>> from kubelab import Cluster
->>> c = Cluster('''
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: GatewayClass
-... metadata: {name: model}
-... spec: {controllerName: example.com/gw}
-... ---
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: Gateway
-... metadata: {name: gw}
-... spec: {gatewayClassName: model, listeners: [{name: http, port: 80, protocol: HTTP}]}
-... ''')
->>> check_gateway_routes({"http://a.example/": "404"}, c, "default/gw", ["http://a.example/"])
+>>> from kubelab.examples import manifest
+>>> c = Cluster(manifest("gateway-shop"))
+>>> check_gateway_routes({"http://shop.example.com/cart": "shop/cart:8080"}, c, "infra/shared",
+...                      ["http://shop.example.com/cart"])
+>>> check_gateway_routes({"http://blog.example.com/": "blog/blog:80"}, c, "infra/shared",
+...                      ["http://blog.example.com/"])  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+kubelab.grading.answers.WrongAnswer: http://blog.example.com/ is not blog/blog:80: no HTTPRoute attached to that listener serves this host ...
 """
 
 from __future__ import annotations
