@@ -31,83 +31,18 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
-from .netfilter import ChainStep, Evaluator
-from .packet import Packet
+from ..hops import VERDICTS, Hop, Trace
+from ..netfilter.evaluator import Evaluator
+from ..netfilter.packet import Packet
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Node, Pod
     from ..cluster import Cluster
 
-__all__ = ["Hop", "Trace", "Network", "connect", "VERDICTS"]
-
-VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "closed", "no route")
-
-
-@dataclass
-class Hop:
-    """One step of the path.  ``kind``: send, veth, netfilter, route, deliver, proxy, ipvs."""
-
-    kind: str
-    where: str
-    detail: str
-    steps: list[ChainStep] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"[{self.kind}] {self.where}: {self.detail}"
-
-
-@dataclass
-class Trace:
-    src: str
-    dst: str
-    hops: list[Hop] = field(default_factory=list)
-    verdict: str = ""
-    backend: str | None = None  # "namespace/pod" that answered
-    backend_address: str | None = None  # ip:port after DNAT
-    source_seen: str | None = None  # the client address as the backend sees it
-    mode: str = "iptables"
-    #: the cost model of the path, by unit: the trace counts iptables rules evaluated itself;
-    #: proxy modes add theirs (``ipvs_hash_lookups``, ``user_kernel_copies``, ...)
-    extra_cost: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rules_evaluated(self) -> int:
-        return sum(len(h.steps) for h in self.hops)
-
-    @property
-    def cost(self) -> dict[str, int]:
-        """What this connection's first packet cost in the model: rules evaluated plus mode-specific units."""
-        return {"rules_evaluated": self.rules_evaluated, **self.extra_cost}
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == "delivered"
-
-    def lines(self, rules: bool = True) -> list[str]:
-        out = []
-        for h in self.hops:
-            out.append(str(h))
-            if rules:
-                for s in h.steps:
-                    mark = "match" if s.matched else "  -  "
-                    action = f"  => {s.action}" if s.action else ""
-                    out.append(f"      {mark} {s.table}/{s.chain}: {s.rule}{action}")
-        tail = f"verdict: {self.verdict}"
-        if self.backend:
-            tail += f" (backend {self.backend} at {self.backend_address}, sees client as {self.source_seen})"
-        out.append(tail)
-        if self.extra_cost:
-            out.append("cost: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.extra_cost.items()))
-        out.append(f"rules evaluated: {self.rules_evaluated}")
-        return out
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
+__all__ = ["Network", "connect"]
 
 class Network:
     """The data plane of a cluster: one netfilter state per node, conntrack, a seeded RNG.

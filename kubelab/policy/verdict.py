@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
+from ..hops import Hop
 from . import calico as calico_engine
 from . import kubernetes as k8s_engine
 from .enforcement import PolicySupport, support
@@ -208,7 +209,6 @@ def policy_hop(network, trace, pkt, pod):
     existed).  A denied connection gets the verdict ``dropped``: NetworkPolicy drops
     silently, the client times out.
     """
-    from ..net.trace import Hop
 
     cluster = network.cluster
     idx = index_for(cluster)

@@ -61,13 +61,16 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..hops import Hop
+from ..netfilter.evaluator import ChainStep, Evaluator
 from .base import Proxier, register
 from .knftables import Element, NftSet, Table, Transaction, concat
 from .servicemap import EndpointInfo, ServicePortInfo, categorize_endpoints, service_port_map
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..net.packet import Packet
-    from ..net.trace import Network, Trace
+    from ..hops import Trace
+    from ..net.trace import Network
+    from ..netfilter.packet import Packet
 
 __all__ = ["NFTablesProxier", "service_chain", "endpoint_chain_name", "hash_and_truncate", "BASE_CHAINS",
            "JUMP_CHAINS", "TABLE"]
@@ -489,7 +492,6 @@ class NFTablesProxier(Proxier):
 
         No iptables rules exist on the node in this mode, so the whole netfilter path is here.
         """
-        from ..net.trace import Hop
         self.ensure_synced()
         local_ips = network.local_ips(node)
         st = _TraceState()
@@ -529,7 +531,6 @@ class NFTablesProxier(Proxier):
             trace.extra_cost["nft_lookups"] = trace.extra_cost.get("nft_lookups", 0) + len(st.lookups)
 
     def _end(self, network: "Network", trace: "Trace", node: str, verdict: str) -> bool:
-        from ..net.trace import Hop
         if verdict == "reject" and not network._icmp_allowed(node, network._origin[1]):
             trace.verdict = "timeout"
             trace.hops.append(Hop("deliver", node, f"reject, but the node's ICMP rate limit for {network._origin[1]} "
@@ -548,7 +549,6 @@ class NFTablesProxier(Proxier):
     def _run_hook(self, hook: str, pkt: "Packet", local_ips: set[str], network: "Network", st: _TraceState, *,
                   trace: "Trace", node: str, nat_only: bool = False) -> str:
         """Every base chain of the table at ``hook``, by priority; ``accept`` unless one drops or rejects."""
-        from ..net.trace import Hop
         for name, typ, _, prio in HOOK_CHAINS[hook]:
             if typ == "nat" and pkt.dnat and hook != "postrouting":
                 continue
@@ -576,7 +576,6 @@ class NFTablesProxier(Proxier):
     def _run_chain(self, chain: str, pkt: "Packet", local_ips: set[str], network: "Network", st: _TraceState,
                    depth: int = 0) -> str:
         """Run ``chain``; returns a terminal verdict (accept, drop, reject, dnat, masquerade) or ``continue``."""
-        from ..net.netfilter import ChainStep
         if depth > 32:
             return "drop"
         for rule, comment in self.table.chains[chain].rules:
@@ -690,7 +689,6 @@ class NFTablesProxier(Proxier):
 
     def make_evaluator(self, tables, local_ips, rng):
         """No iptables rules on an nftables-mode node: an empty netfilter for later packets."""
-        from ..net.netfilter import Evaluator
         return Evaluator({}, local_ips, rng)
 
 

@@ -47,14 +47,15 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..hops import Hop, Trace
+from ..netfilter.packet import Packet
+from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
 from .ipset import KubeProxyEvaluator, append
-from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, service_port_map
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..net.packet import Packet
-    from ..net.trace import Network, Trace
+    from ..net.trace import Network
 
 __all__ = ["UserspaceProxier", "ProxyPort", "DialAttempt", "ENDPOINT_DIAL_TIMEOUTS", "EPHEMERAL_PORTS",
            "REMOVED"]
@@ -285,8 +286,6 @@ class UserspaceProxier(Proxier):
         return KubeProxyEvaluator(tables, set(local_ips), rng, bridged=set(node.spec.pod_cidrs))
 
     def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
-        from ..net.packet import Packet
-        from ..net.trace import Hop
         self.ensure_synced()
         ev = network.evaluator(node)
         n = self.cluster.node(node)
