@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import KubelabError
 from .common import UsageError, add_filename_option, add_output_option, check_count, command, load_cluster
 from .output import format_table, print_document, write
-from .rules import proxy_modes
+from ..proxy.rendering import proxy_modes
 
 __all__ = ["parse_target", "trace_document", "count_document", "split_rows"]
 
