@@ -7,7 +7,10 @@ engine (:mod:`kubelab.net.trace`), the proxy modes' own hooks
 :mod:`kubelab.proxy.userspace`) and NetworkPolicy's ``policy`` hop
 (:mod:`kubelab.policy.verdict`) -- so none of them imports the engine for them.
 The verdicts are the ones :mod:`kubelab.net.trace` documents (what the client
-sees); the hop kinds are free text shown in traces.
+sees); the hop kinds are free text shown in traces.  :class:`DataPlane` is what
+those hooks may ask of the engine that calls them (:class:`kubelab.net.Network`
+is the one implementation), so the proxy modes and the policy hop are typed
+without importing the engine above them.
 
 Examples
 --------
@@ -22,11 +25,14 @@ rules evaluated: 0
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
-from .netfilter.evaluator import ChainStep
+from .netfilter.evaluator import ChainStep, Evaluator
+from .netfilter.packet import Packet
 
-__all__ = ["Hop", "Trace", "VERDICTS"]
+__all__ = ["Hop", "Trace", "VERDICTS", "DataPlane"]
 
 VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "closed", "no route")
 
@@ -91,3 +97,29 @@ class Trace:
 
     def __str__(self) -> str:
         return "\n".join(self.lines())
+
+
+class DataPlane(Protocol):
+    """What a proxy mode's trace hook (``Proxier.trace_hook``) and the policy hop use of the trace engine.
+
+    :class:`kubelab.net.Network` implements it; the underscored members are the engine's own steps
+    that a mode which takes a packet over (IPVS, nftables, the user-space proxy) continues with.
+    """
+
+    cluster: Any
+    clock: int
+    rng: random.Random
+    dead: set[str]
+    #: traced connection (by trace id) -> (first node, packet after NAT, hook it entered by)
+    conntrack: dict[int, tuple[str, Packet, str]]
+    _origin: tuple[str, str, Any, Any]
+    _next_port: int
+
+    def evaluator(self, node: str) -> Evaluator: ...
+    def local_ips(self, node_name: str) -> set[str]: ...
+    def pod_by_ip(self, ip: str) -> Any: ...
+    def node_by_ip(self, ip: str) -> Any: ...
+    def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None: ...
+    def _egress_ip(self, node: str, dst: str) -> str: ...
+    def _icmp_allowed(self, node: str, client: str, ratelimit: float = 1.0, burst: int = 6) -> bool: ...
+    def _portmap(self, trace: Trace, pkt: Packet, node: str) -> None: ...

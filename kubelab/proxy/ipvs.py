@@ -62,20 +62,16 @@ from __future__ import annotations
 import functools
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..hops import Hop
+from ..hops import DataPlane, Hop, Trace
+from ..netfilter.packet import Packet
 from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
 from .ipset import IPSet, KubeProxyEvaluator, append
 from .iptables import masquerade_mark
 from .schedulers import ConnInfo, Scheduler, make_scheduler
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..hops import Trace
-    from ..net.trace import Network
-    from ..netfilter.packet import Packet
 
 __all__ = ["IPVSProxier", "VirtualServer", "RealServer", "IPVSDecision", "IPSET_INFO", "DUMMY_DEVICE",
            "IPVSADM_HEADER", "DEPRECATION"]
@@ -588,7 +584,7 @@ class IPVSProxier(Proxier):
             reason += f"; new persistence template for {conn.saddr} ({vs.timeout}s)"
         return IPVSDecision(vs.name, conn.saddr, vs.scheduler, d.key if d else None, reason, lookups)
 
-    def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
+    def trace_hook(self, network: DataPlane, trace: Trace, pkt: Packet, node: str, hook: str) -> bool:
         self.ensure_synced()
         ev = network.evaluator(node)
         ev.ipvs_vip = None

@@ -45,17 +45,14 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..hops import Hop, Trace
+from ..hops import DataPlane, Hop, Trace
 from ..netfilter.packet import Packet
 from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
 from .ipset import KubeProxyEvaluator, append
 from .servicemap import ServicePortInfo, service_port_map
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..net.trace import Network
 
 __all__ = ["UserspaceProxier", "ProxyPort", "DialAttempt", "ENDPOINT_DIAL_TIMEOUTS", "EPHEMERAL_PORTS",
            "REMOVED"]
@@ -285,7 +282,7 @@ class UserspaceProxier(Proxier):
         node = self.cluster.node(self.node)
         return KubeProxyEvaluator(tables, set(local_ips), rng, bridged=set(node.spec.pod_cidrs))
 
-    def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
+    def trace_hook(self, network: DataPlane, trace: Trace, pkt: Packet, node: str, hook: str) -> bool:
         self.ensure_synced()
         ev = network.evaluator(node)
         n = self.cluster.node(node)
@@ -364,7 +361,7 @@ class UserspaceProxier(Proxier):
         network._deliver(trace, out, node)
         return True
 
-    def _answers(self, network: "Network", endpoint: str, proto: str) -> tuple[bool, str]:
+    def _answers(self, network: DataPlane, endpoint: str, proto: str) -> tuple[bool, str]:
         ip, _, port = endpoint.rpartition(":")
         pod = network.pod_by_ip(ip)
         if pod is None and network.node_by_ip(ip) is not None:
