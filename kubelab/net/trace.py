@@ -31,16 +31,18 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..api import Node, Pod
+from ..cluster import Cluster
+from ..cluster.hostports import host_port_claims
+from ..cni.plugins import plugin_for
 from ..errors import KubelabError
 from ..hops import VERDICTS, Hop, Trace
 from ..netfilter.evaluator import Evaluator
 from ..netfilter.packet import Packet
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import Node, Pod
-    from ..cluster import Cluster
+from ..policy import policy_hop
+from ..proxy import proxier_for
 
 __all__ = ["Network", "connect"]
 
@@ -92,7 +94,6 @@ class Network:
                 close()
 
     def proxier(self, node: str):
-        from ..proxy import proxier_for
         if node not in self._proxiers:
             self._proxiers[node] = proxier_for(self.cluster, self.mode, node=node)
         p = self._proxiers[node]
@@ -114,7 +115,6 @@ class Network:
 
     def local_ips(self, node_name: str) -> set[str]:
         node = self.cluster.node(node_name)
-        from ..cni.plugins import plugin_for  # the addresses the CNI plugin gives the node (cni0, tunl0, ...)
         return {node.internal_ip or "", *plugin_for(self.cluster).host_addresses(node)}
 
     def pod_by_ip(self, ip: str) -> "Pod | None":
@@ -405,7 +405,6 @@ class Network:
         on ``--dst-type LOCAL``, the hostIP when one is given, protocol and port); the rules
         themselves are rendered by :mod:`kubelab.cni.memory.portmap`.
         """
-        from ..cluster.hostports import host_port_claims
         for pod in self.cluster.pods():
             if pod.spec.node_name != node or pod.spec.host_network or not pod.status.pod_ip:
                 continue
@@ -421,7 +420,6 @@ class Network:
 
     def _egress_ip(self, node: str, dst: str) -> str:
         """The MASQUERADE source towards ``dst``: the outgoing interface's address, as the CNI plugin set it up."""
-        from ..cni.plugins import plugin_for
         return plugin_for(self.cluster).masquerade_source(node, dst)
 
     def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
@@ -438,7 +436,6 @@ class Network:
         pod = self.pod_by_ip(pkt.dst)
         owner = self.node_for_ip(pkt.dst)
         if owner is not None and owner.name != node:
-            from ..cni.plugins import plugin_for  # the CNI plugin's route and encapsulation between the nodes
             for h in plugin_for(self.cluster).cross_node(node, owner.name, pkt.src, pkt.dst):
                 trace.hops.append(Hop(h.kind, h.where, h.detail))
             ev = self.evaluator(owner.name)
@@ -468,7 +465,6 @@ class Network:
                                   "bridged straight to the client without passing conntrack, so it is never "
                                   "translated back to the Service address; the client drops it and times out"))
             return
-        from ..policy import policy_hop  # NetworkPolicy / Calico policy at the pod's veth, if the CNI enforces it
         hop = policy_hop(self, trace, pkt, pod)
         if hop is not None:
             trace.hops.append(hop)

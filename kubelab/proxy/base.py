@@ -18,15 +18,12 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-from ..api.kubeproxy import PROXY_MODES
+from ..api.kubeproxy import PROXY_MODES, KubeProxyConfiguration
+from ..cluster import Cluster
 from ..cluster.core import gc_paused
 from ..errors import KubelabError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import KubeProxyConfiguration
-    from ..cluster import Cluster
 
 __all__ = ["Proxier", "PROXIERS", "register", "proxier_for", "registered_modes", "running_modes"]
 

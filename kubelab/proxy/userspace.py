@@ -47,6 +47,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..cni.plugins import plugin_for
 from ..hops import DataPlane, Hop, Trace
 from ..netfilter.packet import Packet
 from ..netfilter.xtables import Rule, Table
@@ -290,7 +291,6 @@ class UserspaceProxier(Proxier):
         # (or ptp veth) for a local pod, the node's address for traffic from outside.  Simplification:
         # a plugin whose pod-side interfaces have no address (Calico's cali veths) gets its own
         # pod-range address (tunl0's) instead of the kernel's drop.
-        from ..cni.plugins import plugin_for
         ev.redirect_ip = n.internal_ip
         for cidr in n.spec.pod_cidrs:
             if ipaddress.ip_address(pkt.src) in ipaddress.ip_network(cidr, strict=False):
