@@ -144,3 +144,13 @@ def test_module_names_say_what_is_inside():
         if sum(p.rsplit("/", 1)[0] not in MIRRORS for p in paths) > 0:
             unexplained[name] = sorted(paths)
     assert unexplained == {}, "rename the module so its path says what is inside, or give SHARED_NAMES a reason"
+
+
+def test_a_subpackage_loads_on_first_use():
+    """`import kubelab` then `kubelab.net.connect(...)` works without importing kubelab.net first (notebook 08)."""
+    code = ("import sys, kubelab\nassert 'kubelab.net' not in sys.modules\n"
+            "t = kubelab.net.connect(kubelab.Cluster(), 'kind-worker', '10.96.0.1', 443)\nprint(type(t).__module__, t.verdict in kubelab.hops.VERDICTS)\n"
+            "try:\n    kubelab.nope\nexcept AttributeError as e:\n    print(e)\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=REPO)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.splitlines() == ["kubelab.hops True", "module 'kubelab' has no attribute 'nope'"]
