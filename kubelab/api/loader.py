@@ -82,9 +82,27 @@ class Manifests(list):
         super().__init__(items)
         self.warnings: list[str] = list(warnings)
 
+    #: Set by :meth:`handed_over`: :func:`load` takes these objects as they are.
+    taken_as_is = False
+
     def extend_from(self, other: "Manifests") -> None:
         self.extend(other)
         self.warnings.extend(other.warnings)
+
+    def handed_over(self) -> "Manifests":
+        """The same objects, marked so that :func:`load` (and so ``Cluster(...)``) keeps them instead of copying each.
+
+        For a caller that will not read or change the objects again -- the
+        command line builds one cluster from what it read and only counts the
+        objects afterwards.  Copying 3,500 objects costs about a tenth of a second.
+
+        >>> objs = load_text("apiVersion: v1\\nkind: Namespace\\nmetadata: {name: a}\\n")
+        >>> load(objs)[0] is objs[0], load(objs.handed_over())[0] is objs[0]
+        (False, True)
+        """
+        out = Manifests(self)
+        out.taken_as_is = True
+        return out
 
 
 def _yaml_error(exc: Exception, source: str) -> LoadError:
@@ -316,7 +334,9 @@ def load(*sources: Any) -> Manifests:
     """
     out = Manifests()
     for src in sources:
-        if isinstance(src, APIObject):
+        if isinstance(src, Manifests) and src.taken_as_is:
+            out.extend(src)  # the objects, not their warnings: as for any list of objects
+        elif isinstance(src, APIObject):
             out.append(copy.deepcopy(src))  # the caller keeps its object; the store gets its own
         elif isinstance(src, dict):
             out.extend_from(from_dict(src))

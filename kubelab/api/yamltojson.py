@@ -240,6 +240,79 @@ def loaders() -> tuple[type, ...]:
     return tuple(out)
 
 
+class _Unusual(Exception):
+    """A node the direct construction leaves to PyYAML's constructors (explicit tags, odd keys, recursion, depth)."""
+
+
+#: Deeper documents go through PyYAML's own (recursive) constructors, so that what happens to them
+#: (a RecursionError, or the loader's depth check) does not depend on the parser installed.
+_DIRECT_DEPTH = 64
+_BUILDING = object()
+
+
+def _direct(node: Any, memo: dict[int, Any], depth: int) -> Any:
+    """The value of ``node``, built without PyYAML's generic constructor machinery (same result, ~3x faster).
+
+    Aliases share the value of their anchor's node (``memo``), as PyYAML's
+    constructors do; anything unusual raises :class:`_Unusual`.
+    """
+    tag = node.tag
+    if tag == STR:
+        return node.value
+    if depth > _DIRECT_DEPTH:
+        raise _Unusual
+    key = id(node)
+    done = memo.get(key)
+    if done is not None:
+        if done is _BUILDING:
+            raise _Unusual  # a recursive alias: PyYAML's message
+        return done
+    if tag == MAP:
+        memo[key] = _BUILDING
+        if any(k.tag == MERGE for k, _ in node.value):
+            raise _Unusual
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if key_node.tag == STR:
+                k = key_node.value
+            elif key_node.tag in (INT, BOOL, FLOAT) and not key_node.value.startswith("."):
+                k = _json_key(_scalar_tag(None, key_node)[1])
+            else:
+                raise _Unusual
+            if k in out:
+                from yaml.constructor import ConstructorError
+
+                raise ConstructorError(None, None, f'duplicate field "{k}"', key_node.start_mark)
+            out[k] = _direct(value_node, memo, depth + 1)
+    elif tag == SEQ:
+        memo[key] = _BUILDING
+        out = [_direct(item, memo, depth + 1) for item in node.value]
+    elif tag in (INT, BOOL, NULL):
+        out = _scalar_tag(None, node)[1]
+    elif tag == FLOAT:
+        out = _json_number(float(_scalar_tag(None, node)[1]), node)
+    else:
+        raise _Unusual
+    memo[key] = out
+    return out
+
+
+def _documents(text: str, loader_cls: type) -> list[Any]:
+    """Every document: composed by ``loader_cls``, built by :func:`_direct` or, when unusual, by PyYAML."""
+    loader = loader_cls(text)
+    docs = []
+    try:
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                docs.append(_direct(node, {}, 0))
+            except _Unusual:
+                docs.append(loader.construct_document(node))
+    finally:
+        loader.dispose()
+    return docs
+
+
 def parse(text: str) -> list[Any]:
     """Every document of ``text``, read as ``sigs.k8s.io/yaml`` reads it (see the module docstring).
 
@@ -251,11 +324,11 @@ def parse(text: str) -> list[Any]:
     *fast, pure = loaders()
     for loader in fast:
         try:
-            return list(yaml.load_all(text, Loader=loader))
+            return _documents(text, loader)
         except yaml.YAMLError as exc:
             first_error = exc
             break
     else:
-        return list(yaml.load_all(text, Loader=pure))
-    list(yaml.load_all(text, Loader=pure))  # raises with the messages kubelab always printed
+        return _documents(text, pure)
+    _documents(text, pure)  # raises with the messages kubelab always printed
     raise first_error  # LibYAML refused what the pure parser reads: keep LibYAML's reason

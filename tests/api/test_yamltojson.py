@@ -121,3 +121,52 @@ def test_resolve_is_the_function_both_parsers_use():
     assert resolve("0755") == ("tag:yaml.org,2002:int", 493)
     assert resolve("'x'") == ("tag:yaml.org,2002:str", "'x'")
     assert math.isnan(resolve(".NaN")[1])
+
+
+MIXED = """\
+base: &base {app: web, tier: 1}
+svc:
+  <<: *base
+  ports: [{port: 0x50, targetPort: 8080.0}, {port: 1e3}]
+  flags: [y, n, on, off, ~, '', 2:14:40, 2024-01-01]
+  again: *base
+  nested: {a: [{b: [{c: {d: [1, 2, 3]}}]}]}
+  tagged: !!str 0755
+  bits: !!binary aGVsbG8=
+  ? [complex, key]
+  : refused
+---
+plain: text
+"""
+
+
+def _through_pyyaml(text: str, loader: type) -> list:
+    return list(yaml.load_all(text, Loader=loader))
+
+
+@pytest.mark.parametrize("text", [MIXED.replace("  ? [complex, key]\n  : refused\n", ""), "a: 1\n---\n---\nb: [x]\n",
+                                  "deep: " + "[" * 80 + "]" * 80 + "\n"])
+def test_direct_construction_equals_pyyamls_constructors(loader, text):
+    """:func:`_direct` builds what PyYAML's constructors build (merge keys, aliases, tags, depth)."""
+    from kubelab.api.yamltojson import _documents
+
+    assert _documents(text, loader) == _through_pyyaml(text, loader)
+
+
+def test_unusual_nodes_get_pyyamls_errors(loader):
+    from kubelab.api.yamltojson import _documents
+
+    with pytest.raises(yaml.YAMLError, match="found an unhashable key"):
+        _documents(MIXED, loader)
+    with pytest.raises(yaml.YAMLError, match="found unconstructable recursive node"):
+        _documents("k: &a {x: *a}\n", loader)
+    doc = _documents("k: &a [1, *a]\n", loader)[0]  # PyYAML builds a list that holds itself (the loader refuses it)
+    assert doc["k"][1] is doc["k"]
+
+
+def test_aliases_share_one_value_as_pyyaml_does(loader):
+    """The loader's alias accounting (go-yaml's ``allowedAliasRatio``) counts values met twice."""
+    from kubelab.api.yamltojson import _documents
+
+    doc = _documents("a: &x {k: [1]}\nb: *x\n", loader)[0]
+    assert doc["a"] is doc["b"]
