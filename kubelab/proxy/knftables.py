@@ -68,10 +68,15 @@ def concat(*parts: object) -> str:
     """
     words: list[str] = []
     for p in parts:
-        if isinstance(p, (list, tuple)):
-            words += [str(x) for x in p if str(x)]
-        elif str(p):
-            words.append(str(p))
+        if type(p) is str:  # the usual case, first
+            if p:
+                words.append(p)
+        elif isinstance(p, (list, tuple)):
+            words += [w for w in map(str, p) if w]
+        else:
+            w = str(p)
+            if w:
+                words.append(w)
     return " ".join(words)
 
 

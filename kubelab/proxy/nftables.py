@@ -724,7 +724,9 @@ def _addr_match(ip: str, spec: str, neg: str | None) -> bool:
     return not hit if neg else hit
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _version(ip: str) -> int:
+    """4 or 6 (0: not an address); cached: a sync asks once per endpoint, and every node asks the same."""
     try:
         return ipaddress.ip_address(ip).version
     except ValueError:
