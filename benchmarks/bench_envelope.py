@@ -230,14 +230,16 @@ def _connections(cluster, mode: str, proxier, network_cls) -> list[tuple[str, fl
             verdicts[trace.verdict] = verdicts.get(trace.verdict, 0) + 1
             if len(warm) >= WARM or time.perf_counter() > deadline:
                 break
-        # Past the budget with too few warm connections: sync the nodes of the remaining backends
-        # (untimed: that is what "cold" measures), then connect again, every node synced.
+        # Past the budget with too few warm connections: sync the nodes of the remaining backends and
+        # build their netfilter views (untimed: that is what "cold" measures), then connect again.
         presynced = 0
         if len(warm) < WARM:
             backends = {e.node_name for target in targets for sl in cluster.endpoint_slices(target, "default")
                         for e in sl.endpoints if e.node_name}
             for node in sorted(backends - set(net._proxiers)):
-                net.proxier(node)
+                prepare = getattr(net.evaluator(node), "prepare", None)  # the node's kernel view, indexed
+                if prepare is not None:
+                    prepare()
                 presynced += 1
             while len(warm) < WARM:
                 started = time.perf_counter()

@@ -300,6 +300,12 @@ class Evaluator:
             res.steps.skip(_Skipped(t.name, chain, rules, done, len(rules), self._text))
         return None
 
+    def prepare(self) -> None:
+        """Index every long chain now (otherwise each is indexed the first time a packet walks it)."""
+        for t in self.tables.values():
+            for chain in {r.chain for r in t.rules}:
+                self._index(t, chain, t.chain_rules(chain))
+
     def _index(self, t: Table, chain: str, rules: list[Rule]) -> _DestinationIndex | None:
         """The destination index of a long chain (rebuilt when the chain's rules changed), else ``None``."""
         if len(rules) < INDEXED_CHAIN:
