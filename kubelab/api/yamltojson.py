@@ -3,9 +3,10 @@
 ``kubectl apply -f`` (``k8s.io/apimachinery/pkg/util/yaml`` ``YAMLOrJSONDecoder``)
 and the API server's YAML serializer turn YAML into JSON with
 ``sigs.k8s.io/yaml`` ``YAMLToJSON`` before anything looks at the fields.
-Kubernetes v1.34 and v1.35 require ``sigs.k8s.io/yaml`` v1.6.0, which decodes
-with ``go.yaml.in/yaml/v2`` v2.4.2 (the maintained go-yaml v2; its resolver is
-the one ``sigs.k8s.io/yaml`` v1.4.0 vendored as ``goyaml.v2/resolve.go``).
+Kubernetes v1.35 (``k8s.io/apimachinery`` v0.35.0) requires ``sigs.k8s.io/yaml``
+v1.6.0, which decodes with ``go.yaml.in/yaml/v2`` v2.4.3 (the maintained go-yaml
+v2; its ``resolve.go`` is the one ``sigs.k8s.io/yaml`` v1.4.0 vendored as
+``goyaml.v2/resolve.go``).
 That resolver is neither PyYAML's YAML 1.1 nor YAML 1.2:
 
 * booleans: ``y Y yes Yes YES true True TRUE on On ON`` and ``n N no No NO

@@ -1,4 +1,4 @@
-"""YAML 1.1 traps, read as ``sigs.k8s.io/yaml`` v1.6.0 reads them (go.yaml.in/yaml/v2 v2.4.2 ``resolve.go``).
+"""YAML 1.1 traps, read as Kubernetes v1.35's ``sigs.k8s.io/yaml`` v1.6.0 reads them (go.yaml.in/yaml/v2 v2.4.3).
 
 Each expected value is what go-yaml v2's ``resolve`` returns for the plain
 scalar, after ``sigs.k8s.io/yaml``'s ``json.Marshal`` (an integral float is
