@@ -136,16 +136,22 @@ def hash_and_truncate(name: str) -> str:
     return out if len(out) <= NAME_BASE_MAX else out[:NAME_BASE_MAX - 3] + "..."
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _chain_name(prefix: str, base: str) -> str:
+    """``prefix`` + :func:`hash_and_truncate` of ``base``: one string for every node that names the chain."""
+    return prefix + hash_and_truncate(base)
+
+
 def service_chain(namespace: str, name: str, protocol: str, port: str, prefix: str = "service-") -> str:
     """``servicePortChainNameBase`` with a prefix (``service-``, ``local-``, ``external-``, ``firewall-``)."""
-    return prefix + hash_and_truncate(f"{namespace}/{name}/{protocol.lower()}/{port}")
+    return _chain_name(prefix, f"{namespace}/{name}/{protocol.lower()}/{port}")
 
 
 def endpoint_chain_name(namespace: str, name: str, protocol: str, port: str, endpoint: EndpointInfo,
                         prefix: str = "endpoint-") -> str:
     """``servicePortEndpointChainNameBase``: ``ns/svc/proto/port__ip/port`` (IPv6 colons become dots)."""
     ip = endpoint.ip.replace(":", ".")
-    return prefix + hash_and_truncate(f"{namespace}/{name}/{protocol.lower()}/{port}__{ip}/{endpoint.port}")
+    return _chain_name(prefix, f"{namespace}/{name}/{protocol.lower()}/{port}__{ip}/{endpoint.port}")
 
 
 @dataclass
