@@ -10,6 +10,7 @@ must agree on every case.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import pytest
 import yaml
@@ -170,3 +171,16 @@ def test_aliases_share_one_value_as_pyyaml_does(loader):
 
     doc = _documents("a: &x {k: [1]}\nb: *x\n", loader)[0]
     assert doc["a"] is doc["b"]
+
+
+MANIFESTS = sorted((Path(__file__).resolve().parents[2] / "kubelab" / "data" / "manifests").glob("*.yaml"))
+
+
+@pytest.mark.parametrize("path", MANIFESTS, ids=[p.name for p in MANIFESTS])
+def test_every_parser_reads_the_example_manifests_alike(path):
+    """LibYAML with direct construction, and the pure parser with PyYAML's constructors: the same documents."""
+    from kubelab.api.yamltojson import _documents
+
+    text = path.read_text(encoding="utf-8")
+    pure = _through_pyyaml(text, loaders()[-1])
+    assert pure and all(_documents(text, loader) == pure for loader in loaders())
