@@ -612,27 +612,24 @@ class NFTablesProxier(Proxier):
     def _eval_rule(self, rule: str, pkt: "Packet", local_ips: set[str], network: "Network",
                    st: _TraceState) -> tuple[str, str] | None:
         proto = pkt.proto.lower()
-        rest = rule
-        while rest:
-            rest = rest.lstrip()
-            m = _CLAUSE.match(rest)
-            if m is None:
+        clauses, i = _clauses(rule), 0
+        while i < len(clauses):
+            kind, g, rest = clauses[i]
+            i += 1
+            if kind is None:
                 raise ValueError(f"nftables model cannot evaluate {rest!r}")
-            kind = m.lastgroup
-            g = m.groupdict()
-            rest = rest[m.end():]
             if kind == "ctnew":
                 continue
             if kind == "dlookup3":
                 hit = self._lookup(st, g["dmap3"], (pkt.dst, proto, str(pkt.dport)))
                 if hit is None:
                     return None
-                rest = hit.value[0] + rest
+                clauses, i = _clauses(hit.value[0] + rest), 0  # the verdict goes where the lookup was
             elif kind == "plookup":
                 hit = self._lookup(st, g["pmap"], (proto, str(pkt.dport)))
                 if hit is None:
                     return None
-                rest = hit.value[0] + rest
+                clauses, i = _clauses(hit.value[0] + rest), 0
             elif kind == "dset":
                 if self._lookup(st, g["dset_name"], (pkt.dst,)) is None:
                     return None
@@ -698,6 +695,26 @@ class NFTablesProxier(Proxier):
         """No iptables rules on an nftables-mode node: an empty netfilter for later packets."""
         from ..net.netfilter import Evaluator
         return Evaluator({}, local_ips, rng)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _clauses(text: str) -> tuple[tuple[str | None, dict[str, str | None], str], ...]:
+    """The clauses of a rule, left to right: ``(kind, its groups, the text after it)``, parsed once per text.
+
+    A part the model cannot read ends the tuple as ``(None, {}, that part)``: evaluation raises
+    only if it gets that far (an earlier clause may already have failed to match).
+    """
+    out: list[tuple[str | None, dict[str, str | None], str]] = []
+    rest = text
+    while rest:
+        rest = rest.lstrip()
+        m = _CLAUSE.match(rest)
+        if m is None:
+            out.append((None, {}, rest))
+            break
+        rest = rest[m.end():]
+        out.append((m.lastgroup, m.groupdict(), rest))
+    return tuple(out)
 
 
 _CLAUSE = re.compile(r"""
