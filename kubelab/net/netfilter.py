@@ -136,6 +136,10 @@ class Steps(Sequence):
     def __repr__(self) -> str:
         return repr(self._flat())
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied and pickled as the plain list of steps (a skipped range refers to the evaluator)."""
+        return (Steps, (self._flat(),))
+
 
 @dataclass
 class RunResult:
