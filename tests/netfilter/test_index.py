@@ -15,9 +15,10 @@ import random
 import pytest
 
 from kubelab import Cluster
-from kubelab.cli.rules import proxy_modes
-from kubelab.net import Network, netfilter
-from kubelab.net.netfilter import ChainStep, Steps
+from kubelab.proxy.rendering import proxy_modes
+from kubelab.net import Network
+from kubelab.netfilter import evaluator as netfilter
+from kubelab.netfilter.evaluator import ChainStep, Steps
 
 MODES = list(proxy_modes())
 
