@@ -26,9 +26,11 @@ Hostile input is refused with one error line instead of exhausting the machine:
 * an integer of more than 4,300 digits (Python's own limit; a Go decoder would
   fail on it as out of range for any int field).
 
-YAML is read as the API server's YAML reader reads it (go-yaml v2), not as
-YAML 1.1: no timestamps and no base-60 numbers, so ``containerPort: 2:14:40``
-is the string ``"2:14:40"`` (refused: ``must be an integer``), not 8080.
+YAML is read as the API server's YAML reader reads it (go-yaml v2, then
+JSON: :mod:`kubelab.api.yamltojson`), not as YAML 1.1: no timestamps and no
+base-60 numbers, so ``containerPort: 2:14:40`` is the string ``"2:14:40"``
+(refused: ``must be an integer``), not 8080; ``y``/``n`` are booleans,
+``0o17`` and ``1e3`` numbers.  LibYAML parses when PyYAML has it.
 
 Examples
 --------
@@ -49,7 +51,6 @@ kubelab.errors.ValidationError: web.yaml: Service default/web: spec.ports[0].por
 from __future__ import annotations
 
 import copy
-import functools
 import json
 import os
 import sys
@@ -59,6 +60,7 @@ from typing import Any, Iterable
 from ..errors import FieldError, KubelabError, LoadError, ValidationError
 from .meta import APIObject
 from .registry import LEGACY, lookup, suggest
+from . import yamltojson
 from .schema import DecodeErrors
 
 __all__ = ["Manifests", "load", "load_text", "load_path", "load_stdin", "from_dict", "MANIFEST_SUFFIXES",
@@ -80,57 +82,27 @@ class Manifests(list):
         super().__init__(items)
         self.warnings: list[str] = list(warnings)
 
+    #: Set by :meth:`handed_over`: :func:`load` takes these objects as they are.
+    taken_as_is = False
+
     def extend_from(self, other: "Manifests") -> None:
         self.extend(other)
         self.warnings.extend(other.warnings)
 
+    def handed_over(self) -> "Manifests":
+        """The same objects, marked so that :func:`load` (and so ``Cluster(...)``) keeps them instead of copying each.
 
-@functools.cache
-def _strict_loader() -> type:
-    """A PyYAML SafeLoader that rejects duplicate keys (PyYAML is imported on first use: it is slow to import).
+        For a caller that will not read or change the objects again -- the
+        command line builds one cluster from what it read and only counts the
+        objects afterwards.  Copying 3,500 objects costs about a tenth of a second.
 
-    It also keeps timestamps as strings: ``sigs.k8s.io/yaml`` converts YAML to
-    JSON, where an unquoted ``2024-01-01`` (a label value, a
-    ``creationTimestamp``) is just a string; PyYAML would make it a ``datetime``.
-    """
-    import yaml
-
-    class StrictLoader(yaml.SafeLoader):
-        pass
-
-    StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
-    StrictLoader.yaml_implicit_resolvers = {
-        first: [(tag, _no_base_60(tag, regexp)) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
-        for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
-    }
-    return StrictLoader
-
-
-def _no_base_60(tag: str, regexp: Any) -> Any:
-    """YAML 1.1's int and float resolvers without the base-60 forms (``2:14:40``), which go-yaml v2 reads as strings."""
-    import re
-
-    if tag in ("tag:yaml.org,2002:int", "tag:yaml.org,2002:float"):
-        return re.compile(r"(?![^:]*:)" + regexp.pattern, regexp.flags)
-    return regexp
-
-
-def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
-    import yaml
-
-    loader.flatten_mapping(node)
-    out: dict[Any, Any] = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        try:
-            hash(key)
-        except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f'duplicate field "{key}"', key_node.start_mark)
-        out[key] = loader.construct_object(value_node, deep=deep)
-    return out
+        >>> objs = load_text("apiVersion: v1\\nkind: Namespace\\nmetadata: {name: a}\\n")
+        >>> load(objs)[0] is objs[0], load(objs.handed_over())[0] is objs[0]
+        (False, True)
+        """
+        out = Manifests(self)
+        out.taken_as_is = True
+        return out
 
 
 def _yaml_error(exc: Exception, source: str) -> LoadError:
@@ -168,7 +140,7 @@ def _parse(text: str, source: str) -> list[Any]:
     else:
         import yaml
         try:
-            docs = list(yaml.load_all(text, Loader=_strict_loader()))
+            docs = yamltojson.parse(text)
         except yaml.YAMLError as exc:
             raise _yaml_error(exc, source) from None
         except RecursionError:
@@ -362,7 +334,9 @@ def load(*sources: Any) -> Manifests:
     """
     out = Manifests()
     for src in sources:
-        if isinstance(src, APIObject):
+        if isinstance(src, Manifests) and src.taken_as_is:
+            out.extend(src)  # the objects, not their warnings: as for any list of objects
+        elif isinstance(src, APIObject):
             out.append(copy.deepcopy(src))  # the caller keeps its object; the store gets its own
         elif isinstance(src, dict):
             out.extend_from(from_dict(src))

@@ -28,6 +28,7 @@ error: unknown field "spec.selectr"``).
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import difflib
 import functools
@@ -58,6 +59,10 @@ def _camel(name: str) -> str:
     return head + "".join(p[:1].upper() + p[1:] for p in rest)
 
 
+#: Values ``copy.deepcopy`` returns unchanged.
+_SHARED = frozenset({str, int, float, bool, type(None)})
+
+
 class Model:
     """Mixin for model dataclasses: ``from_dict``, ``to_dict`` and ``extra``."""
 
@@ -77,6 +82,20 @@ class Model:
 
     def to_dict(self) -> dict[str, Any]:
         return encode(self)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> Any:
+        """What ``copy.deepcopy`` does for a plain object, without its ``__reduce_ex__`` detour.
+
+        A model's state is its ``__dict__``; immutable scalars are shared, the
+        rest copied (about twice as fast: ``Cluster(objects)`` copies every object
+        it is given).
+        """
+        new = object.__new__(type(self))
+        memo[id(self)] = new
+        state = new.__dict__
+        for key, value in self.__dict__.items():
+            state[key] = value if type(value) in _SHARED else copy.deepcopy(value, memo)
+        return new
 
 
 class DecodeErrors(Exception):

@@ -157,7 +157,7 @@ def load_cluster(args: argparse.Namespace):
     manifests = load_manifests(args)
     from ..cluster import Cluster
 
-    cluster = Cluster(manifests, **cluster_settings(args))
+    cluster = Cluster(manifests.handed_over(), **cluster_settings(args))  # no command changes them afterwards
     emit_warnings([*manifests.warnings, *cluster.warnings])
     return cluster, manifests
 

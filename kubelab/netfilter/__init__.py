@@ -15,9 +15,9 @@ and :mod:`kubelab.util`:
 See ``docs/design.md`` (Layers) for where the package sits.
 """
 
-from .evaluator import ChainStep, Evaluator, RunResult
+from .evaluator import ChainStep, Evaluator, RunResult, Steps
 from .packet import Packet
 from .xtables import BUILTIN_CHAINS, Match, Rule, Table, kernel_probability, parse_restore, save_string
 
-__all__ = ["BUILTIN_CHAINS", "ChainStep", "Evaluator", "Match", "Packet", "Rule", "RunResult", "Table",
+__all__ = ["BUILTIN_CHAINS", "ChainStep", "Evaluator", "Match", "Packet", "Rule", "RunResult", "Steps", "Table",
            "kernel_probability", "parse_restore", "save_string"]

@@ -13,6 +13,16 @@ seen in the last N seconds), ``xt_tcpudp``.
 Simplifications: no packet counters, no ``-i``/``-o`` interface matching
 (kube-proxy's rules do not use it), time in whole seconds of a model clock.
 
+The kernel walks a chain rule by rule, so a connection to a Service in the
+middle of 10,000 is compared with 5,000 ``KUBE-SERVICES`` rules first: the
+model reports that count, but does not spend the time.  A long chain is
+indexed on each rule's destination address (a ``-d`` host address without
+``!``): a rule whose address is not the packet's cannot match, and the
+header (``-p``, ``-s``, ``-d``) is checked before any match extension, so
+skipping it has no effect (no ``statistic`` draw, no ``recent`` update).  The
+skipped rules are still steps of the trace (:class:`Steps`, listed on demand),
+so ``rules evaluated`` and the printed trace are those of the linear walk.
+
 Examples
 --------
 >>> from kubelab.netfilter.xtables import Table
@@ -31,12 +41,14 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 from .packet import Packet
 from .xtables import Rule, Table
 
-__all__ = ["Evaluator", "ChainStep", "RunResult", "TERMINATING"]
+__all__ = ["Evaluator", "ChainStep", "RunResult", "Steps", "TERMINATING"]
 
 TERMINATING = {"ACCEPT", "DROP", "REJECT", "DNAT", "SNAT", "MASQUERADE", "REDIRECT"}
 
@@ -52,11 +64,124 @@ class ChainStep:
     action: str = ""
 
 
+class _Skipped:
+    """Rules ``start:stop`` of a chain that the walk passed without a match (not built until read)."""
+
+    __slots__ = ("table", "chain", "rules", "start", "stop", "text")
+
+    def __init__(self, table: str, chain: str, rules: list[Rule], start: int, stop: int, text: Callable[[Rule], str]):
+        self.table, self.chain, self.rules, self.start, self.stop, self.text = table, chain, rules, start, stop, text
+
+    def __len__(self) -> int:
+        return self.stop - self.start
+
+    def steps(self) -> list[ChainStep]:
+        return [ChainStep(self.table, self.chain, self.text(r), False) for r in self.rules[self.start:self.stop]]
+
+
+class Steps(Sequence):
+    """The rules a walk looked at, in order: a list of :class:`ChainStep`, runs of non-matching rules kept as ranges.
+
+    It reads like the list (``len``, iteration, indexing, slices, ``==`` with a
+    list); the steps of a skipped range are built when first read.
+
+    >>> s = Steps(); s.append(ChainStep("nat", "C", "-A C -j X", True))
+    >>> len(s), s == [ChainStep("nat", "C", "-A C -j X", True)]
+    (1, True)
+    """
+
+    __slots__ = ("_parts", "_len")
+
+    def __init__(self, steps: Iterable[ChainStep] = ()):
+        self._parts: list[Any] = list(steps)
+        self._len = len(self._parts)
+
+    def append(self, step: ChainStep) -> None:
+        self._parts.append(step)
+        self._len += 1
+
+    def extend(self, steps: Iterable[ChainStep]) -> None:
+        for step in steps:
+            self.append(step)
+
+    def skip(self, run: _Skipped) -> None:
+        """Rules passed without a match, as one range."""
+        if len(run):
+            self._parts.append(run)
+            self._len += len(run)
+
+    def _flat(self) -> list[Any]:
+        if any(type(p) is _Skipped for p in self._parts):
+            self._parts = [s for p in self._parts for s in (p.steps() if type(p) is _Skipped else (p,))]
+        return self._parts
+
+    def __len__(self) -> int:
+        return self._len
+
+    def __iter__(self) -> Iterator[ChainStep]:
+        return iter(self._flat())
+
+    def __getitem__(self, index: Any) -> Any:
+        return self._flat()[index]
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (Steps, list)):
+            return self._len == len(other) and list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return repr(self._flat())
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Copied and pickled as the plain list of steps (a skipped range refers to the evaluator)."""
+        return (Steps, (self._flat(),))
+
+
 @dataclass
 class RunResult:
     verdict: str  # ACCEPT, DROP, REJECT (the hook's outcome)
-    steps: list[ChainStep] = field(default_factory=list)
+    steps: Steps = field(default_factory=Steps)
     reject_with: str | None = None
+
+
+#: Chains shorter than this are walked rule by rule (an index would cost more than it saves).
+INDEXED_CHAIN = 32
+
+
+class _DestinationIndex:
+    """Where in a chain a packet to a given address can match: the rules for that host plus the unindexed ones."""
+
+    __slots__ = ("rules", "length", "by_host", "others")
+
+    def __init__(self, rules: list[Rule]):
+        self.rules, self.length = rules, len(rules)
+        self.by_host: dict[str, list[int]] = {}
+        self.others: list[int] = []
+        for i, rule in enumerate(rules):
+            host = _host(rule.dst) if rule.dst and not rule.dst_neg else None
+            if host is None:
+                self.others.append(i)
+            else:
+                self.by_host.setdefault(host, []).append(i)
+
+    def candidates(self, dst: str) -> list[int]:
+        host = _host(dst)
+        mine = self.by_host.get(host, ()) if host is not None else ()
+        if not mine:
+            return self.others
+        return sorted((*mine, *self.others)) if self.others else list(mine)
+
+
+@functools.lru_cache(maxsize=65536)
+def _host(value: str) -> str | None:
+    """The address of ``value`` (``10.96.0.5``, ``10.96.0.5/32``) when it names one host, else ``None``."""
+    try:
+        net = ipaddress.ip_network(value, strict=False)
+    except ValueError:
+        return None
+    return str(net.network_address) if net.num_addresses == 1 else None
 
 
 @functools.lru_cache(maxsize=65536)
@@ -81,6 +206,10 @@ class Evaluator:
         self.rng = rng or random.Random(0)
         self.recent: dict[str, dict[str, int]] = {}
         self.clock = 0
+        #: where ``REDIRECT`` sends packets (the primary address of the incoming interface); ``None``: unchanged
+        self.redirect_ip: str | None = None
+        #: (id of the table, chain) -> the destination index of a long chain
+        self._indexes: dict[tuple[int, str], _DestinationIndex] = {}
         #: id(rule) -> (rule, its restore text): a trace records every rule it looks at, and the same
         #: rules are looked at by every connection through this node (the rule is kept, so its id stays its own)
         self._texts: dict[int, tuple[Rule, str]] = {}
@@ -107,7 +236,17 @@ class Evaluator:
     def _chain(self, t: Table, chain: str, pkt: Packet, res: RunResult, new: bool, depth: int) -> str | None:
         if depth > 32:
             raise RuntimeError(f"chain loop at {chain}")
-        for rule in t.chain_rules(chain):
+        rules = t.chain_rules(chain)
+        order: Iterable[int] = range(len(rules))
+        index = self._index(t, chain, rules)
+        if index is not None:
+            order = index.candidates(pkt.dst)
+        done = 0
+        for i in order:
+            if i > done:
+                res.steps.skip(_Skipped(t.name, chain, rules, done, i, self._text))
+            done = i + 1
+            rule = rules[i]
             matched = self._matches(rule, pkt, new)
             step = ChainStep(t.name, chain, self._text(rule), matched)
             res.steps.append(step)
@@ -148,12 +287,36 @@ class Evaluator:
                 res.reject_with = rule.target_option("--reject-with") or "icmp-port-unreachable"
                 step.action = f"REJECT ({res.reject_with})"
                 return "REJECT"
+            if target == "REDIRECT":
+                port = int(rule.target_option("--to-ports") or pkt.dport)
+                to = self.redirect_ip or pkt.dst
+                step.action = f"REDIRECT {pkt.dst}:{pkt.dport} -> {to}:{port}"
+                pkt.dst, pkt.dport, pkt.dnat = to, port, True
+                return "ACCEPT"
             # a jump to a user-defined chain
             step.action = f"jump {target}"
             verdict = self._chain(t, target, pkt, res, new, depth + 1)
             if verdict is not None:
                 return verdict
+        if done < len(rules):
+            res.steps.skip(_Skipped(t.name, chain, rules, done, len(rules), self._text))
         return None
+
+    def prepare(self) -> None:
+        """Index every long chain now (otherwise each is indexed the first time a packet walks it)."""
+        for t in self.tables.values():
+            for chain in {r.chain for r in t.rules}:
+                self._index(t, chain, t.chain_rules(chain))
+
+    def _index(self, t: Table, chain: str, rules: list[Rule]) -> _DestinationIndex | None:
+        """The destination index of a long chain (rebuilt when the chain's rules changed), else ``None``."""
+        if len(rules) < INDEXED_CHAIN:
+            return None
+        key = (id(t), chain)
+        index = self._indexes.get(key)
+        if index is None or index.rules is not rules or index.length != len(rules):
+            index = self._indexes[key] = _DestinationIndex(rules)
+        return index
 
     def _matches(self, rule: Rule, pkt: Packet, new: bool) -> bool:
         if rule.proto and rule.proto.lower() != pkt.proto.lower():

@@ -33,9 +33,12 @@ from __future__ import annotations
 
 import ipaddress
 import shlex
+import weakref
 from dataclasses import dataclass, field
+from typing import Any
 
-__all__ = ["Rule", "Match", "Table", "save_string", "kernel_probability", "parse_restore", "BUILTIN_CHAINS"]
+__all__ = ["Rule", "Match", "Table", "save_string", "kernel_probability", "parse_restore", "interned",
+           "BUILTIN_CHAINS"]
 
 #: Built-in chains per table, in the order iptables-save lists them.
 BUILTIN_CHAINS = {
@@ -240,6 +243,30 @@ class Rule:
         return " ".join(out)
 
 
+#: (chain, the rule's words) -> the one Rule object every table holding that rule shares
+_INTERNED: "weakref.WeakValueDictionary[tuple[str, Any], Rule]" = weakref.WeakValueDictionary()
+
+
+def interned(chain: str, args: str | list[str]) -> Rule:
+    """``Rule.parse(chain, args)``, the same object for the same rule in every table (while one holds it).
+
+    kube-proxy writes the same rules on every node (a Service's chains do not
+    depend on the node but for its local endpoints), so the tables of the nodes
+    of one cluster share their rule objects: a second node's sync parses only
+    what differs, and its tables cost references, not rules.  Rules are never
+    changed after :meth:`Rule.parse`, which makes the sharing safe.
+
+    >>> t1, t2 = Table("nat"), Table("nat")
+    >>> t1.append("KUBE-SVC-X", ["-j", "KUBE-SEP-Y"]) is t2.append("KUBE-SVC-X", ["-j", "KUBE-SEP-Y"])
+    True
+    """
+    key = (chain, args if isinstance(args, str) else tuple(args))
+    rule = _INTERNED.get(key)
+    if rule is None:
+        rule = _INTERNED[key] = Rule.parse(chain, args)
+    return rule
+
+
 def _restore_word(word: str) -> str:
     """kube-proxy quotes comments itself (``"...")``); keep words with spaces quoted."""
     return f'"{word}"' if (" " in word or not word) else word
@@ -289,7 +316,7 @@ class Table:
             self.chains.append(chain)
 
     def append(self, chain: str, args: str | list[str]) -> Rule:
-        rule = Rule.parse(chain, args)
+        rule = interned(chain, args)
         self.rules.append(rule)
         return rule
 

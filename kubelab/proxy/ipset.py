@@ -42,7 +42,7 @@ import ipaddress
 import random
 from dataclasses import dataclass, field
 
-from ..netfilter.evaluator import ChainStep, Evaluator, RunResult
+from ..netfilter.evaluator import Evaluator
 from ..netfilter.packet import Packet
 from ..netfilter.xtables import Rule, Table
 
@@ -211,32 +211,3 @@ class KubeProxyEvaluator(Evaluator):
             return (not want or want == vaddr) and (m.get("--vproto") or vproto) == vproto and \
                 int(m.get("--vport") or vport) == vport
         return super()._match(m, pkt, new)
-
-    def _chain(self, t: Table, chain: str, pkt: Packet, res: RunResult, new: bool, depth: int) -> str | None:
-        # REDIRECT is terminal and rewrites the destination; everything else as the base evaluator does.
-        rules = t.chain_rules(chain)
-        if not any(r.target == "REDIRECT" for r in rules):
-            return super()._chain(t, chain, pkt, res, new, depth)
-        others = [r for r in t.rules if r.chain != chain]
-        for rule in rules:
-            if rule.target != "REDIRECT":
-                sub = Table(t.name, list(t.chains), [rule, *others])
-                before = len(res.steps)
-                verdict = super()._chain(sub, chain, pkt, res, new, depth)
-                for s in res.steps[before:]:
-                    s.table = t.name
-                if verdict is not None:
-                    return verdict
-                if res.steps[before:] and res.steps[before].matched and res.steps[before].action == "RETURN":
-                    return None
-                continue
-            matched = self._matches(rule, pkt, new)
-            step = ChainStep(t.name, chain, rule.restore(), matched)
-            res.steps.append(step)
-            if matched:
-                port = int(rule.target_option("--to-ports") or pkt.dport)
-                to = self.redirect_ip or pkt.dst
-                step.action = f"REDIRECT {pkt.dst}:{pkt.dport} -> {to}:{port}"
-                pkt.dst, pkt.dport, pkt.dnat = to, port, True
-                return "ACCEPT"
-        return None

@@ -125,11 +125,13 @@ def _hash16(text: str) -> str:
     return base64.b32encode(hashlib.sha256(text.encode()).digest()[:10]).decode()
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def service_port_chain(prefix: str, svc_port_name: str, protocol: str) -> str:
     """``servicePortPolicyClusterChain`` and friends: prefix + hash of name + lower-case protocol."""
     return prefix + _hash16(svc_port_name + protocol.lower())
 
 
+@functools.lru_cache(maxsize=1 << 18)
 def endpoint_chain(svc_port_name: str, protocol: str, endpoint: str) -> str:
     """``servicePortEndpointChainName``: ``KUBE-SEP-`` + hash of name + protocol + ``ip:port``."""
     return "KUBE-SEP-" + _hash16(svc_port_name + protocol.lower() + endpoint)

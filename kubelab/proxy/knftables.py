@@ -49,8 +49,10 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import sys
+import weakref
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 __all__ = ["Transaction", "Table", "Chain", "NftSet", "Element", "Op", "concat", "quote", "PRIORITIES"]
 
@@ -66,10 +68,15 @@ def concat(*parts: object) -> str:
     """
     words: list[str] = []
     for p in parts:
-        if isinstance(p, (list, tuple)):
-            words += [str(x) for x in p if str(x)]
-        elif str(p):
-            words.append(str(p))
+        if type(p) is str:  # the usual case, first
+            if p:
+                words.append(p)
+        elif isinstance(p, (list, tuple)):
+            words += [w for w in map(str, p) if w]
+        else:
+            w = str(p)
+            if w:
+                words.append(w)
     return " ".join(words)
 
 
@@ -162,6 +169,28 @@ class Op:
     obj: object = None
 
 
+#: what :func:`shared` hands out, by value (held weakly: gone when no table holds it)
+_SHARED: "weakref.WeakValueDictionary[Any, Any]" = weakref.WeakValueDictionary()
+
+
+def shared(element: Element) -> Element:
+    """One :class:`Element` object for equal elements across the transactions (the nodes) of a cluster.
+
+    kube-proxy writes the same map elements and rules on every node but for
+    the node's own addresses and local endpoints; they are never changed after
+    they are added, so the tables of all nodes can share them (rule texts are
+    shared with :func:`sys.intern`).
+
+    >>> shared(Element(("10.96.0.1",), ("goto x",))) is shared(Element(("10.96.0.1",), ("goto x",)))
+    True
+    """
+    key = (element.key, element.value, element.comment)
+    hit = _SHARED.get(key)
+    if hit is None:
+        hit = _SHARED[key] = element
+    return hit
+
+
 class Transaction:
     """``knftables.Transaction``: operations on one table, kept in order."""
 
@@ -186,7 +215,8 @@ class Transaction:
         self.ops.append(Op("delete", "chain", name))
 
     def add_rule(self, chain: str, rule: str, comment: str | None = None) -> None:
-        self.ops.append(Op("add", "rule", chain, (rule, comment)))
+        # the nodes of a cluster write mostly the same rules: their text is kept once (see :func:`shared`)
+        self.ops.append(Op("add", "rule", chain, (sys.intern(rule), comment if comment is None else sys.intern(comment))))
 
     def add_set(self, s: NftSet) -> None:
         self.ops.append(Op("add", s.kind, s.name, s))
@@ -198,7 +228,7 @@ class Transaction:
         self.ops.append(Op("delete", "map" if is_map else "set", name))
 
     def add_element(self, container: str, element: Element) -> None:
-        self.ops.append(Op("add", "element", container, element))
+        self.ops.append(Op("add", "element", container, shared(element)))
 
     # -- what kube-proxy pipes to ``nft -f -``
     def text(self) -> str:

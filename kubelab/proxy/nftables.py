@@ -134,16 +134,22 @@ def hash_and_truncate(name: str) -> str:
     return out if len(out) <= NAME_BASE_MAX else out[:NAME_BASE_MAX - 3] + "..."
 
 
+@functools.lru_cache(maxsize=1 << 18)
+def _chain_name(prefix: str, base: str) -> str:
+    """``prefix`` + :func:`hash_and_truncate` of ``base``: one string for every node that names the chain."""
+    return prefix + hash_and_truncate(base)
+
+
 def service_chain(namespace: str, name: str, protocol: str, port: str, prefix: str = "service-") -> str:
     """``servicePortChainNameBase`` with a prefix (``service-``, ``local-``, ``external-``, ``firewall-``)."""
-    return prefix + hash_and_truncate(f"{namespace}/{name}/{protocol.lower()}/{port}")
+    return _chain_name(prefix, f"{namespace}/{name}/{protocol.lower()}/{port}")
 
 
 def endpoint_chain_name(namespace: str, name: str, protocol: str, port: str, endpoint: EndpointInfo,
                         prefix: str = "endpoint-") -> str:
     """``servicePortEndpointChainNameBase``: ``ns/svc/proto/port__ip/port`` (IPv6 colons become dots)."""
     ip = endpoint.ip.replace(":", ".")
-    return prefix + hash_and_truncate(f"{namespace}/{name}/{protocol.lower()}/{port}__{ip}/{endpoint.port}")
+    return _chain_name(prefix, f"{namespace}/{name}/{protocol.lower()}/{port}__{ip}/{endpoint.port}")
 
 
 @dataclass
@@ -600,27 +606,24 @@ class NFTablesProxier(Proxier):
     def _eval_rule(self, rule: str, pkt: Packet, local_ips: set[str], network: DataPlane,
                    st: _TraceState) -> tuple[str, str] | None:
         proto = pkt.proto.lower()
-        rest = rule
-        while rest:
-            rest = rest.lstrip()
-            m = _CLAUSE.match(rest)
-            if m is None:
+        clauses, i = _clauses(rule), 0
+        while i < len(clauses):
+            kind, g, rest = clauses[i]
+            i += 1
+            if kind is None:
                 raise ValueError(f"nftables model cannot evaluate {rest!r}")
-            kind = m.lastgroup
-            g = m.groupdict()
-            rest = rest[m.end():]
             if kind == "ctnew":
                 continue
             if kind == "dlookup3":
                 hit = self._lookup(st, g["dmap3"], (pkt.dst, proto, str(pkt.dport)))
                 if hit is None:
                     return None
-                rest = hit.value[0] + rest
+                clauses, i = _clauses(hit.value[0] + rest), 0  # the verdict goes where the lookup was
             elif kind == "plookup":
                 hit = self._lookup(st, g["pmap"], (proto, str(pkt.dport)))
                 if hit is None:
                     return None
-                rest = hit.value[0] + rest
+                clauses, i = _clauses(hit.value[0] + rest), 0
             elif kind == "dset":
                 if self._lookup(st, g["dset_name"], (pkt.dst,)) is None:
                     return None
@@ -687,6 +690,26 @@ class NFTablesProxier(Proxier):
         return Evaluator({}, local_ips, rng)
 
 
+@functools.lru_cache(maxsize=1 << 14)
+def _clauses(text: str) -> tuple[tuple[str | None, dict[str, str | None], str], ...]:
+    """The clauses of a rule, left to right: ``(kind, its groups, the text after it)``, parsed once per text.
+
+    A part the model cannot read ends the tuple as ``(None, {}, that part)``: evaluation raises
+    only if it gets that far (an earlier clause may already have failed to match).
+    """
+    out: list[tuple[str | None, dict[str, str | None], str]] = []
+    rest = text
+    while rest:
+        rest = rest.lstrip()
+        m = _CLAUSE.match(rest)
+        if m is None:
+            out.append((None, {}, rest))
+            break
+        rest = rest[m.end():]
+        out.append((m.lastgroup, m.groupdict(), rest))
+    return tuple(out)
+
+
 _CLAUSE = re.compile(r"""
     (?P<ctnew>ct\ state\ new)
   | (?P<dlookup3>ip6?\ daddr\ \.\ meta\ l4proto\ \.\ th\ dport\ vmap\ @(?P<dmap3>\S+))
@@ -717,7 +740,9 @@ def _addr_match(ip: str, spec: str, neg: str | None) -> bool:
     return not hit if neg else hit
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def _version(ip: str) -> int:
+    """4 or 6 (0: not an address); cached: a sync asks once per endpoint, and every node asks the same."""
     try:
         return ipaddress.ip_address(ip).version
     except ValueError:

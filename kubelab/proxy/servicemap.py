@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import ipaddress
+import weakref
 from dataclasses import dataclass, field
 
 from ..api import ServiceSpec
@@ -81,6 +82,21 @@ class EndpointInfo:
 
     def __str__(self) -> str:
         return self.string
+
+
+#: field values -> the EndpointInfo every node's service map shares (held weakly)
+_ENDPOINTS: "weakref.WeakValueDictionary[tuple, EndpointInfo]" = weakref.WeakValueDictionary()
+
+
+def _shared_endpoint(*fields: object) -> EndpointInfo:
+    """One :class:`EndpointInfo` per distinct endpoint for all nodes' service maps (only ``is_local`` differs).
+
+    Service maps never change an endpoint after building it.
+    """
+    e = _ENDPOINTS.get(fields)
+    if e is None:
+        e = _ENDPOINTS[fields] = EndpointInfo(*fields)  # type: ignore[arg-type]
+    return e
 
 
 @dataclass
@@ -265,10 +281,9 @@ def service_port_map(cluster: "Cluster", node_name: str | None) -> list[ServiceP
                     ready = ep.conditions.ready is not False
                     serving = ep.conditions.serving is not False
                     ref = ep.target_ref
-                    e = EndpointInfo(ip=ep.addresses[0], port=port.port, ready=ready, serving=serving,
-                                     terminating=bool(ep.conditions.terminating), node_name=ep.node_name,
-                                     is_local=node_name is not None and ep.node_name == node_name,
-                                     pod=f"{ref.namespace}/{ref.name}" if ref and ref.kind == "Pod" else None)
+                    e = _shared_endpoint(ep.addresses[0], port.port, ready, serving, bool(ep.conditions.terminating),
+                                         ep.node_name, node_name is not None and ep.node_name == node_name,
+                                         f"{ref.namespace}/{ref.name}" if ref and ref.kind == "Pod" else None)
                     seen.setdefault(e.string, e)
             info.endpoints = sorted(seen.values(), key=lambda e: e.string)
             out.append(info)

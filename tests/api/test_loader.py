@@ -260,3 +260,22 @@ def test_nothing_is_half_loaded(tmp_path):
 def test_loaded_objects_are_typed():
     (svc,) = load_text(SVC.format(name="web"))
     assert isinstance(svc, Service) and svc.spec.ports[0].port == 80
+
+
+def test_deepcopy_of_a_model_equals_and_shares_nothing_mutable():
+    """``Model.__deepcopy__`` (the fast path ``Cluster(objects)`` copies with) keeps everything and shares no list."""
+    import copy
+
+    pod = load_text("apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {a: b}}\n"
+                    "spec: {containers: [{name: c, image: i, ports: [{containerPort: 80}]}]}\n")[0]
+    twin = copy.deepcopy(pod)
+    assert twin == pod and twin.to_dict() == pod.to_dict() and type(twin) is type(pod)
+    assert twin.spec.containers is not pod.spec.containers and twin.metadata.labels is not pod.metadata.labels
+    twin.metadata.labels["a"] = "changed"
+    assert pod.metadata.labels["a"] == "b"
+
+
+def test_handed_over_manifests_are_not_copied():
+    objs = load_text("apiVersion: v1\nkind: Namespace\nmetadata: {name: a}\n")
+    assert load(objs)[0] is not objs[0] and load(objs.handed_over())[0] is objs[0]
+    assert not objs.taken_as_is  # the mark is on the handed-over list only

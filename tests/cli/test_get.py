@@ -265,11 +265,12 @@ spec:
 """)[0]
     assert format_hosts(ing.spec.rules) == "a.x,b.x,c.x + 2 more..."
     assert format_hosts([]) == "*"
+    # "n" and "y" quoted: go-yaml v2 (kubectl, the API server) reads them bare as booleans
     np = load_text("""
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
-metadata: {name: n}
+metadata: {name: "n"}
 spec: {podSelector: {matchExpressions: [{key: z, operator: Exists}, {key: a, operator: DoesNotExist},
-                                        {key: m, operator: NotIn, values: [y, x]}]}}
+                                        {key: m, operator: NotIn, values: ["y", x]}]}}
 """)[0]
     assert format_selector(np.spec.pod_selector) == "!a,m notin (x,y),z"

@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+# "y" quoted: go-yaml v2 (kubectl, the API server) reads a bare y as the boolean true
 PODS = """
 apiVersion: v1
 kind: Namespace
@@ -18,7 +19,7 @@ metadata: {name: x}
 ---
 apiVersion: v1
 kind: Namespace
-metadata: {name: y}
+metadata: {name: "y"}
 ---
 apiVersion: v1
 kind: Pod
@@ -32,7 +33,7 @@ spec: {containers: [{name: c, image: agnhost}]}
 ---
 apiVersion: v1
 kind: Pod
-metadata: {name: a, namespace: y, labels: {pod: a}}
+metadata: {name: a, namespace: "y", labels: {pod: a}}
 spec: {containers: [{name: c, image: agnhost}]}
 ---
 apiVersion: networking.k8s.io/v1

@@ -31,6 +31,7 @@ clamping and PMTU discovery are not modelled.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 import weakref
@@ -43,6 +44,12 @@ from ...errors import KubelabError, NotFoundError
 from ...policy.enforcement import support
 
 __all__ = ["Route", "Encapsulation", "PathHop", "Path", "Component", "PluginModel", "ENCAPSULATIONS"]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _network(dst: str) -> "ipaddress.IPv4Network | ipaddress.IPv6Network":
+    """``ip_network(dst, strict=False)``, parsed once per text: every connection looks up the same routes."""
+    return ipaddress.ip_network(dst, strict=False)
 
 
 @dataclass(frozen=True)
@@ -64,7 +71,7 @@ class Route:
     @property
     def network(self) -> ipaddress.IPv4Network:
         """The destination as a network; ``default`` is ``0.0.0.0/0``, as ``ip route`` means it."""
-        return ipaddress.ip_network("0.0.0.0/0" if self.dst == "default" else self.dst, strict=False)
+        return _network("0.0.0.0/0" if self.dst == "default" else self.dst)
 
     def __str__(self) -> str:
         dst = self.dst[:-3] if self.dst.endswith("/32") else self.dst

@@ -104,8 +104,18 @@ class CalicoModel(PluginModel):
         mode = self.encapsulation_mode
         if mode not in CALICO_ENCAPSULATIONS:
             raise KubelabError(f'calico: unknown encapsulation "{mode}": one of {", ".join(CALICO_ENCAPSULATIONS)}')
-        if self.typha is None:
-            self.typha = len(self.cluster.nodes()) > 50
+
+    @property
+    def typha(self) -> bool:
+        """Typha is deployed: as the option says, else with more than 50 nodes (counted when asked:
+        a model is made per connection, and counting 5,000 nodes each time cost a tenth of a millisecond)."""
+        if self._typha is None:
+            return len(self.cluster.nodes()) > 50
+        return self._typha
+
+    @typha.setter
+    def typha(self, value: bool | None) -> None:
+        self._typha = value
 
     @property
     def ipip_mode(self) -> str:
