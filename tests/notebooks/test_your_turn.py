@@ -23,6 +23,11 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("05", "masquerading-your-turn-check"): ([{"kind-control-plane"}, "kind-control-plane"],
                                              [{"kind-control-plane", "batch"}, {"client", "kind-control-plane"}, set()]),
     ("05", "session-affinity-your-turn-check"): ([1], [2, 3, "1"]),
+    ("06", "discovery-your-turn-check"): ([2], [1, 4, "2"]),
+    ("06", "service-types-your-turn-check"): (
+        [{"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXT", "KUBE-MARK-MASQ", "KUBE-SVC", "KUBE-SEP"}],
+        [{"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXT", "KUBE-SVC", "KUBE-SEP"},
+         {"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXT", "KUBE-MARK-MASQ", "KUBE-SVL", "KUBE-SEP"}]),
 }
 
 def _cells(number: str) -> list:
