@@ -24,6 +24,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
                                              [{"kind-control-plane", "batch"}, {"client", "kind-control-plane"}, set()]),
     ("05", "session-affinity-your-turn-check"): ([1], [2, 3, "1"]),
     ("06", "discovery-your-turn-check"): ([2], [1, 4, "2"]),
+    ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
     ("06", "service-types-your-turn-check"): (
         [{"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXT", "KUBE-MARK-MASQ", "KUBE-SVC", "KUBE-SEP"}],
         [{"KUBE-SERVICES", "KUBE-NODEPORTS", "KUBE-EXT", "KUBE-SVC", "KUBE-SEP"},
