@@ -7,8 +7,10 @@ are what a learner would write after reading the section, not the values the cel
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import functools
+import hashlib
 import io
 import re
 from pathlib import Path
@@ -18,14 +20,23 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+def _hash8(readable: str) -> str:
+    """The hash part of an nftables chain name, computed as notebook 05 teaches it."""
+    return base64.b32encode(hashlib.sha256(readable.encode()).digest()).decode()[:8]
+
+
 #: (notebook, self-check cell id) -> (right answers, wrong answers)
 CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("05", "masquerading-your-turn-check"): ([{"kind-control-plane"}, "kind-control-plane"],
                                              [{"kind-control-plane", "batch"}, {"client", "kind-control-plane"}, set()]),
     ("05", "session-affinity-your-turn-check"): ([1], [2, 3, "1"]),
     ("05", "iptables-your-turn-check"): (["1/3", 0.3333333333, "0.3333333333"], [0.25, "1/4", 0.5, "a third"]),
+    ("05", "nftables-your-turn-check"): ([_hash8("kube-system/kube-dns/udp/dns")],
+                                         [_hash8("kube-system/kube-dns/tcp/dns-tcp"), _hash8("kube-dns/udp/dns")]),
     ("05", "when-pod-stops-your-turn-check"): ([{"userspace"}, "userspace"], [{"iptables"}, {"userspace", "ipvs"}]),
     ("06", "discovery-your-turn-check"): ([2], [1, 4, "2"]),
+    ("07", "v1beta1-your-turn-check"): ([{"any.host/testpath.html", "any.host/testpathx/y"}],
+                                        [{"any.host/testpath/"}, {"any.host/testpath.html"}]),
     ("07", "five-variants-your-turn-check"): ([{"foo.com/foo/bar", "FOO.com/foo", "foo.com/foo/"}],
                                               [{"foo.com/foo/bar", "foo.com/foobar"}, {"foo.com/foo/bar"}]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
