@@ -39,6 +39,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
                                         [{"any.host/testpath/"}, {"any.host/testpath.html"}]),
     ("07", "five-variants-your-turn-check"): ([{"foo.com/foo/bar", "FOO.com/foo", "foo.com/foo/"}],
                                               [{"foo.com/foo/bar", "foo.com/foobar"}, {"foo.com/foo/bar"}]),
+    ("08", "host-local-your-turn-check"): (["10.1.2.4", {"10.1.2.4"}], ["10.1.2.2", "10.1.2.5", "10.1.2.4/29"]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
     ("09", "outside-your-turn-check"): ([{"kind-worker2"}], [{"kind-worker", "kind-worker2", "kind-control-plane"},
                                                                {"kind-worker"}]),
