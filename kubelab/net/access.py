@@ -37,12 +37,8 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..cluster import Cluster
 from ..errors import KubelabError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..cluster import Cluster
 
 __all__ = ["api_proxy_path", "api_proxy_endpoints", "port_forward_target"]
 
@@ -61,11 +57,8 @@ def api_proxy_path(namespace: str, name: str, port: str | int | None = None, sch
     return f"/api/v1/namespaces/{namespace}/services/{ident}/proxy/"
 
 
-def _service_port(cluster: "Cluster", namespace: str, name: str, port: str | int | None):
-    try:
-        svc = cluster.get("svc", name, namespace)
-    except Exception as exc:  # the model's NotFound
-        raise KubelabError(f'services "{name}" not found', obj=f"Service {namespace}/{name}") from exc
+def _service_port(cluster: Cluster, namespace: str, name: str, port: str | int | None):
+    svc = cluster.get("svc", name, namespace)  # NotFoundError: services "<name>" not found
     ports = svc.spec.ports or []
     if port in (None, ""):
         if not ports:
@@ -78,7 +71,7 @@ def _service_port(cluster: "Cluster", namespace: str, name: str, port: str | int
     raise KubelabError(f"Service {namespace}/{name} has no port {port!r}", obj=f"Service {namespace}/{name}")
 
 
-def api_proxy_endpoints(cluster: "Cluster", namespace: str, name: str, port: str | int | None = None) -> list[str]:
+def api_proxy_endpoints(cluster: Cluster, namespace: str, name: str, port: str | int | None = None) -> list[str]:
     """The ``ip:port`` addresses the API server's Service proxy picks from (one at random per request).
 
     Ready endpoints of the Service's EndpointSlices whose port has the Service port's name.
@@ -100,7 +93,7 @@ def api_proxy_endpoints(cluster: "Cluster", namespace: str, name: str, port: str
     return sorted(set(out))
 
 
-def port_forward_target(cluster: "Cluster", namespace: str, name: str, port: str | int) -> tuple[str, int]:
+def port_forward_target(cluster: Cluster, namespace: str, name: str, port: str | int) -> tuple[str, int]:
     """The pod and pod port ``kubectl port-forward service/<name> LOCAL:<port>`` connects to.
 
     Examples

@@ -38,12 +38,9 @@ Examples
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING
 
+from .iptables import IPTablesProxier
 from .netfilter import BUILTIN_CHAINS, Rule, kernel_probability
-
-if TYPE_CHECKING:  # pragma: no cover
-    from .iptables import IPTablesProxier
 
 __all__ = ["walk", "why_they_differ", "side_by_side"]
 
@@ -59,7 +56,7 @@ def _services_named(rule: Rule) -> set[str]:
     return {m.group(1) for m in map(_SERVICE_WORD.match, words) if m}
 
 
-def walk(proxier: "IPTablesProxier", start: str, service: str | None = None, table: str = "nat") -> list[Rule]:
+def walk(proxier: IPTablesProxier, start: str, service: str | None = None, table: str = "nat") -> list[Rule]:
     """The rules one Service's packets can meet from chain ``start``, in the order they are reached.
 
     Depth first: each rule of a chain, then (when it jumps to a kube-proxy chain not yet
