@@ -41,6 +41,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("07", "exposure-your-turn-check"): ([2], [1, 12, 24]),
     ("07", "five-variants-your-turn-check"): ([{"foo.com/foo/bar", "FOO.com/foo", "foo.com/foo/"}],
                                               [{"foo.com/foo/bar", "foo.com/foobar"}, {"foo.com/foo/bar"}]),
+    ("08", "cni-contract-your-turn-check"): (["portmap", {"portmap"}], ["bridge", "host-local", {"portmap", "bridge"}]),
     ("08", "host-local-your-turn-check"): (["10.1.2.4", {"10.1.2.4"}], ["10.1.2.2", "10.1.2.5", "10.1.2.4/29"]),
     ("08", "routes-tunnels-your-turn-check"): ([30], [50, 20, 70]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
