@@ -45,6 +45,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("08", "host-local-your-turn-check"): (["10.1.2.4", {"10.1.2.4"}], ["10.1.2.2", "10.1.2.5", "10.1.2.4/29"]),
     ("08", "routes-tunnels-your-turn-check"): ([30], [50, 20, 70]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
+    ("09", "between-pods-your-turn-check"): (["kind-worker2", {"kind-worker2"}], ["kind-worker", {"kind-worker", "kind-worker2"}]),
     ("09", "outside-your-turn-check"): ([{"kind-worker2"}], [{"kind-worker", "kind-worker2", "kind-control-plane"},
                                                                {"kind-worker"}]),
     ("06", "service-types-your-turn-check"): (
