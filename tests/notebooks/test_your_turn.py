@@ -38,6 +38,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("06", "discovery-your-turn-check"): ([2], [1, 4, "2"]),
     ("07", "v1beta1-your-turn-check"): ([{"any.host/testpath.html", "any.host/testpathx/y"}],
                                         [{"any.host/testpath/"}, {"any.host/testpath.html"}]),
+    ("07", "request-end-end-your-turn-check"): (["controller", {"controller"}], ["client", "node", {"client", "controller"}]),
     ("07", "exposure-your-turn-check"): ([2], [1, 12, 24]),
     ("07", "five-variants-your-turn-check"): ([{"foo.com/foo/bar", "FOO.com/foo", "foo.com/foo/"}],
                                               [{"foo.com/foo/bar", "foo.com/foobar"}, {"foo.com/foo/bar"}]),
