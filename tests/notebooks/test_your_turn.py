@@ -44,6 +44,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
                                               [{"foo.com/foo/bar", "foo.com/foobar"}, {"foo.com/foo/bar"}]),
     ("08", "cni-contract-your-turn-check"): (["portmap", {"portmap"}], ["bridge", "host-local", {"portmap", "bridge"}]),
     ("08", "host-local-your-turn-check"): (["10.1.2.4", {"10.1.2.4"}], ["10.1.2.2", "10.1.2.5", "10.1.2.4/29"]),
+    ("08", "calico-ipam-your-turn-check"): ([1024], [64, 256, 3]),
     ("08", "routes-tunnels-your-turn-check"): ([30], [50, 20, 70]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
     ("09", "between-pods-your-turn-check"): (["kind-worker2", {"kind-worker2"}], ["kind-worker", {"kind-worker", "kind-worker2"}]),
