@@ -42,3 +42,27 @@ def test_09_shows_the_namespace_table_and_says_uts():
 def test_08_shows_the_matrix_a04_is_graded_on():
     code = "\n".join(cells("08", "code"))
     assert "feature_matrix_html" in code or "plugin_chooser" in code
+
+
+def test_05_renders_masquerading_both_syntaxes_and_session_affinity_from_the_model():
+    code = "\n".join(cells("05", "code"))
+    assert "side_by_side(" in code and 'walk(ipt, "POSTROUTING")' in code  # rule text from kubelab.proxy
+    assert "sessionAffinity: ClientIP" in code and "snet.clock +=" in code
+    prose = "\n".join(cells("05", "markdown"))
+    for term in ("KUBE-MARK-MASQ", "KUBE-POSTROUTING", "--set-xmark", "--or-mark", "10800", "--rcheck"):
+        assert term in prose, term
+
+
+def test_06_shows_the_nodeport_path_kubectl_access_and_the_matrix_legend():
+    code = "\n".join(cells("06", "code"))
+    assert 'walk(ipt2, "KUBE-NODEPORTS"' in code and "matrix.legend()" in code
+    assert "access.api_proxy_path(" in code and "access.port_forward_target(" in code
+    prose = "\n".join(cells("06", "markdown"))
+    assert "NodePort is not for production" in prose and "BIRD" in prose and "tunl0" in prose
+
+
+def test_08_kops_then_and_now_and_figure_2_3():
+    code = "\n".join(cells("08", "code"))
+    assert "kops.modernize(" in code and "communication_graph(" in code
+    prose = "\n".join(cells("08", "markdown"))
+    assert "kops-control-plane-flags" in prose and "Figure 2.3" in prose
