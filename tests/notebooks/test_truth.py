@@ -6,6 +6,10 @@
   derives the graded answers from that table) and says UTS wherever it lists shared namespaces;
 - 08 shows the feature matrix a04 question 3 is graded on (tests/grading/test_cni.py reads each
   team's answer off that table).
+- 05 prints masquerading and session affinity rules, in both syntaxes, from kubelab.proxy; 06 the
+  NodePort path, kubectl proxy/port-forward and the matrix legend; 08 kops then and now and
+  Figure 2.3 (tests/proxy/test_chains.py, tests/net/test_access.py and tests/viz/test_figures.py
+  test the functions they call).
 """
 
 from __future__ import annotations
