@@ -47,6 +47,7 @@ CASES: dict[tuple[str, str], tuple[list, list]] = {
     ("08", "calico-ipam-your-turn-check"): ([1024], [64, 256, 3]),
     ("08", "routes-tunnels-your-turn-check"): ([30], [50, 20, 70]),
     ("08", "kops-your-turn-check"): ([1], [3, 2, "one"]),
+    ("09", "figure-cluster-your-turn-check"): ([2], [1, 4, "2"]),
     ("09", "between-pods-your-turn-check"): (["kind-worker2", {"kind-worker2"}], ["kind-worker", {"kind-worker", "kind-worker2"}]),
     ("09", "outside-your-turn-check"): ([{"kind-worker2"}], [{"kind-worker", "kind-worker2", "kind-control-plane"},
                                                                {"kind-worker"}]),
