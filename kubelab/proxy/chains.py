@@ -5,7 +5,7 @@ A learner meets kube-proxy's rules in two spellings. kube-proxy writes them as
 v1.35): ``-A KUBE-MARK-MASQ -j MARK --or-mark 0x00004000``, ``-m tcp -p tcp -d 10.96.0.5``.
 On a node, ``iptables-save`` prints what the kernel kept: ``--set-xmark 0x4000/0x4000``, ``-d
 10.96.0.5/32 -p tcp -m tcp``. The difference is the round trip through the kernel's rule
-format, modelled by :mod:`kubelab.proxy.netfilter` (iptables 1.8 ``iptables-save``,
+format, modelled by :mod:`kubelab.netfilter.xtables` (iptables 1.8 ``iptables-save``,
 ``extensions/libxt_MARK.c``, ``libxt_statistic.c``, ``libxt_recent.c``; checked against
 iptables 1.8.9 in ``tests/proxy/test_iptables_kernel_props.py``). :func:`why_they_differ` says,
 rule by rule, which part of that round trip changed the text.
@@ -40,7 +40,7 @@ from __future__ import annotations
 import re
 
 from .iptables import IPTablesProxier
-from .netfilter import BUILTIN_CHAINS, Rule, kernel_probability
+from ..netfilter.xtables import BUILTIN_CHAINS, Rule, kernel_probability
 
 __all__ = ["walk", "why_they_differ", "side_by_side"]
 
