@@ -54,7 +54,7 @@ from typing import Any
 
 from .errors import KubelabError
 
-__all__ = ["KopsCluster", "InstanceGroup", "parse", "build", "FLAGS", "NETWORKING", "CHAPTER_EXAMPLE"]
+__all__ = ["KopsCluster", "InstanceGroup", "parse", "build", "modernize", "FLAGS", "RENAMED", "NETWORKING", "CHAPTER_EXAMPLE"]
 
 CHAPTER_EXAMPLE = """\
 export NODE_SIZE=${NODE_SIZE:-m4.large}
@@ -98,6 +98,11 @@ _SHORT = {"y": "yes", "t": "topology", "o": "output", "h": "help", "v": "v"}
 #: --control-plane-* are the kops 1.26+ names of --master-*
 _ALIASES = {f"control-plane-{k}": f"master-{k}" for k in ("count", "image", "security-groups", "size", "tenancy",
                                                            "volume-size", "zones")}
+
+#: kops 1.26 renamed the ``--master-*`` flags (old name -> new name; ``SetNormalizeFunc`` in
+#: ``cmd/kops/create_cluster.go`` at v1.26.0 still accepts the old names, and from v1.28.0 pflag's
+#: ``MarkDeprecated`` prints "Flag --master-size has been deprecated, use --control-plane-size instead")
+RENAMED: dict[str, str] = {old: new for new, old in _ALIASES.items()}
 
 #: kops --networking value -> (kubelab CNI model, model options); None: no model
 NETWORKING: dict[str, tuple[str, dict] | None] = {
@@ -446,6 +451,32 @@ def _from_args(args: list[str], env: dict[str, str]) -> KopsCluster:
         yes=bool(values.get("yes", False)), flags=values, env=env)
     kc.subnets  # noqa: B018  (checks the network CIDR is big enough)
     return kc
+
+
+def modernize(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The command with the flag names kops uses since 1.26, and the ``(old, new)`` names it replaced.
+
+    Only flag names change: values, ``export`` lines and line continuations stay as they are, so
+    :func:`parse` reads the same cluster from both texts.
+
+    >>> new, renamed = modernize("kops create cluster c.example.com --zones us-east-1a --master-size m4.large")
+    >>> new
+    'kops create cluster c.example.com --zones us-east-1a --control-plane-size m4.large'
+    >>> renamed
+    [('--master-size', '--control-plane-size')]
+    """
+    renamed: list[tuple[str, str]] = []
+
+    def sub(m: re.Match) -> str:
+        old = m.group(1)
+        if old not in RENAMED:
+            return m.group(0)
+        pair = (f"--{old}", f"--{RENAMED[old]}")
+        if pair not in renamed:
+            renamed.append(pair)
+        return f"--{RENAMED[old]}"
+
+    return re.sub(r"--([a-z][a-z-]*[a-z])(?=[=\s]|$)", sub, text), renamed
 
 
 def build(text: str | list[str], env: dict[str, str] | None = None, **cluster_kw: Any):

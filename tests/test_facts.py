@@ -2,16 +2,13 @@
 
 The notebook check runs :func:`kubelab.facts.uncited` on every Markdown cell of the course
 notebooks (the MyST sources ``notebooks/*.md`` when they exist, else the ``.ipynb`` files).
-``NOT_YET_CITED`` lists, per notebook, the statements written before the table existed; the test
-fails on any statement not in it (a new version claim must cite a fact) and on any entry that is
-no longer in the notebook (so the list only shrinks).
+Every such statement must be rendered from the table or cite a fact: there are no exceptions.
 """
 
 from __future__ import annotations
 
 import doctest
 import re
-from collections import Counter
 from pathlib import Path
 
 import nbformat
@@ -22,16 +19,6 @@ from kubelab import facts
 from kubelab.errors import KubelabError
 
 ROOT = Path(__file__).resolve().parents[1]
-
-#: notebook -> statements not yet rendered from or citing the table (shrink it; never grow it)
-NOT_YET_CITED: dict[str, list[str]] = {
-    "05": ["in 1.26", "deprecated", "in 1.35", "since 1.33", "since Kubernetes 1.33", "Kubernetes v1.35",
-           "in Kubernetes 1.26", "alpha", "in 1.29", "beta", "in 1.31", "GA", "in 1.33", "deprecated", "since 1.35",
-           "deprecated", "since 1.33", "from 1.27"],
-    "07": ["retired", "retirement", "in Kubernetes 1.22", "since 1.19", "GA", "since 1.19", "since 1.22", "in 1.19"],
-    "10": ["since Kubernetes 1.33", "deprecated", "since 1.35"],
-}
-
 
 def markdown_cells(path: Path) -> list[str]:
     """The Markdown cells of a notebook: from the .ipynb, or split out of a MyST Markdown source."""
@@ -145,14 +132,10 @@ def test_an_unknown_citation_is_an_error():
 @pytest.mark.parametrize("number", sorted(notebooks()))
 def test_notebooks_state_no_version_fact_the_table_lacks(number):
     path = notebooks()[number]
-    found = Counter(s for cell in markdown_cells(path) for s in facts.uncited(cell))
-    allowed = Counter(NOT_YET_CITED.get(number, []))
-    new = found - allowed
-    assert not new, (f"{path.name} states version facts that cite no entry of kubelab/data/facts.yaml: "
-                     f"{sorted(new.elements())}; add a fact (docs/facts.md) and render it with "
-                     f"kubelab.facts.then_and_now or cite it with <!-- facts: id -->")
-    gone = allowed - found
-    assert not gone, f"{path.name} no longer states {sorted(gone.elements())}: remove them from NOT_YET_CITED"
+    found = [s for cell in markdown_cells(path) for s in facts.uncited(cell)]
+    assert not found, (f"{path.name} states version facts that cite no entry of kubelab/data/facts.yaml: "
+                       f"{sorted(found)}; add a fact (docs/facts.md) and render it with "
+                       f"kubelab.facts.then_and_now or cite it with <!-- facts: id -->")
 
 
 def test_then_and_now_renders_every_notebook_it_names():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from kubelab.cni.plugins import plugin_for
+from kubelab import kops
 from kubelab.errors import KubelabError
 from kubelab.kops import CHAPTER_EXAMPLE, build, parse
 from kubelab.net import connect
@@ -85,3 +86,16 @@ def test_missing_zone_name_and_control_plane_aliases():
     assert (kc.control_plane_size, kc.control_plane_count, kc.topology, kc.yes, kc.cni) == ("c5.large", 1, "private",
                                                                                             True, "cilium")
     assert parse("kops create cluster x.example.com --zones us-east-1a").cni == "bridge"  # kubenet, kops' old default
+
+
+def test_modernize_renames_every_master_flag_and_keeps_the_cluster():
+    new, renamed = kops.modernize(kops.CHAPTER_EXAMPLE)
+    assert "--master-" not in new and renamed == [("--master-size", "--control-plane-size"),
+                                                   ("--master-zones", "--control-plane-zones")]
+    assert kops.parse(new) == kops.parse(kops.CHAPTER_EXAMPLE)
+    # the env variable MASTER_SIZE and values are not flags: unchanged
+    assert "export MASTER_SIZE=${MASTER_SIZE:-m4.large}" in new and "$MASTER_SIZE" in new
+    every = " ".join(f"--{old}=1" for old in kops.RENAMED)
+    assert set(kops.RENAMED.values()) == {w[2:].split("=")[0] for w in kops.modernize(every)[0].split()}
+    assert all(new_name in kops.FLAGS for new_name in kops.RENAMED.values())
+    assert kops.modernize("kops create cluster x --zones a --master-zones-extra 1")[1] == []

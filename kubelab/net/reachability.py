@@ -69,6 +69,21 @@ class Reachability:
         lines = ["   ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in [header, *rows]]
         return "\n".join([f"{self.service} port {self.port}", *lines, *self.notes])
 
+    def legend(self) -> str:
+        """What the rows, the columns and each cell of :meth:`table` mean, naming only the verdicts it shows."""
+        meaning = {"no route": "nothing on the way routes that address (a ClusterIP exists only in the nodes' rules)",
+                   "dropped": "a rule or a missing route dropped the packet; the client hears nothing",
+                   "rejected": "a REJECT rule answered at once (a Service without endpoints)",
+                   "refused": "the pod's kernel answered with a reset: nothing listens on that port",
+                   "timeout": "no answer: the client gives up after its timeout"}
+        shown = [v for v in meaning if any(c.verdict == v for c in self.cells)]
+        lines = ["rows: where the new connection starts (a pod on each node, each node, a client outside the cluster)",
+                 "columns: the address and port it is sent to",
+                 "ok -> POD (sees ADDR): delivered to POD, which sees ADDR as the source: the client's own address, "
+                 "or a node's address when the connection was masqueraded"]
+        lines += [f"{v}: {meaning[v]}" for v in shown]
+        return "\n".join(lines)
+
     def to_dict(self) -> dict[str, Any]:
         return {"service": self.service, "port": self.port, "notes": self.notes,
                 "cells": [{"from": c.source, "to": c.target, "verdict": c.verdict, "backend": c.backend,

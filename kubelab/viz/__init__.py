@@ -12,7 +12,8 @@ the pods behind a Service and charts kube-proxy's cost as Services grow;
 :mod:`.discovery` walks a pod's DNS search list and draws who can reach a
 Service; :mod:`.ingress` shows which Ingress rule wins a request, and why;
 :mod:`.cni` attaches pods through CNI calls, chooses a plugin from the feature
-matrix and plays with network policies.
+matrix and plays with network policies; :mod:`.figures` rebuilds the chapter's
+communication figures (containers, pods, Services, ways in) from the model.
 
 Nothing in the model imports this package, and this ``__init__`` loads its
 submodules (and networkx, ipywidgets) only when a name is first used.
@@ -54,6 +55,7 @@ _LAZY = {
     "request_url": "ingress",
     "ipam_explorer": "cni", "attachment_graph": "cni", "feature_matrix_html": "cni", "plugin_chooser": "cni",
     "policy_matrix_html": "cni", "policy_playground": "cni",
+    "communication_graph": "figures", "Entry": "figures",
 }
 
 __all__ = sorted(_LAZY)

@@ -103,3 +103,13 @@ def test_headless_and_external_name_have_no_matrix():
                             "spec": {"type": "ExternalName", "externalName": "db.example.com"}}))
     r = reachability(c, "ext")
     assert r.cells == [] and "CNAME to db.example.com" in r.notes[0]
+
+
+def test_reachability_legend_names_the_axes_and_only_the_verdicts_shown():
+    r = reachability(make(type="NodePort"), "web")
+    legend = r.legend()
+    assert legend.startswith("rows: where the new connection starts") and "columns:" in legend
+    shown = {c.verdict for c in r.cells if c.verdict != "delivered"}
+    assert shown  # the outside client has no route to the ClusterIP
+    for verdict in ("no route", "dropped", "rejected", "refused", "timeout"):
+        assert (f"\n{verdict}:" in legend) == (verdict in shown), verdict
