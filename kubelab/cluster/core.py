@@ -37,13 +37,10 @@ Examples
 from __future__ import annotations
 
 import bisect
-import contextlib
 import copy
 import functools
-import gc
 import heapq
 import ipaddress
-import threading
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
@@ -52,6 +49,7 @@ from ..api import (APIObject, Endpoints, EndpointSlice, KubeProxyConfiguration, 
 from ..api.endpoints import MANAGED_BY_LABEL
 from ..api.pod import PodCondition, PodIP
 from ..errors import FieldError, KubelabError, NotFoundError, ValidationError
+from ..util.gc import gc_paused
 from .allocator import AllocationError, ClusterIPAllocator, NodePortAllocator
 from .endpoints import endpoints_for
 from .endpointslice import CONTROLLER, MIRRORING_CONTROLLER, endpoint_slices_for, mirrored_slices_for
@@ -934,48 +932,6 @@ class Cluster:
                            ports=[EndpointSlicePort(name="https", port=6443, protocol="TCP")])
         self._replace(s, ep.key, ep)
         self._replace(s, sl.key, sl)
-
-
-_GC_LOCK = threading.Lock()
-_gc_pauses = 0  # how many gc_paused() blocks are open, in any thread (guarded by _GC_LOCK)
-_gc_was_enabled = False  # whether the collector was on when the first of them opened
-
-
-@contextlib.contextmanager
-def gc_paused():
-    """Pause Python's cyclic garbage collector for a bulk step (an apply; a kube-proxy sync).
-
-    Such a step allocates objects that all stay alive (in the store, in the rule tables); each
-    collection of the oldest generation walks every object alive, so at 150,000 pods the collector
-    took about a third of a build and half of an iptables sync (:mod:`benchmarks.bench_envelope`).
-    Reference counting still frees what is dropped; cycles wait for the next collection after the step.
-
-    Safe across threads and nesting: a lock-protected count of open blocks; the first one to open
-    remembers whether the collector was on and disables it, the last one to close turns it back on.
-    (Reading ``gc.isenabled()`` and then disabling, per block, could leave the collector off for
-    good when two threads interleave.)
-
-    >>> import gc
-    >>> with gc_paused():
-    ...     with gc_paused():
-    ...         gc.isenabled()
-    False
-    >>> gc.isenabled()
-    True
-    """
-    global _gc_pauses, _gc_was_enabled
-    with _GC_LOCK:
-        if _gc_pauses == 0:
-            _gc_was_enabled = gc.isenabled()
-            gc.disable()
-        _gc_pauses += 1
-    try:
-        yield
-    finally:
-        with _GC_LOCK:
-            _gc_pauses -= 1
-            if _gc_pauses == 0 and _gc_was_enabled:
-                gc.enable()
 
 
 @functools.lru_cache(maxsize=16384)  # one entry per node's pod CIDR: room for 8,192 /24s and more

@@ -316,7 +316,7 @@ class Network:
     # -- the walk
     def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
         """Trace a new connection from ``src`` to ``host:port``: every hop, and the verdict."""
-        from ..cluster.core import gc_paused  # a trace into a large cluster: GC walks of it would dominate
+        from ..util.gc import gc_paused  # a trace into a large cluster: GC walks of it would dominate
         with gc_paused():
             return self._connect(src, host, port, proto)
 

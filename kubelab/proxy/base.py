@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ..cluster.core import gc_paused
+from ..util.gc import gc_paused
 from ..errors import KubelabError
 
 if TYPE_CHECKING:  # pragma: no cover
