@@ -5,10 +5,12 @@ server's admission of objects (defaulting and validation happen in
 :mod:`kubelab.api`; ClusterIP and NodePort allocation here), a minimal
 scheduler, kubelet's reporting of pod IPs and readiness, and the Endpoints and
 EndpointSlice controllers.  Every change is all-or-nothing: an ``apply`` that
-fails on its tenth object leaves the cluster exactly as it was.  Observers
-(kube-proxy, DNS and the notebook widgets in later chapters) subscribe with
-:meth:`Cluster.watch` and receive ``ADDED``/``MODIFIED``/``DELETED`` events,
-like a Kubernetes watch.
+fails on its tenth object leaves the cluster exactly as it was.  Every commit
+moves :attr:`Cluster.revision`; what is derived from the store (kube-proxy's
+rules, DNS records, the policy index) is cached on it
+(:mod:`kubelab.cluster.views`).  :meth:`Cluster.watch` still delivers
+``ADDED``/``MODIFIED``/``DELETED`` events, like a Kubernetes watch, for code
+that wants to see the changes themselves (notebook 01 does).
 
 Upstream pieces modelled: ``pkg/registry/core/service/storage`` (allocation),
 ``pkg/scheduler/framework/plugins`` (``nodeunschedulable``, ``tainttoleration``,
@@ -143,6 +145,8 @@ class _State:
     node_ip_hint: int = 0  # addresses of 172.18.0.0/16 below this index are used
     sched: list[tuple[int, int, str]] | None = None  # lazy heap (pods, node order, name) of untainted nodes
     sched_order: dict[str, int] = field(default_factory=dict)  # untainted schedulable node -> node order
+    revision: int = 0  # one more on every commit (apply or delete)
+    kind_revisions: dict[str, int] = field(default_factory=dict)  # qualified kind -> revision it last changed at
 
     def fork(self) -> "_State":
         new = copy.copy(self)
@@ -164,6 +168,7 @@ class _State:
         new.node_net_starts = list(self.node_net_starts)
         new.cidr_hint = dict(self.cidr_hint)
         new.node_ips = dict(self.node_ips)
+        new.kind_revisions = dict(self.kind_revisions)
         new.sched, new.sched_order = None, {}  # rebuilt on first use
         return new
 
@@ -431,6 +436,41 @@ class Cluster:
         from ..net import connect  # the data plane sits above the store: imported on use
         return connect(self, src, host, port, proto, mode=mode, seed=seed, dead=dead)
 
+    # ------------------------------------------------------------------ revisions
+    @property
+    def revision(self) -> int:
+        """The store's revision: one more after every apply or delete (0 before the first).
+
+        Stored objects are never changed in place, so anything derived from the cluster (kube-proxy's
+        rules, CoreDNS's records, the policy index) holds as long as the revision it was built at
+        (:func:`kubelab.cluster.views.view` caches on it).  Like ``metadata.resourceVersion`` in
+        Kubernetes, only equality means anything; unlike it, a :meth:`copy` starts from the
+        original's number.
+
+        >>> c = Cluster()
+        >>> before = c.revision
+        >>> _ = c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+        >>> c.revision == before + 1
+        True
+        """
+        return self._s.revision
+
+    def revision_of(self, *kinds: str) -> int:
+        """The revision at which an object of one of ``kinds`` (resource names as :meth:`get` takes them)
+        was last added, changed or deleted; 0 if never.
+
+        A view that reads only some kinds caches on this instead of :attr:`revision`: kube-proxy's
+        rules do not change when a pod that no Service selects starts.
+
+        >>> c = Cluster()
+        >>> services = c.revision_of("svc", "EndpointSlice")
+        >>> _ = c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+        >>> c.revision_of("svc", "EndpointSlice") == services, c.revision_of("ns") == c.revision
+        (True, True)
+        """
+        revisions = self._s.kind_revisions
+        return max((revisions.get(resolve_kind(k), 0) for k in kinds), default=0)
+
     # ------------------------------------------------------------------ watching
     def watch(self, callback: Callable[[Event], None]) -> Callable[[], None]:
         """Call ``callback(event)`` after every change; returns a function that stops watching."""
@@ -488,7 +528,6 @@ class Cluster:
     def _commit(self, s: _State) -> None:
         self._run_controllers(s)
         old = self._s.objects
-        self._s = s
         events = []
         for key, obj in s.objects.items():
             if key not in old:
@@ -496,6 +535,10 @@ class Cluster:
             elif old[key] is not obj and old[key].to_dict() != obj.to_dict():
                 events.append(Event("MODIFIED", obj))
         events.extend(Event("DELETED", o) for k, o in old.items() if k not in s.objects)
+        s.revision = self._s.revision + 1
+        for ev in events:
+            s.kind_revisions[ev.obj.key[0]] = s.revision
+        self._s = s
         self.events.extend(events)
         for ev in events:
             for w in list(self._watchers):
