@@ -50,6 +50,7 @@ from ..api import (APIObject, Endpoints, EndpointSlice, KubeProxyConfiguration, 
                    ObjectMeta, Pod, Service, ServiceCIDR, load)
 from ..api.endpoints import MANAGED_BY_LABEL
 from ..api.pod import PodCondition, PodIP
+from ..api.registry import RESOURCES, kind_class, resolve_kind, resource_name
 from ..errors import FieldError, KubelabError, NotFoundError, ValidationError
 from ..util.gc import gc_paused
 from .allocator import AllocationError, ClusterIPAllocator, NodePortAllocator
@@ -63,46 +64,8 @@ from .system import CONTROL_PLANE_LABEL, node_manifest, system_objects
 
 __all__ = ["Cluster", "Event", "RESOURCES", "resolve_kind"]
 
-#: resource names, singular names and short names kubectl accepts -> qualified kind
-RESOURCES: dict[str, str] = {}
-_PLURALS = {
-    "Pod": ("pods", "pod", "po"), "Service": ("services", "service", "svc"), "Secret": ("secrets", "secret"),
-    "Endpoints": ("endpoints", "ep"), "EndpointSlice": ("endpointslices", "endpointslice"),
-    "Node": ("nodes", "node", "no"), "Namespace": ("namespaces", "namespace", "ns"),
-    "Ingress": ("ingresses", "ingress", "ing"), "IngressClass": ("ingressclasses", "ingressclass"),
-    "NetworkPolicy": ("networkpolicies", "networkpolicy", "netpol"),
-    "NetworkPolicy.projectcalico.org": ("networkpolicies.projectcalico.org", "networkpolicy.projectcalico.org"),
-    "GlobalNetworkPolicy": ("globalnetworkpolicies", "globalnetworkpolicy", "gnp"),
-    "ServiceCIDR": ("servicecidrs", "servicecidr"),
-    "KubeProxyConfiguration": ("kubeproxyconfigurations", "kubeproxyconfiguration"),
-    # Gateway API: the CRDs' plural, singular and short names (kubelab.api.gateway).
-    "GatewayClass": ("gatewayclasses", "gatewayclass", "gc"), "Gateway": ("gateways", "gateway", "gtw"),
-    "HTTPRoute": ("httproutes", "httproute"), "ReferenceGrant": ("referencegrants", "referencegrant", "refgrant"),
-}
-_GROUPS = {"EndpointSlice": "discovery.k8s.io", "Ingress": "networking.k8s.io", "IngressClass": "networking.k8s.io",
-           "NetworkPolicy": "networking.k8s.io", "ServiceCIDR": "networking.k8s.io",
-           "GlobalNetworkPolicy": "projectcalico.org", "KubeProxyConfiguration": "kubeproxy.config.k8s.io",
-           **{k: "gateway.networking.k8s.io" for k in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant")}}
-for _kind, _names in _PLURALS.items():
-    for _n in _names:
-        RESOURCES[_n] = _kind
-    RESOURCES[_kind.lower()] = _kind
 #: Kinds admitted before the others in one apply, so that references resolve.
 _FIRST = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass", "GatewayClass")
-
-
-def resolve_kind(name: str) -> str:
-    """``"svc"`` -> ``"Service"``; raises kubectl's error for an unknown resource type."""
-    kind = RESOURCES.get(name.lower())
-    if kind is None:
-        raise KubelabError(f'the server doesn\'t have a resource type "{name}"')
-    return kind
-
-
-def _resource_name(kind: str) -> str:
-    plural = _PLURALS.get(kind, (kind.lower() + "s",))[0]
-    group = _GROUPS.get(kind)
-    return f"{plural}.{group}" if group and "." not in plural else plural
 
 
 @dataclass
@@ -335,13 +298,12 @@ class Cluster:
     def get(self, kind: str, name: str, namespace: str | None = "default") -> Any:
         """One object by resource type (``pods``, ``svc``, ``Endpoints`` ...), name and namespace."""
         qkind = resolve_kind(kind)
-        ns = "" if qkind in ("Node", "Namespace", "GlobalNetworkPolicy", "ServiceCIDR", "IngressClass",
-                             "KubeProxyConfiguration", "GatewayClass") else (namespace or "default")
+        ns = (namespace or "default") if kind_class(qkind).namespaced else ""
         if "/" in name and ns:
             ns, name = name.split("/", 1)
         obj = self._s.objects.get((qkind, ns, name))
         if obj is None:
-            raise NotFoundError(f'{_resource_name(qkind)} "{name}" not found')
+            raise NotFoundError(f'{resource_name(qkind)} "{name}" not found')
         return obj
 
     def list(self, kind: str, namespace: str | None = None) -> list[Any]:
@@ -449,7 +411,7 @@ class Cluster:
 
         >>> c = Cluster()
         >>> before = c.revision
-        >>> _ = c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+        >>> _ = c.apply("apiVersion: v1\\nkind: Namespace\\nmetadata: {name: shop}")
         >>> c.revision == before + 1
         True
         """
@@ -464,7 +426,7 @@ class Cluster:
 
         >>> c = Cluster()
         >>> services = c.revision_of("svc", "EndpointSlice")
-        >>> _ = c.apply("apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}")
+        >>> _ = c.apply("apiVersion: v1\\nkind: Namespace\\nmetadata: {name: shop}")
         >>> c.revision_of("svc", "EndpointSlice") == services, c.revision_of("ns") == c.revision
         (True, True)
         """
