@@ -8,7 +8,7 @@ EndpointSlice controllers.  Every change is all-or-nothing: an ``apply`` that
 fails on its tenth object leaves the cluster exactly as it was.  Every commit
 moves :attr:`Cluster.revision`; what is derived from the store (kube-proxy's
 rules, DNS records, the policy index) is cached on it
-(:mod:`kubelab.cluster.views`).  :meth:`Cluster.watch` still delivers
+(:mod:`kubelab.util.views`).  :meth:`Cluster.watch` still delivers
 ``ADDED``/``MODIFIED``/``DELETED`` events, like a Kubernetes watch, for code
 that wants to see the changes themselves (notebook 01 does).
 
@@ -405,7 +405,7 @@ class Cluster:
 
         Stored objects are never changed in place, so anything derived from the cluster (kube-proxy's
         rules, CoreDNS's records, the policy index) holds as long as the revision it was built at
-        (:func:`kubelab.cluster.views.view` caches on it).  Like ``metadata.resourceVersion`` in
+        (:func:`kubelab.util.views.view` caches on it).  Like ``metadata.resourceVersion`` in
         Kubernetes, only equality means anything; unlike it, a :meth:`copy` starts from the
         original's number.
 

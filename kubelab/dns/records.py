@@ -84,7 +84,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from ..cluster.views import view
+from ..util.views import view
 from ..errors import KubelabError
 
 __all__ = ["ClusterDNS", "Record", "Answer", "query", "dns_for", "SCHEMA_VERSION", "TTL", "PLUGIN_DEFAULT_TTL",
@@ -313,7 +313,7 @@ class _Index:
 
 
 def _index_for(cluster: Any) -> _Index:
-    """The index of the cluster's current revision (:func:`kubelab.cluster.views.view`)."""
+    """The index of the cluster's current revision (:func:`kubelab.util.views.view`)."""
     return view(cluster, "dns.records", _Index)
 
 

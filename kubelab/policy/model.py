@@ -3,7 +3,7 @@
 An :class:`Endpoint` is one end of a connection as a policy engine sees it: an IP
 address and, when that address belongs to a pod (not ``hostNetwork``), the pod with
 its labels and its namespace's labels.  :class:`PolicyIndex` is built once per
-revision of the cluster (:func:`kubelab.cluster.views.view`)
+revision of the cluster (:func:`kubelab.util.views.view`)
 and caches, per pod, which policies select it: with 1,000 pods and 200 policies
 each pod's selection is computed once, not once per connection.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..cluster.views import view
+from ..util.views import view
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..api import Pod

@@ -36,7 +36,7 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from ...cluster.views import view
+from ...util.views import view
 from ...errors import KubelabError, NotFoundError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -625,7 +625,7 @@ class _ClusterIndex:
 
 def _index_for(cluster: "Cluster") -> _ClusterIndex | None:
     """The index of the cluster's pods and nodes at their current revision (a new one after any of them
-    changes: :func:`kubelab.cluster.views.view`); None for an object without revisions (a stand-in)."""
+    changes: :func:`kubelab.util.views.view`); None for an object without revisions (a stand-in)."""
     if getattr(cluster, "revision_of", None) is None:
         return None
     return view(cluster, "cni.plugins", _new_index, kinds=("pods", "nodes"))

@@ -1,4 +1,4 @@
-"""``Cluster.revision``, ``revision_of`` and the derived views cached on them (:mod:`kubelab.cluster.views`)."""
+"""``Cluster.revision``, ``revision_of`` and the derived views cached on them (:mod:`kubelab.util.views`)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import weakref
 import pytest
 
 from kubelab.cluster import Cluster
-from kubelab.cluster.views import view
+from kubelab.util.views import view
 from kubelab.dns import ClusterDNS
 from kubelab.net import Network, connect
 from kubelab.policy.model import index_for

@@ -15,7 +15,10 @@ the kinds they proxy, because their state, like IPVS's round-robin position,
 survives a re-sync).
 
 A view must not hold a reference to its cluster (the cache would then keep
-the cluster alive).
+the cluster alive).  This module needs nothing from a cluster but its
+``revision`` and ``revision_of``, so it sits with the utilities every layer
+may use (the CNI plugin models and CoreDNS use it without importing the
+cluster package).
 
 Examples
 --------
