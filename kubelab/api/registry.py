@@ -43,8 +43,8 @@ from .secret import Secret
 from .service import Service
 from .servicecidr import ServiceCIDR
 
-__all__ = ["KINDS", "LEGACY", "RESOURCES", "lookup", "suggest", "register", "kind_class", "group_of",
-           "resource_names", "resource_name", "resolve_kind"]
+__all__ = ["KINDS", "LEGACY", "RESOURCES", "lookup", "suggest", "register", "kind_class", "cluster_scoped_kinds",
+           "group_of", "resource_names", "resource_name", "resolve_kind"]
 
 KINDS: dict[tuple[str, str], type[APIObject]] = {}
 #: qualified kind (``Service``, ``NetworkPolicy.projectcalico.org``) -> its class (the first version registered)
@@ -90,6 +90,16 @@ def resource_names(cls: type[APIObject]) -> tuple[str, ...]:
         group = group_of(cls)
         return (f"{cls.plural}.{group}", f"{singular}.{group}")
     return tuple(dict.fromkeys((cls.plural, singular, *cls.short_names)))
+
+
+def cluster_scoped_kinds() -> frozenset[str]:
+    """The kind names whose objects live outside namespaces (in every version kubelab knows).
+
+    >>> sorted(cluster_scoped_kinds())[:3]
+    ['GatewayClass', 'GlobalNetworkPolicy', 'IngressClass']
+    """
+    scoped = {kind for (_, kind), cls in KINDS.items() if cls.namespaced}
+    return frozenset(kind for _, kind in KINDS if kind not in scoped)
 
 
 def kind_class(qualified_kind: str) -> type[APIObject]:

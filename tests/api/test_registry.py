@@ -77,3 +77,18 @@ def test_cluster_scoped_kinds_ignore_the_namespace():
     assert {q for q in RESOURCES.values() if not kind_class(q).namespaced} == {
         "Node", "Namespace", "GlobalNetworkPolicy", "ServiceCIDR", "IngressClass", "KubeProxyConfiguration",
         "GatewayClass"}
+
+
+@pytest.mark.parametrize(("kind", "api_version", "field", "where"), [
+    ("ServiceCIDR", "networking.k8s.io/v1", "cidrz", "ServiceCIDR wide"),
+    ("IngressClass", "networking.k8s.io/v1", "controler", "IngressClass wide"),
+    ("Service", "v1", "portz", "Service default/wide"),
+])
+def test_decode_errors_name_cluster_scoped_objects_without_a_namespace(kind, api_version, field, where):
+    from kubelab.api import from_dict
+    from kubelab.errors import ValidationError
+
+    doc = {"apiVersion": api_version, "kind": kind, "metadata": {"name": "wide"}, "spec": {field: []}}
+    with pytest.raises(ValidationError) as err:
+        from_dict(doc, "x.yaml")
+    assert str(err.value).startswith(f"x.yaml: {where}: unknown field")
