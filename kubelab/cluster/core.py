@@ -50,6 +50,8 @@ from .system import control_plane_name, node_manifest, system_objects
 
 __all__ = ["Cluster"]
 
+_RESOLVED: dict[str, str] = {}  # resource name as asked -> qualified kind (resolve_kind, remembered)
+
 
 
 class Cluster:
@@ -234,8 +236,15 @@ class Cluster:
         >>> c.revision_of("svc", "EndpointSlice") == services, c.revision_of("ns") == c.revision
         (True, True)
         """
-        revisions = self._s.kind_revisions
-        return max((revisions.get(resolve_kind(k), 0) for k in kinds), default=0)
+        revisions, latest = self._s.kind_revisions, 0
+        for k in kinds:  # plain loop: proxiers ask before every use (bench_views)
+            qkind = _RESOLVED.get(k)
+            if qkind is None:
+                qkind = _RESOLVED[k] = resolve_kind(k)
+            revision = revisions.get(qkind, 0)
+            if revision > latest:
+                latest = revision
+        return latest
 
     # ------------------------------------------------------------------ watching
     def watch(self, callback: Callable[[Event], None]) -> Callable[[], None]:
