@@ -84,3 +84,16 @@ def test_a_cluster_is_freed_by_reference_counting_after_traces_and_dns_queries(m
         assert ref() is None
     finally:
         gc.enable()
+
+
+def test_nothing_outside_the_cluster_package_reads_its_store():
+    import re
+    from pathlib import Path
+
+    import kubelab
+
+    root = Path(kubelab.__file__).parent
+    private = re.compile(r"\._s\b|[\"']_s[\"']")
+    readers = [str(p.relative_to(root)) for p in root.rglob("*.py")
+               if p.parent.name != "cluster" and private.search(p.read_text(encoding="utf-8"))]
+    assert readers == []
