@@ -1,4 +1,4 @@
-"""Admission: what the API server does to an object before storing it.
+"""Admission: what the API server does to an object before storing it (and after deleting it).
 
 Upstream: the registry strategies and storage of ``pkg/registry`` (Kubernetes
 v1.31): ``core/service/storage`` (ClusterIP and NodePort allocation, kept across
@@ -33,7 +33,7 @@ from .settings import ClusterSettings
 from .store import Store
 from .system import node_manifest
 
-__all__ = ["ADMISSION_ORDER", "admit", "check_ip_families"]
+__all__ = ["ADMISSION_ORDER", "admit", "remove", "check_ip_families"]
 
 #: Kinds admitted before the others in one apply, so that references resolve.
 ADMISSION_ORDER = ("Namespace", "Node", "ServiceCIDR", "KubeProxyConfiguration", "IngressClass", "GatewayClass")
@@ -221,3 +221,23 @@ def admit_pod(settings: ClusterSettings, s: Store, pod: Pod) -> None:
 _ADMIT: dict[str, Callable[[ClusterSettings, Store, Any], None]] = {
     "ServiceCIDR": admit_servicecidr, "Node": admit_node, "KubeProxyConfiguration": admit_kubeproxyconfiguration,
     "Service": admit_service, "Pod": admit_pod}
+
+
+def remove(s: Store, obj: APIObject) -> None:
+    """Delete ``obj`` from ``s``; a Service releases its ClusterIPs, NodePorts and load balancer address, and
+    its Endpoints and EndpointSlices go with it (``releaseAllocatedResources`` in the service storage, then
+    the endpoint controllers' cleanup)."""
+    s.remove(obj.key)
+    if isinstance(obj, Service):
+        for ip in obj.spec.cluster_ips:
+            s.ips.release(ip)
+        for p in obj.spec.ports:
+            if p.node_port:
+                s.ports.release(p.node_port)
+        if obj.spec.health_check_node_port:
+            s.ports.release(obj.spec.health_check_node_port)
+        s.lbs.release(f"{obj.namespace}/{obj.name}")
+        s.remove(("Endpoints", obj.namespace, obj.name))
+        for sl in s.of_kind("EndpointSlice", obj.namespace):
+            if sl.service_name == obj.name:
+                s.remove(sl.key)

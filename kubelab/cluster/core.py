@@ -40,7 +40,7 @@ from ..api import APIObject, EndpointSlice, KubeProxyConfiguration, Manifests, N
 from ..api.registry import kind_class, resolve_kind, resource_name
 from ..errors import KubelabError, NotFoundError
 from ..util.gc import gc_paused
-from .admission import ADMISSION_ORDER, admit
+from .admission import ADMISSION_ORDER, admit, remove
 from .allocator import ClusterIPAllocator, NodePortAllocator
 from .controllers import run_controllers
 from .readiness import is_pod_ready
@@ -51,7 +51,6 @@ from .system import control_plane_name, node_manifest, system_objects
 __all__ = ["Cluster"]
 
 _RESOLVED: dict[str, str] = {}  # resource name as asked -> qualified kind (resolve_kind, remembered)
-
 
 
 class Cluster:
@@ -80,7 +79,7 @@ class Cluster:
                                         cni=cni, proxy_mode=proxy_mode, dns_pods=dns_pods,
                                         node_port_range=node_port_range, node_cidr_mask=node_cidr_mask)
         self._s = Store(ips=ClusterIPAllocator(self.settings.service_cidrs),
-                         ports=NodePortAllocator(self.settings.node_port_range))
+                        ports=NodePortAllocator(self.settings.node_port_range))
         self._watchers: list[Callable[[Event], None]] = []
         self.events: list[Event] = []
         with gc_paused():
@@ -271,20 +270,7 @@ class Cluster:
             pod.metadata.extra["deletionTimestamp"] = "1970-01-01T00:00:00Z"
             s.put(pod)
         else:
-            s.remove(obj.key)
-            if isinstance(obj, Service):
-                for ip in obj.spec.cluster_ips:
-                    s.ips.release(ip)
-                for p in obj.spec.ports:
-                    if p.node_port:
-                        s.ports.release(p.node_port)
-                if obj.spec.health_check_node_port:
-                    s.ports.release(obj.spec.health_check_node_port)
-                s.lbs.release(f"{obj.namespace}/{obj.name}")
-                s.remove(("Endpoints", obj.namespace, obj.name))
-                for sl in s.of_kind("EndpointSlice", obj.namespace):
-                    if sl.service_name == obj.name:
-                        s.remove(sl.key)
+            remove(s, obj)
         self._commit(s)
         return obj
 
