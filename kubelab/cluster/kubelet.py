@@ -1,9 +1,9 @@
 """kubelet's part: a scheduled pod starts, gets its address from the CNI plugin and reports its status.
 
 Upstream: kubelet's sandbox creation (``pkg/kubelet/kuberuntime``: the runtime
-calls the CNI plugin's ADD, here host-local IPAM,
-:mod:`kubelab.cni.ipam.host_local`, which ``tests/cni/test_host_local_real.py``
-checks against the real binary) and its status manager (``status.podIP``,
+calls the CNI plugin's ADD, here host-local IPAM: its allocator,
+:mod:`kubelab.util.ipranges`, is the one :mod:`kubelab.cni.ipam.host_local` runs
+and ``tests/cni/test_host_local_real.py`` checks against the real binary) and its status manager (``status.podIP``,
 ``podIPs``, ``hostIP``, phase, the five conditions of a started pod).  A pod on
 the host network reports its node's address.  A full range leaves the pod
 ``Pending`` with host-local's message, as a real pod stays in
@@ -22,6 +22,7 @@ from typing import Any
 from ..api import Node, Pod
 from ..api.pod import PodCondition, PodIP
 from ..errors import FieldError, ValidationError
+from ..util.ipranges import PluginError, allocate_in_subnet
 from .store import Store, network
 
 __all__ = ["run_pod", "check_pod_ip", "allocate_pod_ip"]
@@ -66,14 +67,11 @@ def check_pod_ip(s: Store, pod: Pod, node: Node) -> None:
 
 def allocate_pod_ip(s: Store, pod: Pod, node: Node) -> str | None:
     """kubelet's CNI ADD on ``node``: host-local hands out the pod's address
-    (:func:`kubelab.cni.ipam.host_local.allocate_in_subnet`, over :class:`_NodeAddresses`).
+    (:func:`kubelab.util.ipranges.allocate_in_subnet`, host-local's allocator, over :class:`_NodeAddresses`).
 
     When the node's range is full the pod stays Pending without an IP, as a real pod stays in
     ContainerCreating when its CNI plugin fails; the warning carries host-local's message.
     """
-    from ..cni.ipam.host_local import allocate_in_subnet  # kubelet calls the CNI plugin: a layer above
-    from ..cni.skel import PluginError
-
     try:
         ip = allocate_in_subnet(str(network(node.spec.pod_cidrs[0])), f"{pod.namespace}/{pod.name}", "eth0",
                                 _NodeAddresses(s, node.name, pod.key))
