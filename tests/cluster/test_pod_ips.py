@@ -1,5 +1,6 @@
-"""Pod IPs come from host-local (:mod:`kubelab.cni.ipam.host_local`, checked against the real binary in
-``tests/cni/test_host_local_real.py``): the cluster hands out what the plugin hands out, in the same order."""
+"""Pod IPs come from host-local's allocator (:mod:`kubelab.util.ipranges`, run by :mod:`kubelab.cni.ipam.host_local`
+and checked against the real binary in ``tests/cni/test_host_local_real.py``): the cluster hands out what the
+plugin hands out, in the same order."""
 
 from __future__ import annotations
 
