@@ -10,6 +10,7 @@ import pytest
 from kubelab.cluster import Cluster
 from kubelab.util.views import view
 from kubelab.dns import ClusterDNS
+from kubelab.gateway.status import state_of
 from kubelab.net import Network, connect
 from kubelab.policy.model import index_for
 from kubelab.proxy import proxier_for
@@ -77,6 +78,7 @@ def test_a_cluster_is_freed_by_reference_counting_after_traces_and_dns_queries(m
     assert net.connect("client", "web", 80).verdict == "delivered"
     assert ClusterDNS(c).query("web.default.svc.cluster.local").rcode == "NOERROR"
     index_for(c)
+    assert state_of(c) is state_of(c) and state_of(c).cluster is c
     ref = weakref.ref(c)
     gc.disable()  # reference counting alone: no cycle through a watch callback
     try:
