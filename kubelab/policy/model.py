@@ -13,13 +13,11 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
+from ..api import Pod
+from ..cluster import Cluster
 from ..util.views import view
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import Pod
-    from ..cluster import Cluster
 
 __all__ = ["Endpoint", "Decision", "PolicyIndex", "index_for", "ip_in"]
 
