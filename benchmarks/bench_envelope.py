@@ -143,7 +143,7 @@ def maxrss_mib() -> float:
 def build(nodes: int, pods: int, services: int, rows: list) -> "Cluster":  # noqa: F821
     from kubelab import Cluster
     from kubelab.api import load
-    from kubelab.cluster.core import gc_paused
+    from kubelab.util.gc import gc_paused
 
     total = 0.0
     docs = node_docs(nodes)

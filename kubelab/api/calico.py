@@ -142,12 +142,10 @@ class CalicoNetworkPolicy(_CalicoPolicy):
 
     api_version: ClassVar[str] = "projectcalico.org/v3"
     kind: ClassVar[str] = "NetworkPolicy"
+    qualified_kind: ClassVar[str] = "NetworkPolicy.projectcalico.org"  # networking.k8s.io has a NetworkPolicy too
+    plural: ClassVar[str] = "networkpolicies"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: CalicoPolicySpec = field(default_factory=CalicoPolicySpec)
-
-    @property
-    def qualified_kind(self) -> str:
-        return "NetworkPolicy.projectcalico.org"
 
     @property
     def ref(self) -> str:
@@ -161,5 +159,7 @@ class GlobalNetworkPolicy(_CalicoPolicy):
     api_version: ClassVar[str] = "projectcalico.org/v3"
     kind: ClassVar[str] = "GlobalNetworkPolicy"
     namespaced: ClassVar[bool] = False
+    plural: ClassVar[str] = "globalnetworkpolicies"
+    short_names: ClassVar[tuple[str, ...]] = ("gnp",)
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: CalicoPolicySpec = field(default_factory=CalicoPolicySpec)

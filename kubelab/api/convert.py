@@ -9,8 +9,9 @@ object (for example one that ``CoreV1Api().read_namespaced_service`` returned)
 into a kubelab object, defaulted and validated by :func:`kubelab.api.from_dict`.
 
 The way through is the JSON form in both directions, as the client itself
-does on the wire: ``to_dict`` → the client's deserializer, and the client's
-``sanitize_for_serialization`` → ``from_dict``.  Fields kubelab does not model
+does on the wire: ``to_dict`` → JSON text → the client's public
+``ApiClient.deserialize`` (what it does with a response body), and the
+client's ``sanitize_for_serialization`` → ``from_dict``.  Fields kubelab does not model
 ride along in ``extra``, so nothing is lost.
 
 Kinds without a class in the client — Calico's ``projectcalico.org/v3``
@@ -39,28 +40,18 @@ from __future__ import annotations
 
 import datetime
 import functools
+import json
 import re
 from typing import Any
 
 from ..errors import FieldError, KubelabError, ValidationError
 from .meta import APIObject
+from .registry import KINDS
 
 __all__ = ["to_client", "from_client", "CLIENT_CLASSES"]
 
-#: ``(apiVersion, kind)`` -> the ``kubernetes.client`` model class name.
-CLIENT_CLASSES: dict[tuple[str, str], str] = {
-    ("v1", "Pod"): "V1Pod",
-    ("v1", "Service"): "V1Service",
-    ("v1", "Secret"): "V1Secret",
-    ("v1", "Endpoints"): "V1Endpoints",
-    ("discovery.k8s.io/v1", "EndpointSlice"): "V1EndpointSlice",
-    ("v1", "Node"): "V1Node",
-    ("v1", "Namespace"): "V1Namespace",
-    ("networking.k8s.io/v1", "Ingress"): "V1Ingress",
-    ("networking.k8s.io/v1", "IngressClass"): "V1IngressClass",
-    ("networking.k8s.io/v1", "NetworkPolicy"): "V1NetworkPolicy",
-    ("networking.k8s.io/v1", "ServiceCIDR"): "V1ServiceCIDR",
-}
+#: ``(apiVersion, kind)`` -> the ``kubernetes.client`` model class name (each kind's ``_k8s_model``).
+CLIENT_CLASSES: dict[tuple[str, str], str] = {key: cls._k8s_model for key, cls in KINDS.items() if cls._k8s_model}
 _KIND_OF_CLASS = {name: key for key, name in CLIENT_CLASSES.items()}
 
 
@@ -85,6 +76,22 @@ def _api_client() -> Any:
     return _Client()
 
 
+def _json(value: Any) -> str:
+    """``value`` as the API server would send it: JSON, timestamps as RFC 3339 text."""
+    def default(v: Any) -> str:
+        if isinstance(v, datetime.datetime):
+            return _rfc3339(v)
+        if isinstance(v, datetime.date):
+            return v.isoformat()
+        raise TypeError(f"{type(v).__name__} is not JSON serializable")
+    return json.dumps(value, default=default)
+
+
+def _deserialize(api: Any, data: Any, klass: str) -> Any:
+    """The client's public ``ApiClient.deserialize``: what it does with an API server's JSON response."""
+    return api.deserialize(_json(data), klass, "application/json")
+
+
 def _locate(api: Any, data: Any, klass: str, path: str) -> str:
     """The deepest field path under which the client's deserializer rejects ``data``.
 
@@ -95,7 +102,7 @@ def _locate(api: Any, data: Any, klass: str, path: str) -> str:
 
     def fails(value: Any, tp: str) -> bool:
         try:
-            api._ApiClient__deserialize(value, tp)
+            _deserialize(api, value, tp)
         except Exception:
             return True
         return False
@@ -134,7 +141,7 @@ def to_client(obj: APIObject) -> Any:
         return data
     api = _api_client()
     try:
-        return api._ApiClient__deserialize(data, klass)
+        return _deserialize(api, data, klass)
     except Exception as exc:  # pydantic.ValidationError, or the client's own ApiException/ValueError
         errors = getattr(exc, "errors", None)
         detail = errors()[0].get("msg", "") if callable(errors) and errors() else str(exc).split("\n")[0]

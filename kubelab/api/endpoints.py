@@ -91,6 +91,8 @@ class Endpoints(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Endpoints"
+    plural: ClassVar[str] = "endpoints"
+    short_names: ClassVar[tuple[str, ...]] = ("ep",)
     _k8s_model: ClassVar[str] = "V1Endpoints"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     subsets: list[EndpointSubset] = field(default_factory=list)
@@ -159,6 +161,7 @@ class EndpointSlice(APIObject):
 
     api_version: ClassVar[str] = "discovery.k8s.io/v1"
     kind: ClassVar[str] = "EndpointSlice"
+    plural: ClassVar[str] = "endpointslices"
     _k8s_model: ClassVar[str] = "V1EndpointSlice"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     address_type: str | None = None

@@ -65,10 +65,6 @@ class _CustomResource(APIObject):
     def crd(self) -> CRD:
         return crd_of(self.api_version, self.kind)
 
-    @property
-    def qualified_kind(self) -> str:
-        return self.kind
-
     def default(self) -> None:
         super().default()
         default(self.crd.spec_schema, self.spec)
@@ -95,6 +91,8 @@ class GatewayClass(_CustomResource):
 
     api_version: ClassVar[str] = f"{GROUP}/v1"
     kind: ClassVar[str] = "GatewayClass"
+    plural: ClassVar[str] = "gatewayclasses"
+    short_names: ClassVar[tuple[str, ...]] = ("gc",)
     namespaced: ClassVar[bool] = False
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: dict[str, Any] = field(default_factory=dict)
@@ -107,6 +105,8 @@ class Gateway(_CustomResource):
 
     api_version: ClassVar[str] = f"{GROUP}/v1"
     kind: ClassVar[str] = "Gateway"
+    plural: ClassVar[str] = "gateways"
+    short_names: ClassVar[tuple[str, ...]] = ("gtw",)
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
@@ -118,6 +118,7 @@ class HTTPRoute(_CustomResource):
 
     api_version: ClassVar[str] = f"{GROUP}/v1"
     kind: ClassVar[str] = "HTTPRoute"
+    plural: ClassVar[str] = "httproutes"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)
@@ -129,6 +130,8 @@ class ReferenceGrant(_CustomResource):
 
     api_version: ClassVar[str] = f"{GROUP}/v1beta1"
     kind: ClassVar[str] = "ReferenceGrant"
+    plural: ClassVar[str] = "referencegrants"
+    short_names: ClassVar[tuple[str, ...]] = ("refgrant",)
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: dict[str, Any] = field(default_factory=dict)
     status: dict[str, Any] = field(default_factory=dict)

@@ -148,6 +148,8 @@ class Ingress(APIObject):
 
     api_version: ClassVar[str] = "networking.k8s.io/v1"
     kind: ClassVar[str] = "Ingress"
+    plural: ClassVar[str] = "ingresses"
+    short_names: ClassVar[tuple[str, ...]] = ("ing",)
     _k8s_model: ClassVar[str] = "V1Ingress"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: IngressSpec = field(default_factory=IngressSpec)
@@ -219,6 +221,7 @@ class IngressClass(APIObject):
 
     api_version: ClassVar[str] = "networking.k8s.io/v1"
     kind: ClassVar[str] = "IngressClass"
+    plural: ClassVar[str] = "ingressclasses"
     namespaced: ClassVar[bool] = False
     _k8s_model: ClassVar[str] = "V1IngressClass"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)

@@ -75,6 +75,7 @@ class KubeProxyConfiguration(APIObject):
 
     api_version: ClassVar[str] = "kubeproxy.config.k8s.io/v1alpha1"
     kind: ClassVar[str] = "KubeProxyConfiguration"
+    plural: ClassVar[str] = "kubeproxyconfigurations"
     namespaced: ClassVar[bool] = False
     _open: ClassVar[bool] = True  # many unmodelled settings (conntrack, logging, ...)
     metadata: ObjectMeta = field(default_factory=ObjectMeta)

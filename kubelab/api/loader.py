@@ -59,7 +59,7 @@ from typing import Any, Iterable
 
 from ..errors import FieldError, KubelabError, LoadError, ValidationError
 from .meta import APIObject
-from .registry import LEGACY, lookup, suggest
+from .registry import LEGACY, cluster_scoped_kinds, lookup, suggest
 from . import yamltojson
 from .schema import DecodeErrors
 
@@ -202,7 +202,7 @@ def _describe(doc: dict) -> str | None:
     if not isinstance(name, str):
         return kind
     ns = meta.get("namespace") if isinstance(meta.get("namespace"), str) else None
-    return f"{kind} {ns or 'default'}/{name}" if kind not in ("Node", "Namespace") else f"{kind} {name}"
+    return f"{kind} {name}" if kind in cluster_scoped_kinds() else f"{kind} {ns or 'default'}/{name}"
 
 
 def from_dict(doc: Any, source: str = "<object>", index: int | None = None) -> Manifests:

@@ -173,13 +173,23 @@ class APIObject(Model):
     """Behaviour shared by every kind.  Subclasses are dataclasses with a ``metadata`` field.
 
     Class attributes ``api_version``, ``kind`` and ``namespaced`` say what the
-    object is; :mod:`kubelab.api.registry` maps ``(apiVersion, kind)`` to the class.
+    object is; ``plural`` and ``short_names`` how ``kubectl`` names its resource
+    (the API server's discovery document: ``pods``, ``po``); ``qualified_kind``
+    how a cluster's store names the kind (the kind, unless another API group has
+    one of the same name).  :mod:`kubelab.api.registry` maps ``(apiVersion, kind)``
+    to the class and derives every list of kinds and resource names from these.
     ``source`` is the file the object was loaded from, for error messages.
     """
 
     api_version: ClassVar[str]
     kind: ClassVar[str]
     namespaced: ClassVar[bool] = True
+    #: the kind as a cluster's store keys it (set to ``kind`` for a class that does not say otherwise)
+    qualified_kind: ClassVar[str] = ""
+    #: the resource name: ``kubectl get pods``, ``/api/v1/namespaces/default/pods``
+    plural: ClassVar[str] = ""
+    #: kubectl's short names (``shortNames`` in the discovery document)
+    short_names: ClassVar[tuple[str, ...]] = ()
     #: name validator for metadata.name (most kinds: DNS-1123 subdomain).
     name_validator: ClassVar[Any] = staticmethod(is_dns1123_subdomain)
     source: ClassVar[str | None] = None  # set per instance by the loader
@@ -200,10 +210,10 @@ class APIObject(Model):
             return f"{self.kind} {self.namespace or 'default'}/{self.name}"
         return f"{self.kind} {self.name}"
 
-    @property
-    def qualified_kind(self) -> str:
-        """The kind, qualified by its API group when another group uses the same kind name."""
-        return self.kind
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__ and "qualified_kind" not in cls.__dict__:
+            cls.qualified_kind = cls.kind
 
     @property
     def key(self) -> tuple[str, str, str]:

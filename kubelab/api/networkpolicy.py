@@ -137,6 +137,8 @@ class NetworkPolicy(APIObject):
 
     api_version: ClassVar[str] = "networking.k8s.io/v1"
     kind: ClassVar[str] = "NetworkPolicy"
+    plural: ClassVar[str] = "networkpolicies"
+    short_names: ClassVar[tuple[str, ...]] = ("netpol",)
     _k8s_model: ClassVar[str] = "V1NetworkPolicy"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: NetworkPolicySpec = field(default_factory=NetworkPolicySpec)

@@ -64,6 +64,8 @@ class Node(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Node"
+    plural: ClassVar[str] = "nodes"
+    short_names: ClassVar[tuple[str, ...]] = ("no",)
     namespaced: ClassVar[bool] = False
     _k8s_model: ClassVar[str] = "V1Node"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
@@ -109,6 +111,8 @@ class Namespace(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Namespace"
+    plural: ClassVar[str] = "namespaces"
+    short_names: ClassVar[tuple[str, ...]] = ("ns",)
     namespaced: ClassVar[bool] = False
     _k8s_model: ClassVar[str] = "V1Namespace"
     name_validator: ClassVar[Any] = staticmethod(is_dns1123_label)

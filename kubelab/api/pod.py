@@ -218,6 +218,8 @@ class Pod(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Pod"
+    plural: ClassVar[str] = "pods"
+    short_names: ClassVar[tuple[str, ...]] = ("po",)
     _k8s_model: ClassVar[str] = "V1Pod"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     spec: PodSpec = field(default_factory=PodSpec)

@@ -7,12 +7,21 @@ near miss is known.  Retired versions that the course still reads (the
 v1beta1 Ingress APIs) are converted to their successor with the warning the
 API server used to send.
 
+Each class says its resource names (``plural``, ``short_names``, as the API
+server's discovery document, ``kubectl api-resources``, lists them) and its
+``kubernetes`` client class (``_k8s_model``); :data:`RESOURCES`,
+:func:`resolve_kind`, :func:`resource_name` and :func:`kind_class` derive
+from them what ``kubectl get`` accepts and what its errors name.  Adding a
+kind is one class with those attributes and one :func:`register` call here.
+
 Examples
 --------
 >>> lookup("v1", "Service").__name__
 'Service'
 >>> suggest("v1", "Servce")
 'did you mean kind "Service"?'
+>>> resolve_kind("svc"), resource_name("EndpointSlice"), kind_class("Node").namespaced
+('Service', 'endpointslices.discovery.k8s.io', False)
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 import difflib
 from typing import Callable
 
+from ..errors import KubelabError
 from .calico import CalicoNetworkPolicy, GlobalNetworkPolicy
 from .endpoints import Endpoints, EndpointSlice
 from .gateway import GATEWAY_KINDS
@@ -33,9 +43,14 @@ from .secret import Secret
 from .service import Service
 from .servicecidr import ServiceCIDR
 
-__all__ = ["KINDS", "LEGACY", "lookup", "suggest", "register"]
+__all__ = ["KINDS", "LEGACY", "RESOURCES", "lookup", "suggest", "register", "kind_class", "cluster_scoped_kinds",
+           "group_of", "resource_names", "resource_name", "resolve_kind"]
 
 KINDS: dict[tuple[str, str], type[APIObject]] = {}
+#: qualified kind (``Service``, ``NetworkPolicy.projectcalico.org``) -> its class (the first version registered)
+_BY_QUALIFIED: dict[str, type[APIObject]] = {}
+#: resource names, singular names and short names kubectl accepts -> qualified kind
+RESOURCES: dict[str, str] = {}
 #: (apiVersion, kind) -> converter(body, apiVersion) -> (new body, warning); the target class.
 LEGACY: dict[tuple[str, str], tuple[Callable[[dict, str], tuple[dict, str]], type[APIObject]]] = {}
 
@@ -43,7 +58,78 @@ LEGACY: dict[tuple[str, str], tuple[Callable[[dict, str], tuple[dict, str]], typ
 def register(cls: type[APIObject]) -> type[APIObject]:
     """Make ``cls`` loadable under its ``api_version`` and ``kind``."""
     KINDS[(cls.api_version, cls.kind)] = cls
+    if cls.qualified_kind not in _BY_QUALIFIED:
+        _BY_QUALIFIED[cls.qualified_kind] = cls
+        for name in resource_names(cls):
+            RESOURCES.setdefault(name, cls.qualified_kind)
     return cls
+
+
+def group_of(cls: type[APIObject]) -> str:
+    """The API group of a kind (``""`` for the core group).
+
+    >>> group_of(lookup("discovery.k8s.io/v1", "EndpointSlice")), group_of(lookup("v1", "Pod"))
+    ('discovery.k8s.io', '')
+    """
+    return cls.api_version.rpartition("/")[0]
+
+
+def resource_names(cls: type[APIObject]) -> tuple[str, ...]:
+    """The names ``kubectl get`` accepts for a kind: plural, singular (the kind in lower case), short names.
+
+    A kind whose name another group uses too (Calico's ``NetworkPolicy``) is only reachable with its
+    group: ``networkpolicies.projectcalico.org``.
+
+    >>> resource_names(lookup("v1", "Service"))
+    ('services', 'service', 'svc')
+    >>> resource_names(lookup("projectcalico.org/v3", "NetworkPolicy"))
+    ('networkpolicies.projectcalico.org', 'networkpolicy.projectcalico.org')
+    """
+    singular = cls.kind.lower()
+    if cls.qualified_kind != cls.kind:
+        group = group_of(cls)
+        return (f"{cls.plural}.{group}", f"{singular}.{group}")
+    return tuple(dict.fromkeys((cls.plural, singular, *cls.short_names)))
+
+
+def cluster_scoped_kinds() -> frozenset[str]:
+    """The kind names whose objects live outside namespaces (in every version kubelab knows).
+
+    >>> sorted(cluster_scoped_kinds())[:3]
+    ['GatewayClass', 'GlobalNetworkPolicy', 'IngressClass']
+    """
+    scoped = {kind for (_, kind), cls in KINDS.items() if cls.namespaced}
+    return frozenset(kind for _, kind in KINDS if kind not in scoped)
+
+
+def kind_class(qualified_kind: str) -> type[APIObject]:
+    """The class of a qualified kind (``KeyError`` for one kubelab does not know)."""
+    return _BY_QUALIFIED[qualified_kind]
+
+
+def resource_name(qualified_kind: str) -> str:
+    """The resource as the API server's errors name it: ``pods``, ``ingresses.networking.k8s.io``."""
+    cls = _BY_QUALIFIED.get(qualified_kind)
+    if cls is None:
+        return qualified_kind.lower() + "s"
+    group = group_of(cls)
+    return f"{cls.plural}.{group}" if group else cls.plural
+
+
+def resolve_kind(name: str) -> str:
+    """``"svc"`` -> ``"Service"``; raises kubectl's error for an unknown resource type.
+
+    >>> resolve_kind("Pods")
+    'Pod'
+    >>> resolve_kind("widgets")
+    Traceback (most recent call last):
+    ...
+    kubelab.errors.KubelabError: the server doesn't have a resource type "widgets"
+    """
+    kind = RESOURCES.get(name.lower())
+    if kind is None:
+        raise KubelabError(f'the server doesn\'t have a resource type "{name}"')
+    return kind
 
 
 for _cls in (Namespace, Node, Pod, Service, Secret, Endpoints, EndpointSlice, Ingress, IngressClass, NetworkPolicy,

@@ -88,6 +88,7 @@ class Secret(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Secret"
+    plural: ClassVar[str] = "secrets"
     _k8s_model: ClassVar[str] = "V1Secret"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)
     type: str | None = None

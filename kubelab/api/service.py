@@ -116,6 +116,8 @@ class Service(APIObject):
 
     api_version: ClassVar[str] = "v1"
     kind: ClassVar[str] = "Service"
+    plural: ClassVar[str] = "services"
+    short_names: ClassVar[tuple[str, ...]] = ("svc",)
     _k8s_model: ClassVar[str] = "V1Service"
     name_validator: ClassVar[Any] = staticmethod(is_dns1035_label)
     metadata: ObjectMeta = field(default_factory=ObjectMeta)

@@ -35,6 +35,7 @@ class ServiceCIDRSpec(Model):
 class ServiceCIDR(APIObject):
     api_version: ClassVar[str] = "networking.k8s.io/v1"
     kind: ClassVar[str] = "ServiceCIDR"
+    plural: ClassVar[str] = "servicecidrs"
     namespaced: ClassVar[bool] = False
     _k8s_model: ClassVar[str] = "V1ServiceCIDR"
     metadata: ObjectMeta = field(default_factory=ObjectMeta)

@@ -21,8 +21,9 @@ import functools
 import json
 import sys
 from pathlib import Path
+from types import ModuleType
 
-__all__ = ["fields", "generate", "DATA_FILE"]
+__all__ = ["fields", "generate", "model_modules", "DATA_FILE"]
 
 DATA_FILE = Path(__file__).with_name("upstream_fields.json")
 
@@ -38,14 +39,25 @@ def fields(model: str) -> frozenset[str] | None:
     return frozenset(names) if names is not None else None
 
 
+def model_modules() -> list[ModuleType]:
+    """The modules that define the registered kinds (:data:`kubelab.api.registry.KINDS`) and the metadata
+    types they share, in name order.
+
+    >>> [m.__name__.rpartition(".")[2] for m in model_modules()][:3]
+    ['calico', 'endpoints', 'gateway']
+    """
+    from . import meta
+    from .registry import KINDS
+    modules = {sys.modules[cls.__module__] for cls in KINDS.values()} | {meta}
+    return sorted(modules, key=lambda m: m.__name__)
+
+
 def model_names() -> list[str]:
     """Every ``_k8s_model`` named by a kubelab model class."""
     import dataclasses
 
-    from . import (calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, secret, service,
-                   servicecidr)
     names = set()
-    for mod in (calico, endpoints, ingress, kubeproxy, meta, networkpolicy, node, pod, secret, service, servicecidr):
+    for mod in model_modules():
         for obj in vars(mod).values():
             if isinstance(obj, type) and dataclasses.is_dataclass(obj) and getattr(obj, "_k8s_model", None):
                 names.add(obj._k8s_model)

@@ -30,6 +30,7 @@ import argparse
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..api.gateway import GATEWAY_KINDS, crd_of
 from ..errors import NotFoundError
 from .common import (NOT_FOUND_PREFIX, UsageError, add_filename_option, add_namespace_options, add_output_option,
                      command, load_cluster, stderr_line)
@@ -317,16 +318,15 @@ def crd_cell(value: Any, column_type: str) -> str:
     return str(value)
 
 
-def _crd_printer(kind: str) -> None:
+def _crd_printer(cls: type) -> None:
     """kubectl's columns for a custom resource: NAME, then the CRD's ``additionalPrinterColumns``.
 
     Upstream: ``apiextensions-apiserver/pkg/registry/customresource/tableconvertor``: a
     missing value is an empty cell, only the first result of a path counts; columns with
     ``priority`` above 0 appear with ``-o wide``; the names are upper-cased by kubectl.
     """
-    from ..api.gateway import GROUP, crd_of
-
-    crd = crd_of(f"{GROUP}/v1" if kind != "ReferenceGrant" else f"{GROUP}/v1beta1", kind)
+    kind = cls.kind
+    crd = crd_of(cls.api_version, kind)
     normal = [c for c in crd.columns if not c.get("priority")]
     wide = [c for c in crd.columns if c.get("priority")]
 
@@ -347,8 +347,8 @@ def _crd_printer(kind: str) -> None:
     PRINTERS[kind] = Printer(["NAME", *(c["name"].upper() for c in normal)], row, [c["name"].upper() for c in wide])
 
 
-for _kind in ("GatewayClass", "Gateway", "HTTPRoute", "ReferenceGrant"):
-    _crd_printer(_kind)
+for _cls in GATEWAY_KINDS:
+    _crd_printer(_cls)
 
 
 def _document(obj: Any, cluster: Any) -> dict[str, Any]:
@@ -364,13 +364,9 @@ def _document(obj: Any, cluster: Any) -> dict[str, Any]:
 # ---------------------------------------------------------------- the command
 def _scoped(qkind: str) -> bool:
     """Whether objects of this kind live in a namespace."""
-    from ..api import KINDS
+    from ..api.registry import kind_class
 
-    base, _, group = qkind.partition(".")
-    for (api_version, kind), cls in KINDS.items():
-        if kind == base and (not group or api_version.startswith(group + "/")):
-            return bool(cls.namespaced)
-    return True
+    return bool(kind_class(qkind).namespaced)
 
 
 def resource_prefix(obj: Any) -> str:

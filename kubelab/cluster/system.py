@@ -15,15 +15,29 @@ change what the model computes).
 
 from __future__ import annotations
 
-from ..api import from_dict
+from ..api import Node, from_dict
 from .settings import ClusterSettings
 
-__all__ = ["system_objects", "CONTROL_PLANE_LABEL", "CONTROL_PLANE_TAINT", "COREDNS_IMAGE"]
+__all__ = ["system_objects", "control_plane_name", "node_manifest", "CONTROL_PLANE_LABEL", "CONTROL_PLANE_TAINT", "COREDNS_IMAGE"]
 
 CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 CONTROL_PLANE_TAINT = {"key": CONTROL_PLANE_LABEL, "effect": "NoSchedule"}
 COREDNS_IMAGE = "registry.k8s.io/coredns/coredns:v1.11.3"
 _COREDNS_PODS = ("coredns-7c65d6cfc9-8xk2p", "coredns-7c65d6cfc9-r4lmq")
+
+
+def control_plane_name(nodes: list) -> str:
+    """The control-plane node among ``nodes`` (by kubeadm's label, or a name like kind's), else the first
+    node; ``kind-control-plane`` when there is none.
+
+    >>> control_plane_name([])
+    'kind-control-plane'
+    """
+    nodes = [n for n in nodes if isinstance(n, Node)]
+    for n in nodes:
+        if CONTROL_PLANE_LABEL in n.metadata.labels or "control-plane" in n.name:
+            return n.name
+    return nodes[0].name if nodes else "kind-control-plane"
 
 
 def node_manifest(name: str, ip: str, control_plane: bool) -> dict:

@@ -41,6 +41,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
+from ..util.ipranges import PluginError
 from .config import NAME_RE
 from .types import (ERR_DECODING_FAILURE, ERR_INCOMPATIBLE_CNI_VERSION, ERR_INTERNAL,
                     ERR_INVALID_ENVIRONMENT_VARIABLES, ERR_INVALID_NETWORK_CONFIG,
@@ -52,10 +53,6 @@ __all__ = ["MEMORY_PLUGINS", "register", "Plugin", "CmdArgs", "PluginOutput", "r
 #: What the modelled binaries support (``version.All`` of libcni v1.0.1).
 PLUGIN_VERSIONS = ("0.1.0", "0.2.0", "0.3.0", "0.3.1", "0.4.0", "1.0.0")
 _PLUGIN_LIBRARY_CURRENT = "1.0.0"
-
-
-class PluginError(Exception):
-    """A plain error returned by a plugin's cmdAdd/cmdDel/cmdCheck (skel turns it into code 999)."""
 
 
 @dataclass

@@ -81,10 +81,10 @@ from __future__ import annotations
 import functools
 import ipaddress
 import math
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
+from ..util.views import view
 from ..errors import KubelabError
 
 __all__ = ["ClusterDNS", "Record", "Answer", "query", "dns_for", "SCHEMA_VERSION", "TTL", "PLUGIN_DEFAULT_TTL",
@@ -312,27 +312,9 @@ class _Index:
         return f"{svc.name}.{svc.namespace}.svc.{self.zone}"
 
 
-class _Holder:
-    """The index of one cluster, dropped on every change (a watch callback)."""
-
-    def __init__(self) -> None:
-        self.index: _Index | None = None
-
-    def invalidate(self, _event: Any = None) -> None:
-        self.index = None
-
-
-_HOLDERS: "weakref.WeakKeyDictionary[Any, _Holder]" = weakref.WeakKeyDictionary()
-
-
 def _index_for(cluster: Any) -> _Index:
-    holder = _HOLDERS.get(cluster)
-    if holder is None:
-        holder = _HOLDERS[cluster] = _Holder()
-        cluster.watch(holder.invalidate)
-    if holder.index is None:
-        holder.index = _Index(cluster)
-    return holder.index
+    """The index of the cluster's current revision (:func:`kubelab.util.views.view`)."""
+    return view(cluster, "dns.records", _Index)
 
 
 # ---------------------------------------------------------------- the server

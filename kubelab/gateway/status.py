@@ -36,11 +36,12 @@ without exactly one PathPrefix match).
 
 from __future__ import annotations
 
-import functools
+import weakref
 from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.gateway import GROUP
+from ..util.views import view
 from .matching import effective_hostnames
 
 __all__ = ["GatewayAPIState", "ListenerState", "GatewayState", "ParentState", "state_of", "condition",
@@ -132,8 +133,16 @@ class GatewayAPIState:
         A :class:`kubelab.cluster.Cluster`.
     """
 
+    @property
+    def cluster(self) -> Any:
+        """The cluster this state was computed from."""
+        return self._cluster()
+
     def __init__(self, cluster: Any):
-        self.cluster = cluster
+        try:
+            self._cluster: Any = weakref.ref(cluster)  # the state is cached beside the cluster: no cycle
+        except TypeError:  # pragma: no cover - a stand-in that cannot be weakly referenced
+            self._cluster = lambda: cluster
         self.classes = {c.name: c for c in cluster.list("GatewayClass")}
         self.grants = cluster.list("ReferenceGrant")
         self.namespaces = {n.name: n for n in cluster.list("Namespace")}
@@ -365,12 +374,7 @@ class GatewayAPIState:
         return {}
 
 
-@functools.lru_cache(maxsize=8)
-def _cached(cluster_id: int, version: int, cluster: Any) -> GatewayAPIState:
-    return GatewayAPIState(cluster)
-
-
 def state_of(cluster: Any) -> GatewayAPIState:
-    """The controller's state for ``cluster`` (computed again when the cluster changes)."""
-    version = len(getattr(cluster, "events", ()))
-    return _cached(id(cluster), version, cluster)
+    """The controller's state for ``cluster``, computed once per revision of the cluster
+    (:func:`kubelab.util.views.view`)."""
+    return view(cluster, "gateway.status", GatewayAPIState)

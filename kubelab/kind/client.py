@@ -19,10 +19,12 @@ IPs are the CNI plugin's.
 from __future__ import annotations
 
 import ipaddress
+import re
 import secrets
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
+from ..api.registry import group_of, kind_class
 from ..errors import KubelabError
 
 __all__ = ["KindClient", "connect", "apply", "delete_created", "import_cluster", "user_objects", "read_live",
@@ -41,18 +43,18 @@ class _Kind:
     plural: str       # the client's method suffix: namespaced_<plural> / <plural>_for_all_namespaces
     namespaced: bool = True
 
+    @classmethod
+    def of(cls, kind: str) -> "_Kind":
+        """Where the ``kubernetes`` client keeps a kind: its API group's class (``CoreV1Api`` for the core
+        group) and the kind in snake case (``list_namespaced_endpoint_slice``), scope from the registry."""
+        model = kind_class(kind)
+        suffix = re.sub(r"(?<!^)(?=[A-Z])", "_", kind).lower()
+        return cls(group_of(model).split(".")[0] or "core", suffix, model.namespaced)
+
 
 #: The kinds kubelab creates (in creation order) or reads, and where the client keeps them.
-KINDS: dict[str, _Kind] = {
-    "Namespace": _Kind("core", "namespace", namespaced=False),
-    "Secret": _Kind("core", "secret"),
-    "Service": _Kind("core", "service"),
-    "Pod": _Kind("core", "pod"),
-    "NetworkPolicy": _Kind("networking", "network_policy"),
-    "Ingress": _Kind("networking", "ingress"),
-    "Node": _Kind("core", "node", namespaced=False),
-    "EndpointSlice": _Kind("discovery", "endpoint_slice"),
-}
+KINDS: dict[str, _Kind] = {kind: _Kind.of(kind) for kind in (
+    "Namespace", "Secret", "Service", "Pod", "NetworkPolicy", "Ingress", "Node", "EndpointSlice")}
 _CREATED = ("Namespace", "Secret", "Service", "Pod", "NetworkPolicy", "Ingress")
 _READ = ("Namespace", "Node", "Service", "Pod", "EndpointSlice", "NetworkPolicy")
 

@@ -151,13 +151,10 @@ def _reachability(cluster: "Cluster", name: str, namespace: str = "default", por
     result.sources = [label for label, _ in sources]
     result.targets = [label for label, _, _ in targets]
     net = Network(copy, mode=mode, seed=seed)
-    try:
-        for s_label, src in sources:
-            for t_label, ip, p in targets:
-                t = net.connect(src, ip, p, sp.protocol or "TCP")
-                result.cells.append(Cell(s_label, t_label, t.verdict, t.backend, t.source_seen, t))
-    finally:
-        net.close()  # the proxiers watch the copy: a cycle that would keep the copy alive until a full GC
+    for s_label, src in sources:
+        for t_label, ip, p in targets:
+            t = net.connect(src, ip, p, sp.protocol or "TCP")
+            result.cells.append(Cell(s_label, t_label, t.verdict, t.backend, t.source_seen, t))
     if svc.spec.type == "LoadBalancer" and not (lb and lb.ingress):
         result.notes.append("LoadBalancer: no address yet (EXTERNAL-IP <pending>)")
     return result

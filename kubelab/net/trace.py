@@ -43,6 +43,7 @@ from ..netfilter.evaluator import Evaluator
 from ..netfilter.packet import Packet
 from ..policy import policy_hop
 from ..proxy import proxier_for
+from ..util.gc import gc_paused
 
 __all__ = ["Network", "connect"]
 
@@ -81,17 +82,11 @@ class Network:
 
     # -- the parts
     def close(self) -> None:
-        """Detach this network's proxiers from the cluster (each watches it to know when to re-sync).
+        """Nothing to do: kept for callers of kubelab 0.2, whose proxiers watched the cluster.
 
-        A proxier's watch is a reference from the cluster to the proxier and its rule tables, so a
-        network that is done with should be closed: :func:`connect` and
-        :func:`kubelab.net.reachability` close theirs.  Tracing again after ``close`` still works,
-        from the rules as they were last synced.
+        Proxiers now compare the cluster's revision when they are used
+        (:meth:`kubelab.proxy.Proxier.ensure_synced`), so nothing refers from the cluster to a network.
         """
-        for p in self._proxiers.values():
-            close = getattr(p, "close", None)
-            if close is not None:
-                close()
 
     def proxier(self, node: str):
         if node not in self._proxiers:
@@ -142,11 +137,12 @@ class Network:
     def _node_index(self) -> tuple[dict[str, "Node"], dict[tuple[int, int], dict[int, tuple[int, "Node"]]]]:
         """InternalIP -> first node, and per (IP version, prefix length) pod CIDR -> first (node order, node).
 
-        Built once per state of the cluster (a change stores a new state), so that routing a packet
-        costs a few dictionary lookups instead of a pass over every node.
+        Built once per revision of the cluster's nodes (:meth:`~kubelab.cluster.Cluster.revision_of`),
+        so that routing a packet costs a few dictionary lookups instead of a pass over every node.
         """
-        state = getattr(self.cluster, "_s", None)  # a Cluster stores a new state on every change
-        if state is None or getattr(self, "_nodes_of", None) is not state:
+        revision_of = getattr(self.cluster, "revision_of", None)
+        revision = revision_of("nodes") if revision_of is not None else None
+        if revision is None or getattr(self, "_nodes_of", None) != revision:
             by_ip: dict[str, Node] = {}
             by_cidr: dict[tuple[int, int], dict[int, tuple[int, Node]]] = {}
             for i, n in enumerate(self.cluster.nodes()):
@@ -159,7 +155,7 @@ class Network:
                         continue
                     key = int(net.network_address) >> (net.max_prefixlen - net.prefixlen)
                     by_cidr.setdefault((net.version, net.prefixlen), {}).setdefault(key, (i, n))
-            self._nodes, self._nodes_of = (by_ip, by_cidr), state
+            self._nodes, self._nodes_of = (by_ip, by_cidr), revision
         return self._nodes
 
     # -- resolving what the user typed
@@ -251,8 +247,7 @@ class Network:
     # -- the walk
     def connect(self, src: str, host: str, port: int, proto: str = "TCP") -> Trace:
         """Trace a new connection from ``src`` to ``host:port``: every hop, and the verdict."""
-        from ..cluster.core import gc_paused  # a trace into a large cluster: GC walks of it would dominate
-        with gc_paused():
+        with gc_paused():  # a trace into a large cluster: GC walks of it would dominate
             return self._connect(src, host, port, proto)
 
     def _connect(self, src: str, host: str, port: int, proto: str) -> Trace:
@@ -518,8 +513,4 @@ def _contains(cidr: str, ip: str) -> bool:
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
             seed: int | None = None, dead: set[str] | None = None, **options: Any) -> Trace:
     """Trace one new connection; see :class:`Network` to make several in one model (and for ``options``)."""
-    net = Network(cluster, mode=mode, seed=seed, dead=dead, **options)
-    try:
-        return net.connect(src, host, port, proto)
-    finally:
-        net.close()  # a one-off network: its proxiers must not stay subscribed to the cluster
+    return Network(cluster, mode=mode, seed=seed, dead=dead, **options).connect(src, host, port, proto)

@@ -3,7 +3,7 @@
 An :class:`Endpoint` is one end of a connection as a policy engine sees it: an IP
 address and, when that address belongs to a pod (not ``hostNetwork``), the pod with
 its labels and its namespace's labels.  :class:`PolicyIndex` is built once per
-cluster state (the store is copy-on-write, so a new state means something changed)
+revision of the cluster (:func:`kubelab.util.views.view`)
 and caches, per pod, which policies select it: with 1,000 pods and 200 policies
 each pod's selection is computed once, not once per connection.
 """
@@ -11,13 +11,13 @@ each pod's selection is computed once, not once per connection.
 from __future__ import annotations
 
 import ipaddress
-import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any, NamedTuple
 
 from ..api import Pod
 from ..cluster import Cluster
+from ..util.views import view
 
 __all__ = ["Endpoint", "Decision", "PolicyIndex", "index_for", "ip_in"]
 
@@ -144,18 +144,6 @@ class PolicyIndex:
         return bool(self.k8s_policies or self.calico_policies or self.global_policies)
 
 
-_INDEXES: "weakref.WeakKeyDictionary[Any, tuple[Any, PolicyIndex]]" = weakref.WeakKeyDictionary()
-
-
 def index_for(cluster: "Cluster") -> PolicyIndex:
-    """The index of the cluster's current state (rebuilt after any apply or delete)."""
-    state = getattr(cluster, "_s", None)
-    hit = _INDEXES.get(cluster)
-    if hit is not None and hit[0] is state and state is not None:
-        return hit[1]
-    idx = PolicyIndex(cluster)
-    try:
-        _INDEXES[cluster] = (state, idx)
-    except TypeError:  # pragma: no cover - not weak-referenceable
-        pass
-    return idx
+    """The index of the cluster's current revision (rebuilt after any apply or delete)."""
+    return view(cluster, "policy.index", PolicyIndex)

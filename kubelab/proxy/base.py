@@ -4,7 +4,8 @@ Upstream: ``pkg/proxy/types.go`` (``Provider``: ``Sync``, ``SyncLoop`` and the
 ``OnService*``/``OnEndpointSlice*`` handlers) and ``cmd/kube-proxy/app``, which
 picks one proxier by ``--proxy-mode``.  Like kube-proxy's ``syncProxyRules``,
 each kubelab Proxier renders its whole artifact in one pass from the current
-cluster state; it re-syncs when the cluster reports a change.  A new mode (for
+cluster state; it re-syncs on first use after the cluster's revision of the kinds
+it watches moved (:data:`SYNC_KINDS`).  A new mode (for
 example nftables, GA in Kubernetes 1.33) is its name in the API's
 :data:`~kubelab.api.kubeproxy.PROXY_MODES` (as upstream adds a ``ProxyMode``
 constant) and one more module that subclasses :class:`Proxier` and calls
@@ -22,12 +23,15 @@ from typing import Any, ClassVar
 
 from ..api.kubeproxy import PROXY_MODES, KubeProxyConfiguration
 from ..cluster import Cluster
-from ..cluster.core import gc_paused
 from ..errors import KubelabError
+from ..util.gc import gc_paused
 
-__all__ = ["Proxier", "PROXIERS", "register", "proxier_for", "registered_modes", "running_modes"]
+__all__ = ["Proxier", "PROXIERS", "SYNC_KINDS", "register", "proxier_for", "registered_modes", "running_modes"]
 
 PROXIERS: dict[str, type["Proxier"]] = {}
+#: What kube-proxy's informers watch (``cmd/kube-proxy/app/server.go``: Services, EndpointSlices, its
+#: Node), plus its configuration: a change to another kind does not re-sync the rules.
+SYNC_KINDS = ("Service", "EndpointSlice", "Node", "KubeProxyConfiguration")
 
 
 def register(cls: type["Proxier"]) -> type["Proxier"]:
@@ -72,17 +76,18 @@ class Proxier:
             raise KubelabError(f'node "{node}" not found (nodes: {", ".join(n.name for n in nodes)})')
         self.node = node
         self.config = config or cluster.kube_proxy_config
-        self._dirty = True
-        self._unwatch = cluster.watch(self._on_event)
+        self._synced_at: int | None = None  # revision_of(*SYNC_KINDS) at the last sync
         self.syncs = 0
 
-    def _on_event(self, event: Any) -> None:
-        if event.obj.kind in ("Service", "EndpointSlice", "Node", "KubeProxyConfiguration"):
-            self._dirty = True
+    def _revision(self) -> int:
+        return self.cluster.revision_of(*SYNC_KINDS)
 
     def close(self) -> None:
-        """Stop reacting to cluster events."""
-        self._unwatch()
+        """Nothing to do: kept for callers of kubelab 0.2, when a proxier watched the cluster.
+
+        A proxier now compares the cluster's revision of :data:`SYNC_KINDS` when it is used
+        (:meth:`ensure_synced`), so the cluster holds no reference to it.
+        """
 
     @property
     def node_ip(self) -> str | None:
@@ -92,13 +97,15 @@ class Proxier:
 
     def sync(self) -> None:
         """Render the whole artifact from the current cluster state (``syncProxyRules``)."""
+        revision = self._revision()
         with gc_paused():  # GC walks of a large cluster cost more than the sync itself
             self._sync()
-        self._dirty = False
+        self._synced_at = revision
         self.syncs += 1
 
     def ensure_synced(self) -> None:
-        if self._dirty:
+        """:meth:`sync` unless nothing kube-proxy watches (:data:`SYNC_KINDS`) changed since the last one."""
+        if self._synced_at != self._revision():
             self.sync()
 
     def _sync(self) -> None:  # pragma: no cover - abstract

@@ -75,13 +75,10 @@ def render_rules(cluster: Any, mode: str | None, node: str | None = None, fmt: s
         raise KubelabError(f'--format: {mode} mode has no "{asked}" rendering: use one of {", ".join(formats)}')
     proxier = proxier_for(cluster, mode, node=node)
     try:
-        try:
-            text = proxier.render(asked)
-        except ValueError as exc:  # a Proxier that does not declare its formats refused this one
-            if formats or fmt not in (None, DEFAULT_FORMAT):
-                raise KubelabError(f"--format: {exc}") from None
-            asked, text = "default", proxier.render(None)
-        return {"mode": mode, "node": proxier.node, "format": asked, "text": text,
-                "rule_count": rule_count(proxier, text)}
-    finally:
-        proxier.close()
+        text = proxier.render(asked)
+    except ValueError as exc:  # a Proxier that does not declare its formats refused this one
+        if formats or fmt not in (None, DEFAULT_FORMAT):
+            raise KubelabError(f"--format: {exc}") from None
+        asked, text = "default", proxier.render(None)
+    return {"mode": mode, "node": proxier.node, "format": asked, "text": text,
+            "rule_count": rule_count(proxier, text)}

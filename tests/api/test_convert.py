@@ -7,7 +7,6 @@ their ``attribute_map``, generated from the Kubernetes OpenAPI document).
 from __future__ import annotations
 
 import dataclasses
-import importlib
 import inspect
 
 import pytest
@@ -16,20 +15,16 @@ from kubelab.api import from_client, from_dict, load_text, to_client
 from kubelab.api.convert import CLIENT_CLASSES
 from kubelab.api.registry import KINDS
 from kubelab.api.schema import _fields
+from kubelab.api.upstream import model_modules
 from kubelab.errors import KubelabError, ValidationError
 
 from .manifests import ALL, POD, SERVICE, fresh
 
 client = pytest.importorskip("kubernetes.client")
 
-API_MODULES = ["calico", "endpoints", "ingress", "kubeproxy", "meta", "networkpolicy", "node", "pod", "secret",
-               "service", "servicecidr"]
-
-
 def _model_classes():
     seen = []
-    for name in API_MODULES:
-        mod = importlib.import_module(f"kubelab.api.{name}")
+    for mod in model_modules():
         for obj in vars(mod).values():
             if inspect.isclass(obj) and dataclasses.is_dataclass(obj) and obj.__module__ == mod.__name__:
                 seen.append(obj)

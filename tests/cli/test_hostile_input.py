@@ -287,7 +287,7 @@ def test_ip_families_a_dual_stack_cluster_serves(kubelab, manifest):
 
 
 @pytest.mark.parametrize("module", ["kubelab.api.loader", "kubelab.api.meta", "kubelab.cluster.settings",
-                                    "kubelab.cluster.allocator", "kubelab.cluster.core", "kubelab.envvars",
+                                    "kubelab.cluster.allocator", "kubelab.cluster.core", "kubelab.util.gc", "kubelab.envvars",
                                     "kubelab.cli.route", "kubelab.cli.dns"])
 def test_module_doctests(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -14,6 +14,9 @@ holding ``<containerID>\\r\\n<ifname>``, ``last_reserved_ip.<idx>``, a ``lock``
 file; default dataDir ``/var/lib/cni/networks``).  Compared byte for byte with
 ``/usr/lib/cni/host-local`` in ``tests/cni/test_host_local_real.py``.
 
+The ranges and the allocation order live in :mod:`kubelab.util.ipranges`, which the
+cluster's pod addresses use too (one algorithm, checked here against the binary).
+
 Left out: the Windows path escaping; the file lock is taken (``fcntl.flock``)
 but no concurrency is modelled; Go's exact wording of JSON *type* errors in the
 ipam section is reproduced only for the common cases.
@@ -38,127 +41,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
 
-from ..skel import CmdArgs, Plugin, PluginError, register
+from ...util.ipranges import (Address, PluginError, Range, RangeSet, allocate_in_subnet, next_free, parse_cidr,
+                               parse_ip, range_failure)
+from ..skel import CmdArgs, Plugin, register
 from ..types import Result, go_quote, version_gte
 
 __all__ = ["Range", "RangeSet", "IPAMConfig", "load_ipam_config", "DiskStore", "MemoryStore", "allocate",
-           "release", "find", "HostLocal", "DEFAULT_DATA_DIR", "LINE_BREAK"]
+           "release", "find", "allocate_in_subnet", "HostLocal", "DEFAULT_DATA_DIR", "LINE_BREAK"]
 
 DEFAULT_DATA_DIR = "/var/lib/cni/networks"
 LINE_BREAK = "\r\n"
 _LAST_IP_PREFIX = "last_reserved_ip."
-
-Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-
-def _parse_ip(text: Any, what: str = "IP") -> Address:
-    if not isinstance(text, str):
-        raise PluginError(f"json: cannot unmarshal {type(text).__name__} into Go value of type net.IP")
-    try:
-        addr = ipaddress.ip_address(text)
-    except ValueError:
-        raise PluginError(f"invalid IP address: {text}") from None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped:
-        return addr.ipv4_mapped  # canonicalizeIP: To4() first
-    return addr
-
-
-def _parse_cidr(text: Any) -> tuple[Address, ipaddress.IPv4Network | ipaddress.IPv6Network]:
-    if not isinstance(text, str):
-        raise PluginError(f"json: cannot unmarshal {type(text).__name__} into Go value of type string")
-    try:
-        iface = ipaddress.ip_interface(text)
-    except ValueError:
-        raise PluginError(f"invalid CIDR address: {text}") from None
-    return iface.ip, iface.network
-
-
-@dataclass
-class Range:
-    """One ``{"subnet", "rangeStart", "rangeEnd", "gateway"}`` after ``Range.Canonicalize``."""
-
-    subnet_ip: Address
-    network: ipaddress.IPv4Network | ipaddress.IPv6Network
-    range_start: Address
-    range_end: Address
-    gateway: Address
-
-    @classmethod
-    def from_json(cls, raw: dict) -> "Range":
-        if not isinstance(raw, dict):
-            raise PluginError("json: cannot unmarshal into Go struct field of type allocator.Range")
-        ip, net = _parse_cidr(raw.get("subnet", ""))
-        if net.prefixlen > net.max_prefixlen - 2:
-            raise PluginError(f"Network {ip}/{net.prefixlen} too small to allocate from")
-        if ip != net.network_address:
-            raise PluginError(f"Network has host bits set. For a subnet mask of length {net.prefixlen} the network "
-                              f"address is {net.network_address}")
-        gateway = _parse_ip(raw["gateway"]) if raw.get("gateway") else net.network_address + 1
-        r = cls(ip, net, net.network_address + 1, net.broadcast_address - (1 if net.version == 4 else 0), gateway)
-        if raw.get("rangeStart"):
-            start = _parse_ip(raw["rangeStart"])
-            if not r._in_subnet(start):
-                raise PluginError(f"RangeStart {start} not in network {ip}/{net.prefixlen}")
-            r.range_start = start
-        if raw.get("rangeEnd"):
-            end = _parse_ip(raw["rangeEnd"])
-            if not r._in_subnet(end) or end < r.range_start:
-                raise PluginError(f"RangeEnd {end} not in network {ip}/{net.prefixlen}")
-            r.range_end = end
-        return r
-
-    def _in_subnet(self, addr: Address) -> bool:
-        return addr.version == self.network.version and addr in self.network
-
-    def contains(self, addr: Address) -> bool:
-        return self._in_subnet(addr) and self.range_start <= addr <= self.range_end
-
-    def overlaps(self, other: "Range") -> bool:
-        if self.network.version != other.network.version:
-            return False
-        return (self.contains(other.range_start) or self.contains(other.range_end)
-                or other.contains(self.range_start) or other.contains(self.range_end))
-
-    def __str__(self) -> str:
-        return f"{self.range_start}-{self.range_end}"
-
-
-class RangeSet(list):
-    """A list of ranges of one address family; an address comes from exactly one of them."""
-
-    @classmethod
-    def from_json(cls, raw: Any) -> "RangeSet":
-        if not isinstance(raw, list):
-            raise PluginError("json: cannot unmarshal object into Go value of type allocator.RangeSet")
-        if not raw:
-            raise PluginError("empty range set")
-        rs = cls()
-        for item in raw:
-            r = Range.from_json(item)
-            if rs and rs[0].network.version != r.network.version:
-                raise PluginError("mixed address families")
-            rs.append(r)
-        for i, r1 in enumerate(rs):
-            for r2 in rs[i + 1:]:
-                if r1.overlaps(r2):
-                    raise PluginError(f"subnets {r1} and {r2} overlap")
-        return rs
-
-    def range_for(self, addr: Address) -> Range:
-        for r in self:
-            if r.contains(addr):
-                return r
-        raise PluginError(f"{addr} not in range set {self}")
-
-    def contains(self, addr: Address) -> bool:
-        return any(r.contains(addr) for r in self)
-
-    def overlaps(self, other: "RangeSet") -> bool:
-        return any(r.overlaps(r1) for r in self for r1 in other)
-
-    def __str__(self) -> str:
-        return ",".join(str(r) for r in self)
-
 
 @dataclass
 class IPAMConfig:
@@ -190,7 +83,7 @@ def _parse_cni_args(env_args: str) -> Address | None:
             ignore = value.lower() in ("true", "1", "t")
         elif key == "IP":
             try:
-                ip = _parse_ip(value)
+                ip = parse_ip(value)
             except PluginError:
                 raise PluginError(f"ARGS: error parsing value of pair {go_quote(pair)}: invalid IP address {value}")
         else:
@@ -211,10 +104,10 @@ def load_ipam_config(conf: dict, env_args: str = "") -> IPAMConfig:
         requested.append(ip)
     cni = ((conf.get("args") or {}).get("cni") or {}) if isinstance(conf.get("args"), dict) else {}
     for text in cni.get("ips") or []:
-        requested.append(ipaddress.ip_interface(text).ip if "/" in text else _parse_ip(text))
+        requested.append(ipaddress.ip_interface(text).ip if "/" in text else parse_ip(text))
     runtime = conf.get("runtimeConfig") or {}
     for text in runtime.get("ips") or []:
-        requested.append(ipaddress.ip_interface(text).ip if "/" in text else _parse_ip(text))
+        requested.append(ipaddress.ip_interface(text).ip if "/" in text else parse_ip(text))
     raw_sets = list(ipam.get("ranges") or [])
     if ipam.get("subnet"):
         raw_sets.insert(0, [{k: ipam[k] for k in ("subnet", "rangeStart", "rangeEnd", "gateway") if k in ipam}])
@@ -239,10 +132,10 @@ def load_ipam_config(conf: dict, env_args: str = "") -> IPAMConfig:
         if not isinstance(r, dict):
             kind = {bool: "bool", int: "number", float: "number", str: "string", list: "array"}.get(type(r), "value")
             raise PluginError(f"json: cannot unmarshal {kind} into Go value of type types.Route")
-        _parse_cidr("" if r.get("dst") is None else r["dst"])  # types.Route.UnmarshalJSON: "invalid CIDR address: ..."
+        parse_cidr("" if r.get("dst") is None else r["dst"])  # types.Route.UnmarshalJSON: "invalid CIDR address: ..."
         route = {"dst": str(ipaddress.ip_interface(r["dst"]))}
         if r.get("gw"):
-            route["gw"] = str(_parse_ip(r["gw"]))
+            route["gw"] = str(parse_ip(r["gw"]))
         routes.append(route)
     return IPAMConfig(conf.get("name", ""), conf.get("cniVersion", ""), ranges, routes, ipam.get("dataDir") or "",
                       ipam.get("resolvConf") or "", requested)
@@ -397,42 +290,6 @@ class _DiskNet(_MemoryNet):
 
 # -- the allocator -------------------------------------------------------------------------------------------
 
-class _RangeIter:
-    """``allocator.RangeIter``, with its exact order (and its recursion to skip the gateway)."""
-
-    def __init__(self, rangeset: RangeSet, last: Address | None):
-        self.rs, self.idx, self.cur, self.start = rangeset, 0, None, None
-        if last is not None and rangeset.contains(last):
-            for i, r in enumerate(rangeset):
-                if r.contains(last):
-                    self.idx, self.cur = i, last
-                    break
-        else:
-            self.start = rangeset[0].range_start
-
-    def next(self) -> tuple[Address, Range] | None:
-        while True:
-            r = self.rs[self.idx]
-            if self.cur is None:
-                self.cur = self.start = r.range_start
-                if self.cur == r.gateway:
-                    continue
-                return self.cur, r
-            if self.cur == r.range_end:
-                self.idx = (self.idx + 1) % len(self.rs)
-                r = self.rs[self.idx]
-                self.cur = r.range_start
-            else:
-                self.cur = self.cur + 1
-            if self.start is None:
-                self.start = self.cur
-            elif self.cur == self.start:
-                return None
-            if self.cur == r.gateway:
-                continue
-            return self.cur, r
-
-
 def _get(net: Any, rangeset: RangeSet, range_id: str, cid: str, ifname: str, requested: Address | None) -> dict:
     with net:
         if requested is not None:
@@ -443,20 +300,7 @@ def _get(net: Any, rangeset: RangeSet, range_id: str, cid: str, ifname: str, req
                 raise PluginError(f"requested IP address {requested} is not available in range set {rangeset}")
             chosen, r_chosen = requested, r
         else:
-            for ip in net.get_by_id(cid, ifname):
-                if rangeset.contains(ip):
-                    raise PluginError(f"{ip} has been allocated to {cid}, duplicate allocation is not allowed")
-            it = _RangeIter(rangeset, net.last_reserved_ip(range_id))
-            chosen = r_chosen = None
-            while True:
-                nxt = it.next()
-                if nxt is None:
-                    break
-                if net.reserve(cid, ifname, nxt[0], range_id):
-                    chosen, r_chosen = nxt
-                    break
-            if chosen is None:
-                raise PluginError(f"no IP addresses available in range set: {rangeset}")
+            chosen, r_chosen = next_free(net, rangeset, range_id, cid, ifname)
     return {"address": f"{chosen}/{r_chosen.network.prefixlen}", "gateway": str(r_chosen.gateway)}
 
 
@@ -501,7 +345,7 @@ def allocate(conf: dict, container_id: str, ifname: str, env_args: str = "", sto
             try:
                 result.ips.append(_get(net, rangeset, str(idx), container_id, ifname, want))
             except PluginError as exc:
-                raise PluginError(f"failed to allocate for range {idx}: {exc}") from None
+                raise range_failure(idx, exc) from None
             done += 1
         if requested:
             raise PluginError("failed to allocate all requested IPs: " + " ".join(str(ip) for ip in requested))

@@ -34,7 +34,6 @@ from __future__ import annotations
 import functools
 import hashlib
 import ipaddress
-import weakref
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
@@ -42,6 +41,7 @@ from ...api import Node, Pod
 from ...cluster import Cluster
 from ...errors import KubelabError, NotFoundError
 from ...policy.enforcement import support
+from ...util.views import view
 
 __all__ = ["Route", "Encapsulation", "PathHop", "Path", "Component", "PluginModel", "ENCAPSULATIONS"]
 
@@ -550,10 +550,10 @@ def _longest_match(routes: list[Route], addr: "ipaddress.IPv4Address | ipaddress
 class _ClusterIndex:
     """What the models look up in one state of a cluster, built on first use.
 
-    A :class:`~kubelab.cluster.Cluster` stores a new state (``cluster._s``) on every apply or delete
-    and never changes a stored object in place, so an index built for one state holds until the
-    cluster stores another (:func:`_index_for` compares them).  It only reads the cluster, and keeps
-    no reference to it (the cluster is the key of the cache that holds the index).
+    A :class:`~kubelab.cluster.Cluster` never changes a stored object in place, so an index built at
+    one revision of its pods and nodes holds until one of them changes (:func:`_index_for`).  It only
+    reads the cluster, and keeps no reference to it (the cluster is the key of the cache that holds
+    the index).
     """
 
     def __init__(self) -> None:
@@ -627,27 +627,16 @@ class _ClusterIndex:
         return [self._nodes[i] for i in sorted(found)]
 
 
-_INDEXES: "weakref.WeakKeyDictionary[Any, tuple[weakref.ref, _ClusterIndex]]" = weakref.WeakKeyDictionary()
-
-
 def _index_for(cluster: "Cluster") -> _ClusterIndex | None:
-    """The index of the cluster's current state (a new one after any apply or delete); None for an
-    object that does not keep its state as a :class:`~kubelab.cluster.Cluster` does."""
-    state = getattr(cluster, "_s", None)
-    if state is None:
+    """The index of the cluster's pods and nodes at their current revision (a new one after any of them
+    changes: :func:`kubelab.util.views.view`); None for an object without revisions (a stand-in)."""
+    if getattr(cluster, "revision_of", None) is None:
         return None
-    try:
-        hit = _INDEXES.get(cluster)
-    except TypeError:  # pragma: no cover - not weak-referenceable
-        return None
-    if hit is not None and hit[0]() is state:
-        return hit[1]
-    idx = _ClusterIndex()
-    try:
-        _INDEXES[cluster] = (weakref.ref(state), idx)
-    except TypeError:  # pragma: no cover - a state that cannot be weakly referenced: no caching
-        return None
-    return idx
+    return view(cluster, "cni.plugins", _new_index, kinds=("pods", "nodes"))
+
+
+def _new_index(_cluster: "Cluster") -> _ClusterIndex:
+    return _ClusterIndex()
 
 
 def _is_ip(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""``gc_paused()`` across threads: the collector is back on once every block has closed."""
+"""``gc_paused()`` (:mod:`kubelab.util.gc`) across threads: the collector is back on once every block has closed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from kubelab.cluster import core
+from kubelab.util import gc as gc_module
 
 
 @pytest.fixture(autouse=True)
@@ -43,17 +43,17 @@ class _InterleavingGC:
 
 def test_the_interleaving_that_left_the_collector_off(monkeypatch):
     a_inside, a_may_close, a_closed = threading.Event(), threading.Event(), threading.Event()
-    monkeypatch.setattr(core, "gc", _InterleavingGC(a_may_close, a_closed))
+    monkeypatch.setattr(gc_module, "gc", _InterleavingGC(a_may_close, a_closed))
 
     def a() -> None:
-        with core.gc_paused():
+        with gc_module.gc_paused():
             a_inside.set()
             a_may_close.wait(1.0)
         a_closed.set()
 
     def b() -> None:
         a_inside.wait(1.0)
-        with core.gc_paused():
+        with gc_module.gc_paused():
             a_may_close.set()  # a lock-protected count never calls disable() here: let A close anyway
             a_closed.wait(1.0)
 
@@ -71,8 +71,8 @@ def test_many_threads_and_nesting_leave_it_on():
     def work() -> None:
         start.wait()
         for _ in range(2000):
-            with core.gc_paused():
-                with core.gc_paused():
+            with gc_module.gc_paused():
+                with gc_module.gc_paused():
                     pass
 
     threads = [threading.Thread(target=work) for _ in range(8)]
@@ -85,6 +85,6 @@ def test_many_threads_and_nesting_leave_it_on():
 
 def test_a_collector_that_was_off_stays_off():
     gc.disable()
-    with core.gc_paused():
+    with gc_module.gc_paused():
         assert not gc.isenabled()
     assert not gc.isenabled()
