@@ -32,7 +32,7 @@ venv: $(STAMP)
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
 $(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test,lite]'
+	$(PY) -m pip install --quiet -e '.[desktop,test,lite]'
 	mkdir -p $(dir $(OVERRIDES))
 	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $(OVERRIDES)
 	$(PY) -m kubelab.viz.export_config
