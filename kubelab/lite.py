@@ -81,8 +81,6 @@ NO_PURE_BUILD: dict[str, str] = {
 }
 #: The extra of what the edition installs beside the core (in place of extras it cannot load).
 BROWSER_EXTRA = "browser"
-#: Installed without their dependencies, since one of those is in :data:`NO_PURE_BUILD`.
-NO_DEPS: tuple[str, ...] = ("cel-python",)
 #: What the widget manager of the site needs beside ipywidgets (the version of this venv).
 WIDGET_PACKAGES: tuple[str, ...] = ("jupyterlab_widgets",)
 #: What the extras bring, and why the edition does without (pyproject.toml's optional-dependencies;
@@ -142,9 +140,10 @@ def requirements_of(distribution: str, python: str = "3.14") -> list[str]:
 def browser_packages() -> tuple[list[str], list[str]]:
     """``(with_deps, without_deps)``: the distribution names the site installs after the kernel's own.
 
-    The core of kubelab and the widget manager's package with their dependencies; :data:`NO_DEPS`
-    without theirs, plus their dependencies but :data:`NO_PURE_BUILD`; kubelab itself comes last,
-    without its dependencies (the install cell).
+    The core of kubelab, its ``[browser]`` extra and the widget manager's package with their
+    dependencies; those that need a package of :data:`NO_PURE_BUILD` without theirs, and their
+    other dependencies beside them; kubelab itself comes last, without its dependencies (the
+    install cell).
 
     >>> with_deps, without = browser_packages()
     >>> "cel-python" in without, "lark" in with_deps, "google-re2" in with_deps
@@ -152,10 +151,10 @@ def browser_packages() -> tuple[list[str], list[str]]:
     """
     with_deps, without = [], []
     for name in [_name(r) for r in core_requirements()] + list(WIDGET_PACKAGES):
-        if name in NO_DEPS:
+        needs = [_name(r) for r in requirements_of(name, PYODIDE_PYTHON)]
+        if any(n in NO_PURE_BUILD for n in needs):  # e.g. cel-python (google-re2)
             without.append(name)
-            with_deps += [_name(r) for r in requirements_of(name, PYODIDE_PYTHON)
-                          if _name(r) not in NO_PURE_BUILD]
+            with_deps += [n for n in needs if n not in NO_PURE_BUILD]
         else:
             with_deps.append(name)
     unique = {re.sub(r"[-_.]+", "-", n).lower(): n for n in reversed(with_deps)}  # first spelling wins
