@@ -22,6 +22,7 @@ time even where it is instant; the figures are estimates for a first pass, not a
 
 from __future__ import annotations
 
+import json
 import re
 import sys
 from dataclasses import dataclass
@@ -102,11 +103,29 @@ class Estimate:
         return cls(words, len(code), lines, found, questions, max(5, 5 * round(raw / 5)))
 
 
+class _Node(dict):
+    """Part of a notebook's JSON with its keys as attributes, as nbformat's ``NotebookNode`` reads."""
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+def read_notebook(path: str | Path) -> Any:
+    """The nbformat 4 notebook at ``path``: ``.cells``, each with ``.cell_type``, ``.source`` (one string)
+    and ``.metadata``, as ``read_notebook(path)`` gives them. Plain JSON, so notebook 00
+    computes its plan where nbformat is not installed too (the in-browser edition)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    cells = [_Node(cell, source="".join(cell.get("source", "")), metadata=cell.get("metadata", {}))
+             for cell in data.get("cells", [])]
+    return _Node(data, cells=cells)
+
+
 def estimate(path: str | Path, rates: Rates = RATES) -> Estimate:
     """The :class:`Estimate` of the notebook at ``path``."""
-    import nbformat
-
-    return Estimate.of(nbformat.read(Path(path), as_version=4), rates)
+    return Estimate.of(read_notebook(path), rates)
 
 
 @dataclass(frozen=True)
@@ -144,10 +163,8 @@ def course_root(start: str | Path = ".") -> Path:
 def course_plan(root: str | Path | None = None, rates: Rates = RATES) -> list[Part]:
     """One :class:`Part` per ``notebooks/NN-*.ipynb`` of the course (default: :func:`course_root`),
     with the exercise that follows it."""
-    import nbformat
-
     root, names = (Path(root) if root is not None else course_root()), widget_functions()
-    notebooks = [(path, nbformat.read(path, as_version=4))
+    notebooks = [(path, read_notebook(path))
                  for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb"))]
     last_link: dict[str, str] = {}  # exercise -> the last part that links to it: the one that finishes its topic
     for path, nb in notebooks:
@@ -161,7 +178,7 @@ def course_plan(root: str | Path | None = None, rates: Rates = RATES) -> list[Pa
         ex_minutes = 0
         if exercise:
             (ex_path,) = sorted((root / "exercises" / exercise).glob("*.ipynb"))
-            ex_minutes = Estimate.of(nbformat.read(ex_path, as_version=4), rates, names).minutes
+            ex_minutes = Estimate.of(read_notebook(ex_path), rates, names).minutes
         plan.append(Part(path.name[:2], _title(nb), Estimate.of(nb, rates, names).minutes, exercise, ex_minutes))
     return plan
 
