@@ -109,7 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     except ModuleNotFoundError as exc:  # a package of an extra that is not installed: say which extra
         from ..extras import missing_extra
 
-        missing = missing_extra(exc, f"kubelab {' '.join(sys.argv[1:2] if argv is None else argv[:1])}".strip())
+        words = sys.argv[1:] if argv is None else argv
+        command_name = next((w for w in words if not w.startswith("-")), "")
+        missing = missing_extra(exc, f"kubelab {command_name}".strip())
         if missing is None:
             return _internal_error(exc)
         sys.stderr.write(f"error: {missing}\n")
