@@ -304,7 +304,7 @@ def test_kube_firewall_jumps_on_every_sync_and_its_rule_first(proxy, rule):
 def test_doctests():
     import doctest
     import importlib
-    for name in ("iptables", "servicemap", "netfilter"):
-        mod = importlib.import_module(f"kubelab.proxy.{name}")
+    for name in ("kubelab.proxy.iptables", "kubelab.proxy.servicemap", "kubelab.netfilter.xtables"):
+        mod = importlib.import_module(name)
         result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
         assert result.attempted > 0 and result.failed == 0, name

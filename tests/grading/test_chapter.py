@@ -7,8 +7,8 @@ import doctest
 import pytest
 
 import kubelab
-from kubelab.api import chapter
-from kubelab.api.chapter import EXAMPLES, try_chapter
+from kubelab.grading import chapter
+from kubelab.grading.chapter import EXAMPLES, try_chapter
 from kubelab.errors import KubelabError
 
 def test_service_example_is_refused_with_the_allocators_words():
@@ -50,7 +50,7 @@ def test_doctests():
 
 
 def test_self_check_of_a_learners_repair():
-    from kubelab.api.chapter import check_fixed_service
+    from kubelab.grading.chapter import check_fixed_service
     from kubelab.grading import WrongAnswer
 
     auto = EXAMPLES["service"].chapter.replace("    - nodePort: 29763\n      protocol", "    - protocol")
