@@ -30,6 +30,8 @@ venv: $(STAMP)
 # The overrides turn off JupyterLab's "news" prompt and update check (the course works offline) and
 # save the widgets' state with the notebook (an HTML export then shows what the learner left them at).
 # export_config makes HTML exports (nbconvert and JupyterLab's menu) show the widgets' static snapshots.
+# It also sets the contents manager that opens notebooks with nothing unsaved, and uninstalls
+# rfc3987-syntax (an optional jsonschema extra that costs every Jupyter server ~2 s of CPU at start).
 $(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
 	$(PY) -m pip install --quiet -e '.[desktop,test,lite]'

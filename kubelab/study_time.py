@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["Rates", "RATES", "Estimate", "Part", "widget_functions", "estimate", "course_root", "course_plan",
-           "markdown_table"]
+__all__ = ["Rates", "RATES", "Estimate", "Part", "widget_functions", "read_notebook", "estimate", "course_root",
+           "course_plan", "markdown_table"]
 
 
 @dataclass(frozen=True)
@@ -47,33 +47,54 @@ class Rates:
 #: The rates the course states (notebook 00 says them in words).
 RATES = Rates()
 _WORD = re.compile(r"[A-Za-z0-9][\w'.-]*")
+#: A top-level class statement of a viz module and the docstring under it: (name, bases, docstring).
+_CLASS = re.compile(r'^class (\w+)\(([^)]*)\):[^\n]*\n(?:[ \t]+r?"""(.*?)""")?', re.M | re.S)
 _EXERCISE_LINK = re.compile(r"\]\(\.\./exercises/([\w-]+)/[\w.-]+\.ipynb\)")
 
 
 def widget_functions() -> tuple[str, ...]:
     """The names of the functions that build a course widget: one per app class of :mod:`kubelab.viz`.
 
-    Each app class's docstring says ``See :func:`name`.``; this reads those.
+    Each app class (a subclass of ``kubelab.viz.widgets._App``, directly or not) says in its
+    docstring ``See :func:`name`.``; this reads those from the modules' source text (top-level
+    ``class`` lines and the docstring under each), so nothing of :mod:`kubelab.viz` is imported and
+    notebook 00 shows the plan at once.  ``tests/test_study_time.py`` compares the result with the
+    subclasses found by importing every module.
 
     >>> "scaling_explorer" in widget_functions() and "ipam_explorer" in widget_functions()
     True
     """
-    import importlib
-    import pkgutil
-
-    from . import viz
-    from .viz.widgets import _App
-
-    for info in pkgutil.iter_modules(viz.__path__):  # every view module: each app class is then known
-        importlib.import_module(f"kubelab.viz.{info.name}")
-    names, todo = set(), [_App]
-    while todo:
-        for cls in todo.pop().__subclasses__():
-            todo.append(cls)
-            match = re.search(r":func:`(\w+)`", cls.__doc__ or "")
-            if match:
-                names.add(match.group(1))
+    classes: dict[str, tuple[list[str], str]] = {}  # class name -> (its base names, its docstring)
+    for path in sorted((Path(__file__).parent / "viz").glob("*.py")):
+        for match in _CLASS.finditer(path.read_text(encoding="utf-8")):
+            bases = [b.strip().rsplit(".", 1)[-1] for b in match.group(2).split(",")]
+            classes[match.group(1)] = (bases, match.group(3) or "")
+    apps, grew = {"_App"}, True
+    while grew:  # every class whose base is an app class, until no more are found
+        found = {name for name, (bases, _) in classes.items() if apps & set(bases)} - apps
+        apps |= found
+        grew = bool(found)
+    names = {match.group(1) for name in apps - {"_App"}
+             if (match := re.search(r":func:`(\w+)`", classes[name][1]))}
     return tuple(sorted(names))
+
+
+def read_notebook(path: str | Path) -> dict[str, Any]:
+    """The notebook at ``path`` as its JSON, undecorated: only cells' type, source and metadata are read here.
+
+    Plain :mod:`json`, not ``nbformat.read``: importing nbformat imports jsonschema, whose format
+    checkers build a parser for every IRI rule at import time (``rfc3987_syntax``, about a second
+    of CPU), and validation is no business of an estimate.
+    """
+    import json
+
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def _source(cell: Any) -> str:
+    """A cell's source as one string (the JSON may hold a list of lines; nbformat's nodes hold a string)."""
+    source = cell["source"]
+    return source if isinstance(source, str) else "".join(source)
 
 
 @dataclass(frozen=True)
@@ -91,13 +112,13 @@ class Estimate:
     def of(cls, nb: Any, rates: Rates = RATES, widgets: tuple[str, ...] | None = None) -> Estimate:
         names = widgets if widgets is not None else widget_functions()
         call = re.compile(r"(?<![\w.])(?:viz\.)?(?:%s)\(" % "|".join(map(re.escape, names)))
-        text = [c.source for c in nb.cells if c.cell_type == "markdown"]
-        code = [c.source for c in nb.cells if c.cell_type == "code"]
+        text = [_source(c) for c in nb["cells"] if c["cell_type"] == "markdown"]
+        code = [_source(c) for c in nb["cells"] if c["cell_type"] == "code"]
         # A Markdown table (a line starting with "|") is scanned, not read: its words are not counted.
         words = sum(len(_WORD.findall(line)) for t in text for line in t.splitlines() if not line.lstrip().startswith("|"))
         lines = sum(1 for source in code for line in source.splitlines() if line.strip())
         found = sum(len(call.findall(source)) for source in code)
-        questions = sum(1 for c in nb.cells if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
+        questions = sum(1 for c in nb["cells"] if c.get("metadata", {}).get("nbgrader", {}).get("solution"))
         raw = (words / rates.words_per_minute + len(code) * rates.per_code_cell + lines * rates.per_code_line
                + found * rates.per_widget + questions * rates.per_question)
         return cls(words, len(code), lines, found, questions, max(5, 5 * round(raw / 5)))
@@ -140,9 +161,9 @@ class Part:
 
 
 def _title(nb: Any) -> str:
-    for cell in nb.cells:
-        if cell.cell_type == "markdown":
-            for line in cell.source.splitlines():
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in _source(cell).splitlines():
                 if line.startswith("# "):
                     return line[2:].strip()
     return ""
@@ -168,9 +189,9 @@ def course_plan(root: str | Path | None = None, rates: Rates = RATES) -> list[Pa
                  for path in sorted((root / "notebooks").glob("[0-9][0-9]-*.ipynb"))]
     last_link: dict[str, str] = {}  # exercise -> the last part that links to it: the one that finishes its topic
     for path, nb in notebooks:
-        for cell in nb.cells:
-            if cell.cell_type == "markdown":
-                for match in _EXERCISE_LINK.finditer(cell.source):
+        for cell in nb["cells"]:
+            if cell["cell_type"] == "markdown":
+                for match in _EXERCISE_LINK.finditer(_source(cell)):
                     last_link[match.group(1)] = path.name
     plan = []
     for path, nb in notebooks:

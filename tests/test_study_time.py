@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import doctest
+import re
 from pathlib import Path
 
 import nbformat
@@ -58,6 +59,13 @@ def test_widget_functions_come_from_the_app_classes():
 
     modules = [importlib.import_module(f"kubelab.viz.{m.name}") for m in pkgutil.iter_modules(kubelab.viz.__path__)]
     assert all(any(callable(getattr(m, n, None)) for m in modules) for n in names)
+    # Read from the source text, the same names the imported classes give: every subclass of _App, once.
+    imported, todo = set(), [widgets._App]
+    while todo:
+        for cls in todo.pop().__subclasses__():
+            todo.append(cls)
+            imported.add(re.search(r":func:`(\w+)`", cls.__doc__).group(1))
+    assert set(names) == imported and len(names) == len(imported)
     assert "show" not in names and "interact" not in names and widgets.interact  # not widgets themselves
 
 

@@ -109,7 +109,9 @@ def scaling_cluster(services: int, endpoints: int = ENDPOINTS_PER_SERVICE) -> An
     return Cluster(docs)
 
 
+@functools.lru_cache(maxsize=64)
 def _measure(mode: str, services: int) -> ScalePoint:
+    """One measured point (cached: the explorer's curves and its table ask for the same sizes)."""
     from ..net import Network
 
     cluster = scaling_cluster(services)

@@ -57,9 +57,18 @@ for; the bundle stays a plain dict, so the output carries no metadata).
   in the Python kernel, so an embedded widget in a kernel-less page would
   offer controls that change nothing.
 
-The snapshot in the output is taken when the app is displayed; interactions made later change
-the widget and its saved state.  The preprocessor therefore rebuilds each snapshot from the
-saved widget state when the notebook holds one, so an export shows what the learner left.
+The snapshot in the widget's own output is taken when the app is displayed.  So that an export
+shows what the learner left, each app displays a second output right after it: a hidden
+``<div class='kubelab-last' hidden>`` (:data:`LAST_START`) holding the current snapshot, marked
+in its output metadata with the widget's model id (:data:`LAST_KEY`), and updated through its
+display id after every change of the rendering (``update_display_data``; the widget's own output
+is not touched, since JupyterLab would re-create the widget view and take the focus from the
+control).  That update is an output change, so JupyterLab marks the notebook unsaved, and
+*File > Save and Export Notebook As*, which saves first when there are unsaved changes
+(JupyterLab 4.6, ``packages/notebook-extension/src/index.ts``, ``notebook:export-to-format``),
+writes the last state before exporting.  The preprocessor puts that last snapshot in place of
+the first and drops the hidden output; for a notebook without one (saved by an older course)
+it rebuilds the snapshot from the saved widget state when the notebook holds one.
 """
 
 from __future__ import annotations
@@ -77,7 +86,8 @@ from .graphs import channel_graph, pod_graph, port_graph
 from .svg import figure_html
 
 __all__ = ["namespace_explorer", "port_playground", "interact", "quiet", "NamespaceExplorer", "PortPlayground",
-           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "StaticWidgetsPreprocessor", "snapshot_html", "add_tooltips"]
+           "POD_OPTIONS", "STATIC_NOTE", "STATIC_START", "LAST_START", "LAST_KEY", "StaticWidgetsPreprocessor",
+           "snapshot_html", "add_tooltips"]
 
 #: The pod fields the explorer toggles: (label shown, PodSpec attribute).
 POD_OPTIONS = (("shareProcessNamespace", "share_process_namespace"), ("hostNetwork", "host_network"),
@@ -93,6 +103,10 @@ WIDGET_STATE = "application/vnd.jupyter.widget-state+json"
 PART_CLASS = "kubelab-part"
 #: How a course widget's static snapshot (its ``text/html``) begins.
 STATIC_START = "<div class='kubelab-static'>"
+#: How the hidden output that follows a course widget with its current snapshot begins (then the snapshot).
+LAST_START = "<div class='kubelab-last' hidden>"
+#: The output-metadata key of that hidden output: ``{LAST_KEY: {"model_id": <the widget's model id>}}``.
+LAST_KEY = "kubelab_last_state"
 
 _TABLE = "border-collapse:collapse;margin:4px 0"
 _CELL = "border:1px solid #999;padding:2px 6px;text-align:left;vertical-align:top"
@@ -156,6 +170,34 @@ class _App:
     timings: list[float]
     #: Attribute names of the HTML widgets whose values make :attr:`html`, in order.
     PARTS: tuple[str, ...] = ("tables", "figure")
+
+    def _ipython_display_(self) -> None:
+        """Display the widget (:meth:`_repr_mimebundle_`), then the hidden output with its last snapshot.
+
+        The hidden output follows every change of the rendering (see the module docstring).
+        """
+        from IPython.display import display
+
+        bundle = self._repr_mimebundle_()
+        if not bundle:
+            return
+        display(bundle, raw=True)
+        if not hasattr(self, "_last_outputs"):
+            self._last_outputs: list[Any] = []
+            for name in self.PARTS:
+                getattr(self, name).observe(self._rendering_changed, names="value")
+        data, metadata = self._last_output()
+        self._last_outputs.append(display(data, metadata=metadata, raw=True, display_id=True))
+
+    def _last_output(self) -> tuple[dict[str, str], dict[str, Any]]:
+        """(data, metadata) of the hidden output: the current snapshot, and whose it is."""
+        return ({"text/html": f"{LAST_START}{self.static_html()}</div>"},
+                {LAST_KEY: {"model_id": self.widget.model_id}})
+
+    def _rendering_changed(self, _change: Any = None) -> None:
+        data, metadata = self._last_output()
+        for handle in self._last_outputs:
+            handle.update(data, metadata=metadata, raw=True)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The widget's bundle, plus ``text/html``: :meth:`static_html` (see the module docstring)."""
@@ -258,6 +300,11 @@ def _saved_snapshot(states: dict, model_id: str) -> str | None:
     return snapshot_html(settings, "".join(parts)) if parts else None
 
 
+def _text(value: Any) -> str:
+    """A notebook's multiline string (one string, or a list of lines) as one string."""
+    return "".join(value) if isinstance(value, list) else str(value)
+
+
 class StaticWidgetsPreprocessor:
     """nbconvert preprocessor: every course widget exports as its static snapshot, in its last saved state.
 
@@ -268,10 +315,12 @@ class StaticWidgetsPreprocessor:
     page then loads no widget manager).  Other outputs are left alone.  A plain
     callable, so importing it does not import nbconvert.
 
-    The snapshot in the output was taken when the cell ran.  When the notebook also holds the
-    widgets' saved state (JupyterLab writes it on save with the jupyterlab-manager setting
-    ``saveState``, which ``make venv`` and Binder turn on; nbclient always does), the snapshot is
-    rebuilt from that state instead: what the learner left the widget showing when they saved.
+    The snapshot in the output was taken when the cell ran.  The hidden output that follows it
+    (:data:`LAST_KEY` in its metadata) holds the last one: that one is shown, and the hidden
+    outputs are dropped.  A notebook without them that holds the widgets' saved state
+    (JupyterLab writes it on save with the jupyterlab-manager setting ``saveState``, which
+    ``make venv`` and Binder turn on; nbclient always does) gets the snapshot rebuilt from that
+    state: what the learner left the widget showing when they saved.
 
     Examples
     --------
@@ -288,15 +337,26 @@ class StaticWidgetsPreprocessor:
     def __call__(self, nb: Any, resources: Any) -> tuple[Any, Any]:
         saved = nb["metadata"].get("widgets", {}).get(WIDGET_STATE, {})
         states = saved.get("state", {}) if isinstance(saved, dict) else {}
+        latest = {}  # model id -> the snapshot its hidden output last held
+        for cell in nb["cells"]:
+            outputs = cell.get("outputs", ())
+            for output in outputs:
+                mark = (output.get("metadata") or {}).get(LAST_KEY)
+                if isinstance(mark, dict):
+                    html = _text(output.get("data", {}).get("text/html", ""))
+                    if html.startswith(LAST_START) and html.endswith("</div>"):
+                        latest[str(mark.get("model_id", ""))] = html[len(LAST_START):-len("</div>")]
+            if outputs:
+                cell["outputs"] = [o for o in outputs if LAST_KEY not in (o.get("metadata") or {})]
         views_left = False
         for cell in nb["cells"]:
             for output in cell.get("outputs", ()):
                 data = output.get("data", {})
                 if WIDGET_VIEW not in data:
                     continue
-                html = data.get("text/html", "")
-                if ("".join(html) if isinstance(html, list) else html).startswith(STATIC_START):
-                    last = _saved_snapshot(states, str(data[WIDGET_VIEW].get("model_id", "")))
+                if _text(data.get("text/html", "")).startswith(STATIC_START):
+                    model_id = str(data[WIDGET_VIEW].get("model_id", ""))
+                    last = latest.get(model_id) or _saved_snapshot(states, model_id)
                     if last is not None:
                         data["text/html"] = last
                     del data[WIDGET_VIEW]

@@ -21,7 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from kubelab.viz.export_config import FILES, FILTERS, PREPROCESSOR, install
+from kubelab.viz.contents import kernel_language_info
+from kubelab.viz.export_config import CONTENTS_MANAGER, FILES, FILTERS, PREPROCESSOR, install
 from kubelab.viz.widgets import STATIC_NOTE, WIDGET_VIEW
 
 BIN = Path(sys.executable).parent
@@ -37,7 +38,7 @@ def test_install_keeps_other_settings_and_is_idempotent(tmp_path):
     install(tmp_path)
     install(tmp_path)
     server = json.loads((folder / "jupyter_server_config.json").read_text())
-    assert server == {"ServerApp": {"port": 9999},
+    assert server == {"ServerApp": {"port": 9999, "contents_manager_class": CONTENTS_MANAGER},
                       "HTMLExporter": {"preprocessors": ["other.Pre", PREPROCESSOR], "filters": FILTERS}}
     assert json.loads((folder / "jupyter_nbconvert_config.json").read_text()) == {
         "HTMLExporter": {"preprocessors": [PREPROCESSOR], "filters": FILTERS}}
@@ -100,5 +101,28 @@ def test_jupyterlab_export_uses_the_installed_config(exported):
         assert '<h1 id="Choosing-a-plugin">Choosing a plugin' in sanitized and "<p>A paragraph.</p>" in sanitized
         assert "&lt;h1" not in sanitized and "&lt;table" not in sanitized and "&lt;p" not in sanitized
         assert "<table" in sanitized and "<caption" in sanitized  # the snapshot's table, as tags
+        # The installed contents manager too (jupytext's extension kept it): the kernel's language_info is served.
+        short = nbformat.v4.new_notebook(metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"},
+                                                   "language_info": {"name": "python"}})
+        nbformat.write(short, tmp / "short.ipynb")
+        served = server.api("GET", "/api/contents/short.ipynb?content=1")["content"]["metadata"]["language_info"]
+        assert served == kernel_language_info()
     finally:
         server.stop()
+
+
+def test_the_course_environment_goes_without_the_slow_imports():
+    """``make venv`` (through ``python -m kubelab.viz.export_config``) removed them; jsonschema works without."""
+    from importlib import metadata
+
+    from kubelab.viz.export_config import SLOW_IMPORTS, drop_slow_imports
+
+    for name in SLOW_IMPORTS:
+        with pytest.raises(metadata.PackageNotFoundError):
+            metadata.distribution(name)
+    assert drop_slow_imports() == []  # nothing left to remove: a no-op
+    code = ("import sys, jsonschema, jupyter_server.serverapp; "
+            "ok = jsonschema.Draft7Validator({'format': 'uri'}, format_checker=jsonschema.FormatChecker()); "
+            "print(ok.is_valid('https://example.org/x'), ok.is_valid('not a uri'), 'rfc3987_syntax' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
+    assert out == ["True", "False", "False"]

@@ -28,7 +28,8 @@ import nbformat
 import pytest
 
 from kubelab import viz
-from kubelab.viz.widgets import STATIC_NOTE, STATIC_START, WIDGET_VIEW, StaticWidgetsPreprocessor
+from kubelab.viz.widgets import (LAST_KEY, LAST_START, STATIC_NOTE, STATIC_START, WIDGET_VIEW,
+                                  StaticWidgetsPreprocessor)
 from tests.browser import artifact, chromium
 from tests.viz.conftest import TWO_CONTAINERS
 
@@ -126,7 +127,7 @@ def assert_static_visible(page, app) -> int:
         heading = svg.first.locator("text").filter(has_text=re.compile(rf"^{re.escape(title)}$"))
         assert heading.count() >= 1 and heading.first.is_visible(), f"figure heading {title!r} not visible"
     # The descriptions are collapsed under their figures: a reader opens each one's summary.
-    closed = page.locator("figcaption details:not([open]) > summary")
+    closed = page.locator("figcaption details:not([open]) > summary:visible")  # not those of hidden outputs
     for _ in range(closed.count()):
         closed.first.click()  # it opens and leaves the set of closed ones
     for line in parts.descriptions:
@@ -136,12 +137,25 @@ def assert_static_visible(page, app) -> int:
 
 
 # ------------------------------------------------------------------------------------------ fast tests
-def test_bundle_keeps_the_widget_view_and_adds_the_static_snapshot(pod):
-    from IPython.core.formatters import DisplayFormatter
+def _displayed(app) -> list:
+    """What the kernel sends when a cell's value is ``app``: the outputs (data and metadata), in order."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
 
+    InteractiveShell.instance()
+    with capture_output() as captured:
+        display(app)
+    return captured.outputs
+
+
+def test_bundle_keeps_the_widget_view_and_adds_the_static_snapshot(pod):
     for app in small_apps(pod) + [viz.scaling_explorer()]:
-        data, _metadata = DisplayFormatter().format(app)  # what the kernel sends
+        widget, last = _displayed(app)  # the widget's output, then the hidden one with its last snapshot
+        data = widget.data
         assert WIDGET_VIEW in data and data[WIDGET_VIEW]["model_id"] == app.widget.model_id
+        assert last.data == {"text/html": f"{LAST_START}{app.static_html()}</div>"}
+        assert last.metadata == {LAST_KEY: {"model_id": app.widget.model_id}}
         assert data == {**app.widget._repr_mimebundle_(), "text/html": app.static_html()}
         html = data["text/html"]
         assert html.startswith(STATIC_START) and STATIC_NOTE in html and app.html in html
@@ -156,6 +170,33 @@ def test_snapshot_follows_the_current_state(pod):
     viz.interact(app, **{"hostPort (0 = none)": 8080}, Node="kind-worker", Add="click")
     after = app._repr_mimebundle_()["text/html"]
     assert after != before and app.html in after and "hostPort (0 = none): 8080" in after
+
+
+def test_the_hidden_output_follows_every_change_and_the_widget_output_stays():
+    """Each change of the rendering updates the hidden output through its display id (an output change:
+    JupyterLab marks the notebook unsaved, so its export saves first); the widget's own output is not
+    sent again (JupyterLab would re-create the view and take the focus from the control)."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from IPython.display import display
+    from IPython.utils.capture import capture_output
+
+    from kubelab.viz.scaling import SIZES
+
+    InteractiveShell.instance()
+    app = viz.scaling_explorer()
+    target = next(n for n in SIZES if n != app.controls["Services"].value)
+    with capture_output() as captured:
+        display(app)
+        shown = len(captured.outputs)
+        viz.interact(app, Services=target)
+    updates = captured.outputs[shown:]
+    assert shown == 2 and updates, "no update of the hidden output"
+    assert all(u.metadata == {LAST_KEY: {"model_id": app.widget.model_id}} and WIDGET_VIEW not in u.data
+               for u in updates)
+    assert updates[-1].data["text/html"] == f"{LAST_START}{app.static_html()}</div>"
+    assert f"With {target:,} Services" in updates[-1].data["text/html"]
+    assert f"With {target:,} Services" not in captured.outputs[0].data["text/html"]
+    assert max(app.timings) < 0.05  # the update is inside the callback's budget
 
 
 def test_nbconvert_picks_the_snapshot_only_without_saved_state(pod):
@@ -316,7 +357,7 @@ def test_documented_command_line_exports_the_snapshots(small_notebook):
 
 
 @pytest.mark.slow
-def test_export_shows_the_last_saved_state_not_the_first():
+def test_export_shows_the_last_state_not_the_first():
     """Issue 11, item 7: the learner moves a widget after running its cell; the export shows where they left it."""
     from nbclient import NotebookClient
 
@@ -340,8 +381,17 @@ def test_export_shows_the_last_saved_state_not_the_first():
     assert f"Services: {SIZES[-1]}; Figure: {METRICS['rules'][0]}." in last
     assert f"Services: {start}; Figure: {METRICS['evaluated'][0]}." in first
 
-    # Without a saved state the display-time snapshot stays (nothing else to go on).
+    # The hidden output after the widget held the last snapshot too: without a saved state it is what
+    # the export shows, and it is not exported itself.  With neither, the display-time snapshot stays.
+    hidden = [o for o in nb.cells[0].outputs if LAST_KEY in o.metadata]
+    assert len(hidden) == 1 and f"With {SIZES[-1]:,} Services" in hidden[0].data["text/html"]
+    assert len(exported.cells[0].outputs) == len(nb.cells[0].outputs) - 1
     plain = nbformat.from_dict(nb)
     del plain.metadata["widgets"]
+    unsaved, _ = StaticWidgetsPreprocessor()(plain, {})
+    assert unsaved.cells[0].outputs[0].data["text/html"] == last
+    plain = nbformat.from_dict(nb)
+    del plain.metadata["widgets"]
+    plain.cells[0].outputs = [o for o in plain.cells[0].outputs if LAST_KEY not in o.metadata]
     kept, _ = StaticWidgetsPreprocessor()(plain, {})
     assert kept.cells[0].outputs[0].data["text/html"] == first
