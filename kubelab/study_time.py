@@ -22,7 +22,6 @@ time even where it is instant; the figures are estimates for a first pass, not a
 
 from __future__ import annotations
 
-import json
 import re
 import sys
 from dataclasses import dataclass
@@ -122,26 +121,6 @@ class Estimate:
         raw = (words / rates.words_per_minute + len(code) * rates.per_code_cell + lines * rates.per_code_line
                + found * rates.per_widget + questions * rates.per_question)
         return cls(words, len(code), lines, found, questions, max(5, 5 * round(raw / 5)))
-
-
-class _Node(dict):
-    """Part of a notebook's JSON with its keys as attributes, as nbformat's ``NotebookNode`` reads."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
-
-def read_notebook(path: str | Path) -> Any:
-    """The nbformat 4 notebook at ``path``: ``.cells``, each with ``.cell_type``, ``.source`` (one string)
-    and ``.metadata``, as ``read_notebook(path)`` gives them. Plain JSON, so notebook 00
-    computes its plan where nbformat is not installed too (the in-browser edition)."""
-    data = json.loads(Path(path).read_text(encoding="utf-8"))
-    cells = [_Node(cell, source="".join(cell.get("source", "")), metadata=cell.get("metadata", {}))
-             for cell in data.get("cells", [])]
-    return _Node(data, cells=cells)
 
 
 def estimate(path: str | Path, rates: Rates = RATES) -> Estimate:
