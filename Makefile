@@ -34,7 +34,7 @@ venv: $(STAMP)
 # rfc3987-syntax (an optional jsonschema extra that costs every Jupyter server ~2 s of CPU at start).
 $(STAMP): pyproject.toml kubelab/viz/export_config.py
 	test -x $(PY) || $(PYTHON_BASE) -m venv $(VENV)
-	$(PY) -m pip install --quiet -e '.[test,lite]'
+	$(PY) -m pip install --quiet -e '.[desktop,test,lite]'
 	mkdir -p $(dir $(OVERRIDES))
 	printf '%s\n' '{"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": false}, "@jupyter-widgets/jupyterlab-manager:plugin": {"saveState": true}}' > $(OVERRIDES)
 	$(PY) -m kubelab.viz.export_config

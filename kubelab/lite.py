@@ -19,11 +19,14 @@ Upstream, as pinned here:
   rewritten to hold ``micropip`` alone (its wheel fetched from PyPI, checked against the lock's
   sha256) and everything else resolves from ``pypi/``.
 
+The site installs kubelab's core and its ``[browser]`` extra (pyproject.toml), none of the other
+extras (:data:`DESKTOP_ONLY` says why each is left out).
+
 Simplifications: only pure-Python (``py3-none-any``) wheels are served, so packages with C
-extensions and no pure build are absent -- ``cryptography`` (notebook 07's certificate cell says
-it needs the desktop edition), and nbgrader, nbformat, nbclient, jupyterlab and kubernetes, which
-the model never imports. PyYAML is built without libyaml (``PYYAML_FORCE_LIBYAML=0``): same
-results, slower parsing.
+extensions and no pure build are absent: ``cryptography`` (kubelab.ingress.certs ships the
+notebooks' certificates and kubelab.ingress.x509 reads them with asn1crypto), google-re2
+(cel-python's engine for ``matches()``; kubelab.api.re2 stands in). PyYAML is built without
+libyaml (``PYYAML_FORCE_LIBYAML=0``): same results, slower parsing.
 """
 
 from __future__ import annotations
@@ -32,19 +35,21 @@ import argparse
 import hashlib
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 
 __all__ = [
-    "BROWSER_PACKAGES",
     "DESKTOP_ONLY",
+    "NO_PURE_BUILD",
+    "browser_packages",
+    "core_requirements",
     "PYODIDE_VERSION",
     "install_cell",
     "pyodide_lock",
@@ -67,11 +72,18 @@ PYODIDE_VERSION = _kernel_constant("PYODIDE_VERSION", "314.0.6")
 #: The Python inside that Pyodide, for resolving wheels (3.14 for 0.8.6).
 PYODIDE_PYTHON = _kernel_constant("PYODIDE_PYTHON_VERSION", "3.14")
 
-#: What ``import kubelab`` and the notebooks need in the browser, beyond the kernel's own
-#: packages (ipython, comm, traitlets... which the kernel installs itself).
-BROWSER_PACKAGES: tuple[str, ...] = ("networkx", "PyYAML", "ipywidgets", "jupyterlab_widgets")
-#: kubelab's runtime dependencies that the edition leaves out, and why (tests/test_lite.py checks
-#: that this and BROWSER_PACKAGES cover pyproject's list).
+#: The core's dependencies with no pure-Python build, and what the edition does instead (cel-python
+#: names google-re2; ``kubelab.api.re2`` stands in for it).
+NO_PURE_BUILD: dict[str, str] = {
+    "google-re2": "compiled (no wheel for Pyodide): kubelab.api.re2 runs the CEL rules' regexes with"
+                  " Python's re, translated to RE2's meaning",
+}
+#: The extra of what the edition installs beside the core (in place of extras it cannot load).
+BROWSER_EXTRA = "browser"
+#: What the widget manager of the site needs beside ipywidgets (the version of this venv).
+WIDGET_PACKAGES: tuple[str, ...] = ("jupyterlab_widgets",)
+#: What the extras bring, and why the edition does without (pyproject.toml's optional-dependencies;
+#: tests/test_lite.py checks every package of [desktop] is here).
 DESKTOP_ONLY: dict[str, str] = {
     "jupyterlab": "the site is JupyterLab already (built by jupyterlite-core)",
     "ipykernel": "the kernel is Pyodide's (pyodide-kernel ships an ipykernel stand-in)",
@@ -80,10 +92,74 @@ DESKTOP_ONLY: dict[str, str] = {
     "nbformat": "course generation and `kubelab check` only",
     "jupytext": "authoring only (make notebooks)",
     "nbclient": "headless execution: tests and `kubelab check` only",
-    "cryptography": "no pure-Python or offline Pyodide build; notebook 07's TLS cells need it",
-    "cel-python": "needs google-re2 and pendulum (compiled, no pure wheels): the CEL rules of the"
-                  " Gateway API CRDs (kubelab.api.crd), so notebook 07's Gateway API part fails here",
+    "cryptography": "no pure-Python or offline Pyodide build: kubelab.ingress.certs ships a certificate"
+                    " instead, and the Ingress TLS model reads certificates with a pure reader",
 }
+
+
+def _name(requirement: str) -> str:
+    """The distribution name of a requirement string (``"PyYAML>=6.0"`` -> ``"PyYAML"``)."""
+    return re.split(r"[\s\[<>=!~;]", requirement.strip(), maxsplit=1)[0]
+
+
+def core_requirements(pyproject: Path | None = None) -> list[str]:
+    """kubelab's core dependencies and its ``[browser]`` extra, as ``pyproject.toml`` lists them.
+
+    >>> names = [_name(r) for r in core_requirements()]
+    >>> "networkx" in names, "asn1crypto" in names, "cryptography" in names
+    (True, True, False)
+    """
+    import tomllib
+
+    data = tomllib.loads((pyproject or REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    return list(data["dependencies"]) + list(data["optional-dependencies"][BROWSER_EXTRA])
+
+
+def requirements_of(distribution: str, python: str = "3.14") -> list[str]:
+    """The requirements of an installed distribution that apply in Pyodide (markers evaluated).
+
+    >>> "lark" in [_name(r) for r in requirements_of("cel-python")]
+    True
+    """
+    from importlib.metadata import requires
+
+    from packaging.requirements import Requirement
+
+    env = {"python_version": python, "python_full_version": python + ".0", "sys_platform": "emscripten",
+           "platform_system": "Emscripten", "platform_machine": "wasm32", "os_name": "posix",
+           "implementation_name": "cpython", "platform_python_implementation": "CPython", "extra": ""}
+    out = []
+    for text in requires(distribution) or []:
+        req = Requirement(text)
+        if req.marker is None or req.marker.evaluate(env):
+            out.append(str(req))
+    return out
+
+
+def browser_packages() -> tuple[list[str], list[str]]:
+    """``(with_deps, without_deps)``: the distribution names the site installs after the kernel's own.
+
+    The core of kubelab, its ``[browser]`` extra and the widget manager's package with their
+    dependencies; those that need a package of :data:`NO_PURE_BUILD` without theirs, and their
+    other dependencies beside them; kubelab itself comes last, without its dependencies (the
+    install cell).
+
+    >>> with_deps, without = browser_packages()
+    >>> "cel-python" in without, "lark" in with_deps, "google-re2" in with_deps
+    (True, True, False)
+    """
+    with_deps, without = [], []
+    for name in [_name(r) for r in core_requirements()] + list(WIDGET_PACKAGES):
+        needs = [_name(r) for r in requirements_of(name, PYODIDE_PYTHON)]
+        if any(n in NO_PURE_BUILD for n in needs):  # e.g. cel-python (google-re2)
+            without.append(name)
+            with_deps += [n for n in needs if n not in NO_PURE_BUILD]
+        else:
+            with_deps.append(name)
+    unique = {re.sub(r"[-_.]+", "-", n).lower(): n for n in reversed(with_deps)}  # first spelling wins
+    return list(reversed(unique.values())), without
+
+
 #: The kernel's own packages (worker.ts initKernel) and what they need, resolved like pip would.
 KERNEL_PACKAGES: tuple[str, ...] = ("comm", "jedi", "ipython")
 #: piplite ships a stand-in ``widgetsnbextension`` (4.0.999): the real one is a notebook 6 bundle.
@@ -96,29 +172,33 @@ PYODIDE_FILES = ("pyodide.mjs", "pyodide.asm.mjs", "pyodide.asm.wasm", "python_s
                  "pyodide.js", "package.json")
 
 
-def install_cell(packages: Iterable[str] = BROWSER_PACKAGES) -> dict:
+def install_cell(with_deps: Iterable[str], without_deps: Iterable[str] = ()) -> dict:
     """The first cell of every notebook in the edition: install kubelab from the site's wheels.
 
-    ``deps=False`` for kubelab: its desktop-only dependencies (:data:`DESKTOP_ONLY`) are not in
-    the site, and the browser needs only ``packages``.
+    ``with_deps`` are installed with their dependencies, ``without_deps`` and kubelab without:
+    kubelab's extras (:data:`DESKTOP_ONLY`) and google-re2 (:data:`NO_PURE_BUILD`) are not in the
+    site. :func:`browser_packages` gives both lists.
 
-    >>> cell = install_cell(["networkx"])
+    >>> cell = install_cell(["networkx"], ["cel-python"])
     >>> cell["cell_type"], "piplite.install(['networkx']" in cell["source"]
     ('code', True)
+    >>> "piplite.install(['cel-python', 'kubelab'], deps=False)" in cell["source"]
+    True
     """
     source = (
         "# In-browser edition: install kubelab and what it needs from this site (no other host).\n"
         "import piplite\n"
-        f"await piplite.install({list(packages)!r}, keep_going=True)\n"
-        "await piplite.install('kubelab', deps=False)"
+        f"await piplite.install({list(with_deps)!r}, keep_going=True)\n"
+        f"await piplite.install({[*without_deps, 'kubelab']!r}, deps=False)"
     )
     return {"cell_type": "code", "execution_count": None, "id": "lite-install",
             "metadata": {"tags": ["lite-install"], "editable": False, "deletable": False},
             "outputs": [], "source": source}
 
 
-def with_install_cell(notebook: dict) -> dict:
-    """A copy of ``notebook`` (nbformat 4 JSON) with :func:`install_cell` first.
+def with_install_cell(notebook: dict, cell: dict | None = None) -> dict:
+    """A copy of ``notebook`` (nbformat 4 JSON) with ``cell`` (default :func:`install_cell` of
+    :func:`browser_packages`) first.
 
     nbgrader's cell metadata is left alone; the added cell has none, so a grader ignores it.
 
@@ -127,7 +207,8 @@ def with_install_cell(notebook: dict) -> dict:
     ['lite-install']
     """
     out = json.loads(json.dumps(notebook))
-    out["cells"] = [install_cell()] + [c for c in out["cells"] if c.get("id") != "lite-install"]
+    cell = cell if cell is not None else install_cell(*browser_packages())
+    out["cells"] = [cell] + [c for c in out["cells"] if c.get("id") != "lite-install"]
     return out
 
 
@@ -188,17 +269,23 @@ def fetch_wheels(cache: Path, micropip: str) -> Path:
     """Pure wheels for the browser under ``cache/wheels`` (pip: PyPI or the configured index)."""
     wheels = cache / "wheels"
     stamp = wheels / ".complete"
-    if stamp.is_file():
+    with_deps, without = browser_packages()
+    key = json.dumps([micropip, with_deps, without])  # a new list of packages: download again
+    if stamp.is_file() and stamp.read_text() == key:
         return wheels
+    shutil.rmtree(wheels, ignore_errors=True)
     wheels.mkdir(parents=True, exist_ok=True)
     pip = [sys.executable, "-m", "pip"]
     # The widget model must match the JupyterLab extension the site ships: same versions as here.
-    pinned = [f"ipywidgets=={_installed('ipywidgets')}",
-              f"jupyterlab_widgets=={_installed('jupyterlab_widgets')}"]
-    others = [p for p in BROWSER_PACKAGES if p not in ("PyYAML", "ipywidgets", "jupyterlab_widgets")]
-    _run(pip + ["download", "--quiet", "--only-binary=:all:", "--platform", "any",
-                "--implementation", "py", "--abi", "none", "--python-version", PYODIDE_PYTHON,
-                "-d", str(wheels), micropip, *pinned, *others, *KERNEL_PACKAGES])
+    pinned = {"ipywidgets": f"ipywidgets=={_installed('ipywidgets')}",
+              "jupyterlab_widgets": f"jupyterlab_widgets=={_installed('jupyterlab_widgets')}"}
+    # PyYAML is built below; the others resolve like pip would, for Pyodide's Python.
+    wanted = [pinned.get(p, p) for p in with_deps if p.lower() != "pyyaml"]
+    target = ["--only-binary=:all:", "--platform", "any", "--implementation", "py", "--abi", "none",
+              "--python-version", PYODIDE_PYTHON, "-d", str(wheels)]
+    _run(pip + ["download", "--quiet", *target, micropip, *wanted, *KERNEL_PACKAGES])
+    _run(pip + ["download", "--quiet", "--no-deps", *target,
+                *[f"{p}=={_installed(p)}" for p in without]])
     # PyYAML has no pure wheel on PyPI: build one without libyaml.
     _run(pip + ["wheel", "--quiet", "--no-deps", "--no-binary", "pyyaml", "-w", str(wheels),
                 f"PyYAML=={_installed('PyYAML')}"], env={**os.environ, "PYYAML_FORCE_LIBYAML": "0"})
@@ -207,7 +294,7 @@ def fetch_wheels(cache: Path, micropip: str) -> Path:
             raise RuntimeError(f"{wheel.name}: not a pure-Python wheel; Pyodide cannot load it")
         if any(wheel.name.lower().startswith(s + "-") for s in STAND_INS):
             wheel.unlink()
-    stamp.touch()
+    stamp.write_text(key)
     return wheels
 
 
@@ -231,13 +318,14 @@ def build_kubelab_wheel(dest: Path) -> Path:
 
 def contents(dest: Path) -> list[Path]:
     """The notebooks the site opens with, each with the install cell first."""
+    cell = install_cell(*browser_packages())
     sources = sorted((REPO / "notebooks").glob("*.ipynb")) + sorted((REPO / "exercises").glob("*/*.ipynb"))
     written = []
     for src in sources:
         rel = src.relative_to(REPO)
         out = dest / rel
         out.parent.mkdir(parents=True, exist_ok=True)
-        out.write_text(json.dumps(with_install_cell(json.loads(src.read_text())), indent=1) + "\n")
+        out.write_text(json.dumps(with_install_cell(json.loads(src.read_text()), cell), indent=1) + "\n")
         written.append(out)
     return written
 

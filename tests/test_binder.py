@@ -1,8 +1,8 @@
 """Simulate the Binder build and launch, without Docker.
 
 repo2docker (a) creates an environment for binder/runtime.txt's Python,
-(b) `pip install -r binder/requirements.txt`, (c) copies the repository and runs
-binder/postBuild from it, then (d) opens notebooks/00-start-here.ipynb. Here:
+(b) copies the repository and, from its root, `pip install -r binder/requirements.txt`
+(which installs kubelab with its [desktop] extra), (c) runs binder/postBuild, then (d) opens notebooks/00-start-here.ipynb. Here:
 (a) a fresh venv in a temp dir, (b) the same pip command, (c) a copy of the repo
 (tracked and untracked-but-not-ignored files, as a clone plus work in progress
 would have) with NB_PYTHON_PREFIX pointing at the venv, (d) the notebook run
@@ -100,8 +100,9 @@ def test_binder_build_runs_the_start_notebook(tmp_path):
     env = binder_env(venv, scratch)
 
     run([sys.executable, "-m", "venv", str(venv)])
-    run([venv / "bin/python", "-m", "pip", "install", "--quiet", "-r", repo / "binder/requirements.txt"],
-        env=env, timeout=1200)
+    # From the repository's root, as repo2docker runs it when the file names a local path (".[desktop]").
+    run([venv / "bin/python", "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"],
+        cwd=repo, env=env, timeout=1200)
     run([repo / "binder/postBuild"], cwd=repo, env=env, timeout=600)
 
     overrides = venv / "share/jupyter/lab/settings/overrides.json"

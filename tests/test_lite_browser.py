@@ -120,6 +120,7 @@ OPEN_AND_RUN = """async ([path, runAll]) => {
   }
   const t2 = performance.now();
   const problems = [];
+  let stdout = '';
   const cells = panel.content.model.cells;
   let unrun = 0;
   for (let i = 0; i < cells.length; i++) {
@@ -130,10 +131,11 @@ OPEN_AND_RUN = """async ([path, runAll]) => {
     for (let j = 0; j < outputs.length; j++) {
       const out = outputs.get(j).toJSON();
       if (out.output_type === 'error') problems.push(`${cell.id}: ${out.ename}: ${out.evalue}`);
+      if (out.output_type === 'stream' && out.name === 'stdout') stdout += [].concat(out.text).join('');
       if (out.output_type === 'stream' && out.name === 'stderr') problems.push(`${cell.id} (stderr): ${[].concat(out.text).join('').slice(0, 300)}`);
     }
   }
-  return {kernelReady: (t1 - t0) / 1000, runAll: (t2 - t1) / 1000, ok, problems, unrun, id: panel.id};
+  return {kernelReady: (t1 - t0) / 1000, runAll: (t2 - t1) / 1000, ok, problems, unrun, id: panel.id, stdout};
 }"""
 
 KERNEL_RUN = """async ([id, code]) => {
@@ -176,7 +178,7 @@ def _sliders(page, panel_id: str) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("path", ["notebooks/05-kube-proxy.ipynb", "notebooks/01-network-model.ipynb",
-                                  "notebooks/08-cni-and-calico.ipynb"])
+                                  "notebooks/07-ingress.ipynb", "notebooks/08-cni-and-calico.ipynb"])
 def test_chapter_notebook_runs_offline(browser, path):
     page, requests, blocked = browser
     result = _open(page, path)
@@ -194,8 +196,27 @@ def test_chapter_notebook_runs_offline(browser, path):
         page.wait_for_timeout(1500)
         after = _sliders(page, result["id"])
         assert after != before, f"moving a slider changed nothing in the kernel: {before}"
+    if path.startswith("notebooks/07"):
+        # TLS: the shipped certificate, read by the pure reader, is served (not the fake one);
+        # Gateway API: the CRDs' CEL rules ran (google-re2's stand-in), the status was written.
+        assert "In-browser edition: there is no cryptography package" in result["stdout"]
+        assert "certificate CN=ssl.foo.com, names ('ssl.foo.com',), fake: False" in result["stdout"]
+        assert "Accepted" in result["stdout"], result["stdout"][-2000:]
+        engine = page.evaluate(KERNEL_RUN, [result["id"], "import sys; print(sys.modules['re2'].__name__)"])
+        assert engine.strip() == "kubelab.api.re2", engine
     assert blocked == [], blocked
     assert all(urlsplit(u).hostname == "127.0.0.1" for u in requests if urlsplit(u).scheme.startswith("http"))
+    page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
+
+
+def test_real_kernel_notebook_says_it_needs_linux(browser):
+    """Notebook 10 opens and runs: the model part as usual, the kernel part one sentence, no error."""
+    page, requests, blocked = browser
+    result = _open(page, "notebooks/10-real-kernel-lab.ipynb")
+    assert result["problems"] == [], result["problems"]
+    assert result["unrun"] == 0 and result["ok"] is True
+    assert "the kernel part needs a Linux machine" in result["stdout"], result["stdout"][-2000:]
+    assert blocked == [], blocked
     page.evaluate("() => window.jupyterapp.commands.execute('application:close-all')")
 
 

@@ -1,7 +1,10 @@
-"""The three dependency lists agree, and the repository plumbing is well-formed.
+"""pyproject.toml is the one list of dependencies, and the repository plumbing is well-formed.
 
-pyproject.toml is the source of truth; binder/requirements.txt (Binder) and
-environment.yml (conda) repeat it and drift easily.
+The core ([project] dependencies) is what the model and the notebooks need, pure Python so the
+in-browser edition has it; everything else is in an extra. binder/requirements.txt,
+environment.yml, the Makefile's venv, deploy/hub/install.sh and deploy/k8s/Dockerfile name
+extras of pyproject.toml instead of repeating its packages: these tests fail when one names an
+extra that does not exist, lists a package itself, or leaves out what the desktop edition has.
 """
 
 from __future__ import annotations
@@ -22,10 +25,11 @@ from packaging.version import Version
 
 REPO = Path(__file__).resolve().parents[1]
 
-# conda-forge names that differ from the PyPI ones.
-CONDA_TO_PYPI = {"python-kubernetes": "kubernetes"}
-# conda packages that are the environment itself, not dependencies of kubelab.
-CONDA_ONLY = {"python", "pip"}
+#: conda packages environment.yml may list: the environment itself, not dependencies of kubelab.
+CONDA_ONLY = {"python=3.11", "pip"}
+#: Extras that are not part of the desktop edition: the tests, the build of the in-browser
+#: edition and what that edition adds, the hub's own server.
+NOT_DESKTOP = {"test", "lite", "browser", "hub"}
 
 
 def pyproject() -> dict:
@@ -38,61 +42,107 @@ def as_specs(requirements) -> dict[str, SpecifierSet]:
     for text in requirements:
         req = Requirement(text)
         name = canonicalize_name(req.name)
+        if name == "kubelab":  # an umbrella extra naming other extras
+            continue
         assert specs.get(name, req.specifier) == req.specifier, f"{name} listed twice with different bounds"
         specs[name] = req.specifier
     return specs
 
 
-def runtime_specs() -> dict[str, SpecifierSet]:
-    return as_specs(pyproject()["project"]["dependencies"])
+def optional() -> dict[str, list[str]]:
+    return pyproject()["project"]["optional-dependencies"]
 
 
-def all_specs() -> dict[str, SpecifierSet]:
-    project = pyproject()["project"]
-    return as_specs(project["dependencies"] + project["optional-dependencies"]["test"])
+def expand(extras) -> set[str]:
+    """The extras named, with the ones an umbrella extra (``kubelab[...]``) names, recursively."""
+    out: set[str] = set()
+    todo = list(extras)
+    while todo:
+        extra = todo.pop()
+        assert extra in optional(), f"extra [{extra}] is not in pyproject.toml's optional-dependencies"
+        if extra in out:
+            continue
+        out.add(extra)
+        for text in optional()[extra]:
+            req = Requirement(text)
+            if canonicalize_name(req.name) == "kubelab":
+                todo += sorted(req.extras)
+    return out
+
+
+def specs_of(extras) -> dict[str, SpecifierSet]:
+    """The core's packages and those of the extras named (umbrellas expanded)."""
+    texts = list(pyproject()["project"]["dependencies"])
+    for extra in sorted(expand(extras)):
+        texts += optional()[extra]
+    return as_specs(texts)
+
+
+def self_install(text: str, path: str) -> set[str]:
+    """The extras of the one ``.[a,b]`` / ``-e .[a,b]`` / ``DIR[a,b]`` install in ``text``."""
+    found = re.findall(r"(?:^|[\s'\"])(?:-e )?(?:\.|\$tmp|/tmp/kubelab)\[([a-z,]+)\]", text)
+    assert len(found) == 1, f"{path}: expected one install of kubelab with extras, found {found}"
+    return set(found[0].split(","))
+
+
+def venv_extras() -> set[str]:
+    return self_install((REPO / "Makefile").read_text(), "Makefile")
 
 
 def conda_env() -> dict:
     return yaml.safe_load((REPO / "environment.yml").read_text())
 
 
-def conda_specs() -> dict[str, SpecifierSet]:
-    """environment.yml's packages under their PyPI names (conda's own and pip's section)."""
-    texts = []
-    for entry in conda_env()["dependencies"]:
-        if isinstance(entry, dict):  # the pip: section
-            texts += [line for line in entry["pip"] if not line.startswith("-e")]
-            continue
-        match = re.fullmatch(r"([A-Za-z0-9_.\-]+)\s*(.*)", entry.strip())
-        name, spec = match.group(1), match.group(2).replace(" ", "")
-        if name in CONDA_ONLY:
-            continue
-        texts.append(CONDA_TO_PYPI.get(name, name) + spec)
-    return as_specs(texts)
+def test_the_core_is_what_the_browser_edition_can_load():
+    """A new core package must have a pure-Python build (make lite refuses others): decide it here."""
+    core = set(as_specs(pyproject()["project"]["dependencies"]))
+    assert core == {"ipywidgets", "networkx", "pyyaml", "cel-python"}
+    assert set(as_specs(optional()["browser"])) == {"asn1crypto"}
+    assert "kubelab[browser]" in optional()["lite"]
 
 
-def test_environment_yml_matches_pyproject():
-    expected, actual = all_specs(), conda_specs()
-    assert sorted(actual) == sorted(expected), "environment.yml and pyproject.toml list different packages"
-    for name, spec in expected.items():
-        assert actual[name] == spec, f"{name}: environment.yml says {actual[name]}, pyproject.toml {spec}"
+def test_desktop_is_every_extra_but_the_tools():
+    desktop = expand(["desktop"]) - {"desktop"}
+    assert desktop == set(optional()) - NOT_DESKTOP - {"desktop"}
+    assert {"course", "grading", "kind", "tls"} <= desktop
+    # what used to be the runtime list is all still installed by [desktop]
+    assert {"jupyterlab", "ipykernel", "nbgrader", "nbformat", "nbclient", "jupytext", "kubernetes",
+            "cryptography"} <= set(specs_of(["desktop"]))
 
 
-def test_environment_yml_installs_kubelab_and_python_311():
+def test_make_venv_installs_the_desktop_edition_the_tests_and_the_lite_build():
+    assert venv_extras() == {"desktop", "test", "lite"}
+
+
+def test_environment_yml_installs_what_make_venv_does():
     env = conda_env()
     assert env["name"] == "kubelab"
     assert env["channels"] == ["conda-forge"]
-    assert "python=3.11" in env["dependencies"]
+    conda = [entry for entry in env["dependencies"] if not isinstance(entry, dict)]
+    assert set(conda) == CONDA_ONLY, f"environment.yml lists packages itself: {sorted(set(conda) - CONDA_ONLY)}"
     pip_sections = [entry["pip"] for entry in env["dependencies"] if isinstance(entry, dict)]
-    assert pip_sections == [["-e ."]]
+    assert len(pip_sections) == 1 and len(pip_sections[0]) == 1, pip_sections
+    assert pip_sections[0][0].startswith("-e .[")
+    assert self_install(pip_sections[0][0], "environment.yml") == venv_extras()
 
 
-def test_binder_requirements_match_pyproject_runtime():
+def test_binder_installs_the_desktop_edition_and_nothing_else():
     lines = [line.split("#")[0].strip() for line in (REPO / "binder/requirements.txt").read_text().splitlines()]
-    actual, expected = as_specs(line for line in lines if line), runtime_specs()
-    assert sorted(actual) == sorted(expected), "binder/requirements.txt and pyproject.toml list different packages"
-    for name, spec in expected.items():
-        assert actual[name] == spec, f"{name}: binder says {actual[name]}, pyproject.toml {spec}"
+    lines = [line for line in lines if line]
+    assert lines == [".[desktop]"], "binder/requirements.txt lists packages pyproject.toml already has"
+    assert "pip install" not in (REPO / "binder/postBuild").read_text(), "requirements.txt installs kubelab"
+
+
+@pytest.mark.parametrize(("path", "extras"), [("deploy/hub/install.sh", {"hub", "desktop"}),
+                                              ("deploy/k8s/Dockerfile", {"desktop"})])
+def test_the_class_installs_the_desktop_edition(path, extras):
+    named = self_install((REPO / path).read_text(), path)
+    assert named == extras
+    expand(named)  # every extra exists
+
+
+def all_specs() -> dict[str, SpecifierSet]:
+    return specs_of(set(optional()))
 
 
 def test_every_dependency_has_a_lower_bound():
@@ -107,10 +157,10 @@ def test_python_versions_agree():
 
 
 def test_installed_versions_satisfy_the_bounds():
-    """What this venv has is what we claim to have tested."""
+    """What this venv (make venv's extras) has is what we claim to have tested."""
     from importlib.metadata import PackageNotFoundError, version
 
-    for name, spec in all_specs().items():
+    for name, spec in specs_of(venv_extras()).items():
         try:
             installed = version(name)
         except PackageNotFoundError:

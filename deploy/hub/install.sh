@@ -16,7 +16,7 @@ test -x "$home/venv/bin/python" || "$python" -m venv "$home/venv"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 tar -C "$repo" --exclude=./.venv --exclude=./.git --exclude=./build -cf - . | tar -C "$tmp" -xf -
-"$home/venv/bin/pip" install --quiet --disable-pip-version-check "$tmp[hub]" 2>&1 | grep -v "is ignored: it is neither" || true
+"$home/venv/bin/pip" install --quiet --disable-pip-version-check "$tmp[hub,desktop]" 2>&1 | grep -v "is ignored: it is neither" || true
 # The same version number again after a change: reinstall kubelab itself whatever pip thinks.
 "$home/venv/bin/pip" install --quiet --disable-pip-version-check --force-reinstall --no-deps "$tmp" 2>&1 \
     | grep -v "is ignored: it is neither" || true

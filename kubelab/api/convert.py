@@ -65,7 +65,10 @@ def _rfc3339(value: datetime.datetime) -> str:
 @functools.cache
 def _api_client() -> Any:
     """One ApiClient (no connection is made: only its (de)serializer is used)."""
-    from kubernetes.client import ApiClient  # heavy: imported only when needed
+    from ..extras import require
+
+    # heavy: imported only when needed; the [kind] extra
+    ApiClient = require("kubernetes.client", "converting to the kubernetes client's objects").ApiClient
 
     class _Client(ApiClient):
         def sanitize_for_serialization(self, obj: Any) -> Any:

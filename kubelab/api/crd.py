@@ -35,7 +35,9 @@ schema checks found nothing (the API server evaluates both; the first error repo
 can then differ).  ``oneOf``/``anyOf``/``not`` report kube-openapi's summary line, not
 the sub-schema's detail.  ``format: date-time`` is not checked.  The CEL evaluator is
 ``celpy`` (cel-python) with the one Kubernetes extension the bundled rules use,
-``string.split``; CEL's cost limits are not modelled.
+``string.split``; CEL's cost limits are not modelled.  Where google-re2 has no build (the
+in-browser edition), ``matches()`` runs on :mod:`kubelab.api.re2`, Python's ``re`` with RE2's
+meaning for the syntax both share.
 
 Examples
 --------
@@ -337,6 +339,26 @@ def _cache_dir() -> Path | None:
     return path if os.access(path, os.W_OK) else None
 
 
+@functools.cache
+def _celpy() -> Any:
+    """cel-python, with :mod:`kubelab.api.re2` standing in for google-re2 where that has no build.
+
+    google-re2 is compiled and has no wheel for Pyodide (the in-browser edition); cel-python
+    imports it for ``matches()`` only. Where it is installed it is used, so the desktop edition
+    evaluates ``matches()`` with RE2 itself.
+    """
+    try:
+        import re2  # noqa: F401 -- google-re2, cel-python's engine for matches()
+    except ImportError:
+        from . import re2 as stand_in
+
+        sys.modules["re2"] = stand_in
+    import celpy
+    import celpy.celtypes
+
+    return celpy
+
+
 def _cel_parser(tree_class: type) -> None:
     """Build celpy's CEL parser once, with Lark's grammar analysis cached in the user's cache directory.
 
@@ -347,8 +369,9 @@ def _cel_parser(tree_class: type) -> None:
     import re as _re
     from importlib.metadata import version
 
-    import celpy
     import lark
+
+    celpy = _celpy()  # first: it may install the stand-in for re2
     from celpy.celparser import CELParser
 
     if CELParser.CEL_PARSER is not None:
@@ -369,7 +392,7 @@ def _cel_parser(tree_class: type) -> None:
 
 @functools.cache
 def _cel_env() -> Any:
-    import celpy
+    celpy = _celpy()
 
     # The interpreter: celpy's CompiledRunner is ten times faster but answers some of these
     # rules wrongly (the listeners' exists_one uniqueness rule comes out false).
@@ -379,7 +402,7 @@ def _cel_env() -> Any:
 
 def _split(s: Any, sep: Any) -> Any:
     """The Kubernetes CEL string extension ``split`` (``k8s.io/apiserver/pkg/cel/library``, cel-go ext.Strings)."""
-    from celpy import celtypes
+    celtypes = _celpy().celtypes
 
     return celtypes.ListType([celtypes.StringType(x) for x in str(s).split(str(sep))])
 
@@ -393,9 +416,8 @@ def _program(rule: str) -> Any:
 @functools.lru_cache(maxsize=65536)
 def _evaluate(rule: str, value_json: str) -> tuple[bool, str]:
     """``(passed, error text)``: the rule's result for one value (cached: generated objects repeat themselves)."""
-    import celpy
-    from celpy import celtypes
-
+    celpy = _celpy()
+    celtypes = celpy.celtypes
     try:
         result = _program(rule).evaluate({"self": celpy.json_to_cel(json.loads(value_json))})
     except Exception as exc:  # celpy raises its own errors (and sometimes Python ones) for failed evaluations

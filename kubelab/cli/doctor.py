@@ -31,13 +31,14 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
+from ..extras import extra_of
 from ..host import effective_uid, needs_linux
 from .common import add_output_option, command
 from .output import print_document, write
 
 __all__ = ["Check", "CHECKS", "check", "run_checks", "PYTHON_PACKAGES", "CNI_DIRS", "CNI_PLUGINS", "CHROMIUM"]
 
-#: import name -> distribution name: the runtime dependencies of pyproject.toml.
+#: import name -> distribution name: the core of pyproject.toml and what its [desktop] extra adds.
 PYTHON_PACKAGES = {"jupyterlab": "jupyterlab", "ipykernel": "ipykernel", "ipywidgets": "ipywidgets",
                    "networkx": "networkx", "nbgrader": "nbgrader", "kubernetes": "kubernetes", "yaml": "PyYAML",
                    "nbformat": "nbformat", "nbclient": "nbclient"}
@@ -89,7 +90,9 @@ def python_packages() -> list[Check]:
         except (ImportError, ValueError):
             found = False
         if not found:
-            out.append(Check(module, MISSING, f"not importable (pip install -e . installs {dist})"))
+            extra = extra_of(dist)
+            how = f"pip install 'kubelab[{extra}]'" if extra else "pip install -e ."
+            out.append(Check(module, MISSING, f"not importable ({how} installs {dist})"))
             continue
         try:
             version = importlib.metadata.version(dist)

@@ -106,5 +106,15 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except KeyboardInterrupt:
         return 130
+    except ModuleNotFoundError as exc:  # a package of an extra that is not installed: say which extra
+        from ..extras import missing_extra
+
+        words = sys.argv[1:] if argv is None else argv
+        command_name = next((w for w in words if not w.startswith("-")), "")
+        missing = missing_extra(exc, f"kubelab {command_name}".strip())
+        if missing is None:
+            return _internal_error(exc)
+        sys.stderr.write(f"error: {missing}\n")
+        return EXIT_USAGE
     except Exception as exc:  # noqa: BLE001 -- the last line of defence: a bug, reported without a traceback
         return _internal_error(exc)

@@ -22,6 +22,10 @@ Departure, on purpose: ingress-nginx reads any Secret with ``tls.crt``/``tls.key
 whatever its ``type``; kubelab requires ``type: kubernetes.io/tls`` (what the API server
 checks the keys of), and says so in the decision.
 
+Certificates and keys are read with ``cryptography`` (the ``[tls]`` extra); where it is missing
+(the in-browser edition), with the pure reader of :mod:`kubelab.ingress.x509` (its docstring says
+what it cannot check).
+
 Private keys are parsed only to compare their public half with the certificate's, then
 dropped: no key material is kept, returned or printed, and Secret values never appear in
 messages.
@@ -107,8 +111,23 @@ def _iso(value: datetime.datetime) -> str:
     return value.astimezone(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+def _has_cryptography() -> bool:
+    """Whether ``cryptography`` reads certificates here (else :mod:`kubelab.ingress.x509`)."""
+    from ..extras import available
+
+    return available("cryptography")
+
+
 def parse_certificate(pem: bytes) -> CertificateInfo:
-    """The first certificate of a PEM chain (``tls.crt``); ``ValueError`` if there is none."""
+    """The first certificate of a PEM chain (``tls.crt``); ``ValueError`` if there is none.
+
+    Read with ``cryptography`` (the ``[tls]`` extra), else with :mod:`kubelab.ingress.x509`'s
+    pure reader (the in-browser edition).
+    """
+    if not _has_cryptography():
+        from .x509 import certificate_fields
+
+        return CertificateInfo(**certificate_fields(pem))
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes
     from cryptography.x509.oid import NameOID
@@ -132,6 +151,10 @@ def parse_certificate(pem: bytes) -> CertificateInfo:
 
 def _key_matches(cert_pem: bytes, key_pem: bytes) -> str | None:
     """``None`` when the private key is the certificate's, else the reason (never the key)."""
+    if not _has_cryptography():
+        from .x509 import key_matches
+
+        return key_matches(cert_pem, key_pem)
     from cryptography import x509
     from cryptography.hazmat.primitives import serialization
 

@@ -105,6 +105,9 @@ def connect(context: str, allow_non_kind: bool = False, *, config_file: str | No
     if not context.startswith("kind-") and not allow_non_kind:
         raise KubelabError(f'--context: refusing "{context}": not a kind cluster (its name does not start with '
                            '"kind-"); kubelab creates and deletes objects there')
+    from ..extras import require
+
+    require("kubernetes", "talking to a kind cluster")
     from kubernetes import client, config
 
     try:

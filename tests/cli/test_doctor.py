@@ -60,3 +60,11 @@ def test_doctor_text_lines(kubelab, monkeypatch, tmp_path):
     assert all(line.split()[0] in ("ok", "missing", "no") for line in lines)
     assert [line for line in lines if " kind context " in line][0].startswith("ok ")
     assert f"kind-kind in {tmp_path / 'config'}" in r.out
+
+
+def test_a_missing_package_names_the_extra_that_installs_it(monkeypatch):
+    monkeypatch.setattr(doctor, "PYTHON_PACKAGES", {"no_such_nbgrader": "nbgrader", "no_such_core": "networkx"})
+    monkeypatch.setattr(doctor.importlib.util, "find_spec", lambda name: None)
+    checks = {c.name: c for c in doctor.python_packages()}
+    assert checks["no_such_nbgrader"].detail == "not importable (pip install 'kubelab[grading]' installs nbgrader)"
+    assert checks["no_such_core"].detail == "not importable (pip install -e . installs networkx)"

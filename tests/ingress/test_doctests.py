@@ -6,6 +6,7 @@ import importlib
 import pytest
 
 MODULES = ["kubelab.ingress.matching", "kubelab.ingress.classes", "kubelab.ingress.tls", "kubelab.ingress.controller",
+           "kubelab.ingress.certs", "kubelab.ingress.x509",
            "kubelab.ingress.convert", "kubelab.api.secret", "kubelab.cli.route"]
 
 
