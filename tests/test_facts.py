@@ -9,7 +9,6 @@ no longer in the notebook (so the list only shrinks).
 
 from __future__ import annotations
 
-import doctest
 import re
 from collections import Counter
 from pathlib import Path
@@ -164,7 +163,3 @@ def test_then_and_now_renders_every_notebook_it_names():
             fid for fid, f in facts.facts().items() if n in f.notebooks) + " -->")
     with pytest.raises(KubelabError, match='no fact names notebook "99"'):
         facts.then_and_now("99")
-
-
-def test_doctests():
-    assert doctest.testmod(facts, optionflags=doctest.ELLIPSIS).failed == 0

@@ -9,8 +9,6 @@ ipset 7.17 on Linux 6.18; IPVS itself is not in this kernel, so ipvsadm text is 
 
 from __future__ import annotations
 
-import doctest
-import importlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -46,13 +44,6 @@ def pod(name, ip, node, labels, ns="default", ports=None):
 def kpc(**ipvs):
     return yaml.safe_dump({"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
                            "mode": "ipvs", "clusterCIDR": "10.244.0.0/16", "ipvs": ipvs})
-
-
-def test_doctests():
-    for name in ("ipvs", "ipset", "schedulers"):
-        mod = importlib.import_module(f"kubelab.proxy.{name}")
-        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-        assert result.attempted > 0 and result.failed == 0, name
 
 
 def test_registered_and_deprecated():

@@ -5,7 +5,6 @@ Callback timings are recorded by benchmarks/bench_widgets_cni.py, not asserted h
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
@@ -36,10 +35,6 @@ metadata: {name: default-deny, namespace: shop}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 """
 SETS = {"none": "", "deny": DENY_ALL}
-
-
-def test_doctests():
-    assert doctest.testmod(vcni).failed == 0
 
 
 def test_lazy_exports():

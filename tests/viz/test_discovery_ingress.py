@@ -5,7 +5,6 @@ Callback timings are recorded by benchmarks/bench_widgets_discovery.py, not asse
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
@@ -42,11 +41,6 @@ def cluster():
 @pytest.fixture(scope="module")
 def fanout():
     return kubelab.Cluster((DATA / "02-simple-fanout.yaml").read_text())
-
-
-@pytest.mark.parametrize("module", [discovery, vingress])
-def test_doctests(module):
-    assert doctest.testmod(module).failed == 0
 
 
 def test_lookup_html_lists_every_query_of_the_model(cluster):
