@@ -20,25 +20,17 @@ from kubelab.net import Network
 from kubelab.proxy import SCHEDULERS, IPVSProxier, proxier_for
 from kubelab.proxy.ipset import IPSet, parse_rule
 from kubelab.proxy.schedulers import MH_TABLE_SIZE, ConnInfo, dh_bucket, make_scheduler, sh_bucket
+from tests import factories
 
 
 def svc(name, ns="default", **spec):
     spec.setdefault("ports", [{"name": "p80", "port": 80, "targetPort": 80}])
-    status = spec.pop("status", None)
-    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": spec}
-    if status:
-        doc["status"] = status
-    return yaml.safe_dump(doc)
+    return factories.to_yaml(factories.service(name, namespace=ns, **spec))
 
 
 def pod(name, ip, node, labels, ns="default", ports=None):
-    c = {"name": "c", "image": "nginx"}
-    if ports:
-        c["ports"] = [{"containerPort": p} for p in ports]
-    return yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns,
-                                                                          "labels": labels},
-                           "spec": {"nodeName": node, "containers": [c]},
-                           "status": {"phase": "Running", "podIP": ip}})
+    return factories.to_yaml(factories.pod(name, namespace=ns, labels=labels, node=node, container="c",
+                                           ports=ports or None, phase="Running", ip=ip))
 
 
 def kpc(**ipvs):

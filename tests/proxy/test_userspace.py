@@ -10,27 +10,19 @@ from __future__ import annotations
 
 from collections import Counter
 
-import yaml
 
 from kubelab import Cluster
 from kubelab.cni.plugins import plugin_for
 from kubelab.net import Network
 from kubelab.proxy import UserspaceProxier, proxier_for
 from kubelab.proxy.userspace import ENDPOINT_DIAL_TIMEOUTS, EPHEMERAL_PORTS
+from tests.factories import web_cluster
 
 
 def cluster(n=3, **spec):
     spec.setdefault("ports", [{"name": "http", "port": 80, "targetPort": 8080}])
-    labels = {"app": "web"}
-    docs = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-             "spec": {"selector": labels, "clusterIP": "10.96.100.5", **spec}},
-            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
-             "spec": {"nodeName": "kind-worker", "containers": [{"name": "c", "image": "busybox"}]}}]
-    for i in range(n):
-        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i}", "labels": labels},
-                     "spec": {"nodeName": ["kind-worker", "kind-worker2"][i % 2],
-                              "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 8080}]}]}})
-    return Cluster([yaml.safe_dump(d) for d in docs])
+    spec.setdefault("clusterIP", "10.96.100.5")
+    return web_cluster(n, **spec)
 
 
 def test_registration():
