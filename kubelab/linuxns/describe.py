@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.pod import Pod
+from ..util.table import format_table
 from .namespaces import ISOLATES, NAMESPACE_KINDS
 from .sandbox import CONTAINER, NODE, SET_BY, PodSandbox, sandbox
 
@@ -100,9 +101,7 @@ class PodNamespaces:
         header = ["KIND", "MODE", "SET BY", "HOLDER", "SHARED BY", *names]
         body = [[r.kind, r.mode, r.set_by, r.holder, ",".join(r.shared_by) or "-", *(str(r.ids[n]) for n in names)]
                 for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
-                         for line in [header, *body])
+        return format_table(header, body)
 
 
 def describe(pod: Pod, node_name: str | None = None, *, cgroup_version: int = 2) -> PodNamespaces:

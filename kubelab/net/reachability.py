@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import KubelabError
+from ..util.table import format_table
 from .trace import Network, Trace
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -67,9 +68,7 @@ class Reachability:
         """An aligned text table: one row per source, one column per target."""
         header = ["from \\ to", *self.targets]
         rows = [[s, *(self.cell(s, t).short() for t in self.targets)] for s in self.sources]
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines = ["   ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-        return "\n".join([f"{self.service} port {self.port}", *lines, *self.notes])
+        return "\n".join([f"{self.service} port {self.port}", format_table(header, rows), *self.notes])
 
     def to_dict(self) -> dict[str, Any]:
         return {"service": self.service, "port": self.port, "notes": self.notes,
