@@ -26,6 +26,7 @@ import subprocess
 import time
 from typing import Any, Callable
 
+from ..errors import NotFoundError
 from .client import (MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL, KindClient, _system_keys, import_cluster,
                      read_live)
 
@@ -77,7 +78,7 @@ def compare_env(model: Any, imported: Any) -> list[str]:
             continue
         try:
             live_pod = imported.pod(pod.name, pod.namespace)
-        except Exception:  # NotFoundError
+        except NotFoundError:
             lines.append(f"pod {pod.namespace}/{pod.name}: in the model, not in the cluster")
             continue
         for c in pod.spec.containers:

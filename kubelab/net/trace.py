@@ -577,13 +577,6 @@ def _address(ip: str):
     return ipaddress.ip_address(ip)
 
 
-def _contains(cidr: str, ip: str) -> bool:
-    try:
-        return _address(ip) in _network(cidr)
-    except ValueError:
-        return False
-
-
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,
             seed: int | None = None, dead: set[str] | None = None, **options: Any) -> Trace:
     """Trace one new connection; see :class:`Network` to make several in one model (and for ``options``)."""
