@@ -25,9 +25,11 @@ changes (``make hub-env``, ``modprobe``); callers that ask often cache.
 Upstream: IPVS is there when ``/proc/net/ip_vs`` exists (the ``ip_vs``
 module is loaded or built in), when ``ip_vs.ko`` is under
 ``/lib/modules/<release>``, or when the kernel configuration says
-``CONFIG_IP_VS=y|m`` (``/proc/config.gz`` or ``/boot/config-<release>``) --
-kube-proxy's own check (``pkg/proxy/ipvs/util``, Kubernetes v1.34) reads
-``/proc/modules`` and ``modules.builtin`` instead.  CNI binaries are looked
+``CONFIG_IP_VS=y|m`` (``/proc/config.gz`` or ``/boot/config-<release>``).
+Simplification: kube-proxy itself (``CanUseIPVSProxier`` in
+``pkg/proxy/ipvs/supported.go``, Kubernetes v1.34) checks the ipset version and
+adds then deletes a dummy virtual server ``198.51.100.0:20000`` over netlink;
+kubelab reads files only and never touches the host's IPVS table.  CNI binaries are looked
 for in ``/opt/cni/bin`` (libcni's default ``CNI_PATH``) and Debian's
 ``/usr/lib/cni``.
 
