@@ -17,8 +17,8 @@ from kubelab.grading import (WrongAnswer, channel_kinds, check_channels, check_c
 
 
 def pod(name="web", containers=("app", "proxy"), **spec):
-    return Pod.from_dict({"metadata": {"name": name, "namespace": "default"}, "spec": {
-        **spec, "containers": [{"name": c, "image": "busybox"} for c in containers]}})
+    return Pod.from_dict(factories.pod(name, namespace="default",
+                                       containers=[{"name": c, "image": "busybox"} for c in containers], **spec))
 
 
 def raises(fn, *args, **kwargs) -> str:
