@@ -14,6 +14,7 @@ from kubelab.api import Pod, load_text
 from kubelab.linuxns import describe
 from kubelab.grading import (WrongAnswer, channel_kinds, check_channels, check_container_ips, check_ip_per,
                              check_pause_namespaces, check_port_conflicts, check_shared_namespaces, namespace_kinds)
+from tests import factories
 
 
 def pod(name="web", containers=("app", "proxy"), **spec):
