@@ -174,7 +174,7 @@ def build(nodes: int, pods: int, services: int, rows: list) -> "Cluster":  # noq
 
 def measure_mode(cluster, mode: str, cls: type, rows: list) -> None:
     from bench_proxy import _text_format  # the rendering bench_proxy measures: the restore input for iptables
-    from kubelab.cli.rules import rule_count
+    from kubelab.proxy.rendering import rule_count
     from kubelab.net import Network
 
     fmt = _text_format(cls)
@@ -244,7 +244,7 @@ def _connections(cluster, mode: str, proxier, network_cls) -> list[tuple[str, fl
 
 
 def child() -> list[tuple[str, float, str]]:
-    from kubelab.cli.rules import proxy_modes
+    from kubelab.proxy.rendering import proxy_modes
 
     modes = proxy_modes()  # every mode registered before kubelab.net is used
     import kubelab.net  # noqa: F401

@@ -31,7 +31,16 @@ def __getattr__(name: str) -> Any:
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value
         return value
+    if name in _submodules():  # `import kubelab; kubelab.net.connect(...)`: a subpackage loads on first use
+        return importlib.import_module(f"kubelab.{name}")
     raise AttributeError(f"module 'kubelab' has no attribute {name!r}")
+
+
+def _submodules() -> frozenset[str]:
+    """kubelab's own packages and modules (``net``, ``proxy``, ``viz``, ...), by their file names."""
+    import pkgutil
+
+    return frozenset(info.name for info in pkgutil.iter_modules(__path__))
 
 
 def __dir__() -> list[str]:

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 __all__ = ["find_root", "load_config", "tools_on_path", "assignments", "generate", "read_exercise", "reference",
-           "prepare", "check",
+           "prepare", "check", "check_all",
            "scratch_course", "answered", "submit", "autograde", "main"]
 
 CONFIG_FILE = "nbgrader_config.py"
@@ -383,6 +383,26 @@ def check(notebook: str | os.PathLike, root: str | os.PathLike | None = None, *,
     return 1
 
 
+def check_all(notebooks: Sequence[str | os.PathLike], *, timeout: int = 60) -> int:
+    """``kubelab check NOTEBOOK...``: every file read first (a bad one raises before any runs), then each
+    checked with :func:`check`; the worst exit status.
+
+    Raises :class:`~kubelab.errors.KubelabError` for a ``timeout`` under one second or a file that is
+    not an exercise notebook (:func:`read_exercise`).
+    """
+    from .errors import KubelabError
+
+    if timeout < 1:
+        raise KubelabError(f"--timeout {timeout}: must be at least 1 second")
+    for nb in notebooks:
+        read_exercise(nb)
+    tools_on_path()
+    status = 0
+    for nb in notebooks:
+        status = max(status, check(nb, timeout=timeout))
+    return status
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kubelab.course", description=__doc__.split("\n")[0])
     parser.add_argument("--root", help="the course folder (default: where nbgrader_config.py is found)")
@@ -402,9 +422,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in done:
             print(f"generated exercises/{name}/")
         return 0
-    from .cli.main import main as kubelab_main
+    from .errors import KubelabError
 
-    return kubelab_main(["check", *args.notebooks])
+    try:
+        return check_all(args.notebooks)
+    except KubelabError as exc:  # bad input: one line, status 2, as `kubelab check` prints it
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
 
 if __name__ == "__main__":
     sys.exit(main())

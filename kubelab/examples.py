@@ -13,7 +13,7 @@ lesson; one that several notebooks or tests start from lives here instead, writt
     Notebook 08's namespace ``shop`` with a ``web``, an ``api`` and a ``db`` pod.
 ``gateway-shop``
     The Gateway API scenario of notebook 07 and exercise a03: the shared Gateway ``infra/shared``,
-    the HTTPRoutes of the ``shop`` and ``blog`` teams, the Services, the ``data`` namespace.
+    the HTTPRoutes of the ``shop`` and ``blog`` teams, the Services, the ``data`` namespace (and the doctests of ``kubelab.gateway``, its view and its checks).
 
 This is course material, not a Kubernetes concept: there is no upstream source to follow.
 

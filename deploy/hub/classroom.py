@@ -10,7 +10,7 @@ useradd's default 0755 would let students read the grader's gradebook and soluti
 copies the course (the repository's ``solutions/`` and ``nbgrader_config.py``) into the
 grader's home, lays out the exchange so each student may write only to
 ``inbound/<student>/`` (kubelab.hub.exchange), and installs the Jupyter configuration
-from deploy/hub/jupyter/ where every user can read it.  It records what it created in
+from etc/learner/ and deploy/hub/jupyter/ (policy.jupyter_files) where every user can read it.  It records what it created in
 ``<state>/class.json``; ``teardown`` removes exactly that and nothing else.
 
 ``run`` writes a roster of throw-away accounts (``<prefix>-teacher``, ``<prefix>-grader``,
@@ -38,6 +38,9 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+import policy  # noqa: E402  (deploy/hub is not a package: the hub's config imports it the same way)
+
 HOME = Path(os.environ.get("KUBELAB_HUB_HOME", "/opt/kubelab-hub"))
 # With KUBELAB_HUB_SHARED_UID=1 and root, the hub and every server run as this one account.
 SHARED_USER = os.environ.get("KUBELAB_HUB_OS_USER", "jovyan")
@@ -73,10 +76,13 @@ def _run(*cmd: str) -> None:
 
 
 def _install_config() -> None:
-    """deploy/hub/jupyter/ -> HOME/etc/jupyter/, world-readable (students' servers read it)."""
+    """The servers' Jupyter files (policy.jupyter_files) -> HOME/etc/jupyter/, world-readable."""
     dest = HOME / "etc" / "jupyter"
     # Over what is there, never removed first: another class's servers may be reading it.
-    shutil.copytree(HERE / "jupyter", dest, dirs_exist_ok=True)
+    files = {**policy.jupyter_files("student"), **policy.jupyter_files("grader")}
+    for rel, src in files.items():
+        (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dest / rel)
     for p in [dest, *dest.rglob("*")]:
         p.chmod(0o755 if p.is_dir() else 0o644)
 

@@ -15,6 +15,15 @@ inherited, so a later JupyterHub default cannot widen them).
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+#: The learner's Jupyter configuration, the one ``make lab`` and Binder use: a student's
+#: server on the hub reads the very same files (no instructor tools, Assignments and
+#: Validate kept).
+LEARNER_CONFIG = REPO / "etc" / "learner"
+HUB_CONFIG = Path(__file__).resolve().parent / "jupyter"
+
 SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server"]
 
 
@@ -46,3 +55,23 @@ def roles(roster: dict) -> list[dict]:
 def everyone(roster: dict) -> set[str]:
     """Every account of the class (``Authenticator.allowed_users``)."""
     return {u for g in groups(roster).values() for u in g["users"]}
+
+
+def jupyter_files(role: str = "student") -> dict[str, Path]:
+    """The Jupyter configuration files a server of ``role`` reads, by path under the config root.
+
+    A student's server reads ``student/`` (``etc/learner``, the learner view of ``make lab``)
+    and ``common/``; the grader's formgrader reads ``grader/`` and ``common/``. One-server
+    hubs copy them under ``HUB_HOME/etc/jupyter/`` (``classroom.py``); Zero-to-JupyterHub
+    mounts them under ``/etc/kubelab/jupyter/`` (``deploy/k8s/render.py``).
+
+    >>> sorted(jupyter_files())[:2]
+    ['common/nbgrader_config.py', 'student/jupyter_server_config.d/kubelab-learner.json']
+    """
+    roots = {"student": LEARNER_CONFIG, "grader": HUB_CONFIG / "grader", "common": HUB_CONFIG / "common"}
+    out: dict[str, Path] = {}
+    for name in (role, "common"):
+        for path in sorted(roots[name].rglob("*")):
+            if path.is_file() and path.name != "README.md":
+                out[f"{name}/{path.relative_to(roots[name]).as_posix()}"] = path
+    return out

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Write deploy/k8s/values.yaml, the Zero-to-JupyterHub values of a kubelab class.
 
-The values embed the very files the one-server hub uses (deploy/hub/jupyter/…, as
+The values embed the very files the one-server hub uses (policy.jupyter_files: etc/learner/ and
+deploy/hub/jupyter/common/, as
 ``singleuser.extraFiles``) and the same groups, roles and token scopes
 (deploy/hub/policy.py), so the two deployments cannot drift: tests/hub/test_k8s.py
 fails when values.yaml is not what this script writes.
@@ -42,11 +43,9 @@ HEADER = """\
 def embedded_files() -> dict[str, dict]:
     """``singleuser.extraFiles``: every Jupyter file a student's server reads, byte for byte."""
     out = {}
-    for path in sorted((HUB / "jupyter").rglob("*")):
-        if path.is_file() and not path.relative_to(HUB / "jupyter").parts[0] == "grader":
-            rel = path.relative_to(HUB / "jupyter")
-            key = "kubelab-" + "-".join(rel.parts).replace("_", "-").replace(".", "-")
-            out[key] = {"mountPath": f"{CONFIG}/{rel.as_posix()}", "stringData": path.read_text()}
+    for rel, path in policy.jupyter_files("student").items():
+        key = "kubelab-" + rel.replace("/", "-").replace("_", "-").replace(".", "-")
+        out[key] = {"mountPath": f"{CONFIG}/{rel}", "stringData": path.read_text()}
     return out
 
 

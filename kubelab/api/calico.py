@@ -8,7 +8,7 @@ Upstream: the Calico API reference (``api/pkg/apis/projectcalico/v3/policy_commo
 which differs from Kubernetes: egress-only rules give ``[Egress]``.
 
 Simplification: selector expressions are kept as text here; their syntax is
-checked by :func:`kubelab.policy.selector.selector_errors` (field and column),
+checked by :func:`kubelab.api.calico_selector.selector_errors` (field and column),
 their evaluation belongs to :mod:`kubelab.policy`.  ``http``, ``icmp`` and
 ``serviceAccounts`` matches are kept verbatim and not interpreted.
 
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from ..errors import FieldError
+from .calico_selector import selector_errors
 from .meta import APIObject, ObjectMeta
 from .schema import IntOrString, Model, spec_field
 from .validation import is_valid_cidr
@@ -131,7 +132,6 @@ class _CalicoPolicy(APIObject):
                         errs.append(FieldError.invalid(f"{rp}.{key}", proto, "must be between 1 and 255"))
                 errs.extend(_validate_entity(r.source, f"{rp}.source"))
                 errs.extend(_validate_entity(r.destination, f"{rp}.destination"))
-        from ..policy.selector import selector_errors  # the grammar lives with its evaluator
         errs.extend(selector_errors(self))
         return errs
 

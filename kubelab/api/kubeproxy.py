@@ -34,16 +34,13 @@ __all__ = ["KubeProxyConfiguration", "KubeProxyIPTablesConfiguration", "KubeProx
            "PROXY_MODES", "IPVS_SCHEDULERS"]
 
 
-
-def __getattr__(name: str):  # PROXY_MODES: the registered modes (kubelab.proxy.registered_modes)
-    if name == "PROXY_MODES":
-        return _modes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def _modes() -> tuple[str, ...]:
-    from ..proxy.base import registered_modes  # imported late: kubelab.proxy builds on the API types
-    return registered_modes()
+#: The values of ``mode`` kubelab models, in name order: upstream's ``ProxyMode`` constants
+#: (``pkg/proxy/apis/config/types.go``, v1.35: ``iptables``, ``ipvs``, ``nftables``; ``kernelspace``
+#: is Windows-only and not modelled) plus ``userspace``, removed in v1.26 and kept for the course.
+#: The API type owns the list, as upstream's config types do; each mode's Proxier registers under one
+#: of these names (:func:`kubelab.proxy.register` refuses any other) and every ``--mode``/``--proxy-mode``
+#: choice derives from it.
+PROXY_MODES = ("iptables", "ipvs", "nftables", "userspace")
 #: The schedulers ``ipvsadm`` knows and kube-proxy accepts (``pkg/proxy/apis/config/validation``).
 IPVS_SCHEDULERS = ("rr", "wrr", "lc", "wlc", "lblc", "lblcr", "dh", "sh", "sed", "nq", "mh")
 
@@ -114,8 +111,8 @@ class KubeProxyConfiguration(APIObject):
 
     def validate(self) -> list[FieldError]:
         errs: list[FieldError] = []
-        if self.mode not in (None, "", *_modes()):
-            errs.append(FieldError.not_supported("mode", self.mode, ["", *_modes()]))
+        if self.mode not in (None, "", *PROXY_MODES):
+            errs.append(FieldError.not_supported("mode", self.mode, ["", *PROXY_MODES]))
         bit = self.iptables.masquerade_bit
         if bit is not None and not 0 <= bit <= 31:
             errs.append(FieldError.invalid("iptables.masqueradeBit", bit, "must be within the range [0, 31]"))

@@ -27,13 +27,5 @@ def configure(parser: argparse.ArgumentParser) -> None:
          configure)
 def run(args: argparse.Namespace) -> int:
     from .. import course  # nbgrader is heavy: imported only for this command
-    from .common import UsageError
 
-    if args.timeout < 1:
-        raise UsageError(f"--timeout {args.timeout}: must be at least 1 second")
-    notebooks = [course.read_exercise(nb) and nb for nb in args.notebooks]  # every file is checked before any runs
-    course.tools_on_path()
-    status = 0
-    for nb in notebooks:
-        status = max(status, course.check(nb, timeout=args.timeout))
-    return status
+    return course.check_all(args.notebooks, timeout=args.timeout)

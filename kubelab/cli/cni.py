@@ -88,12 +88,13 @@ def _save_node(state: Path, backend) -> None:
 
 
 def _exec(plugin: str) -> int:
-    from ..cni import PLUGINS, run_plugin
+    from ..cni import MEMORY_PLUGINS, run_plugin
     from ..cni.ipam.host_local import DiskStore
     from ..cni.memory.kernel import Node
 
-    if plugin not in PLUGINS:
-        raise UsageError(f"unknown plugin {plugin!r}: kubelab's in-memory plugins are {', '.join(sorted(PLUGINS))}")
+    if plugin not in MEMORY_PLUGINS:
+        raise UsageError(f"unknown plugin {plugin!r}: kubelab's in-memory plugins are "
+                         f"{', '.join(sorted(MEMORY_PLUGINS))}")
     stdin = b"" if os.environ.get("CNI_COMMAND") == "VERSION" else sys.stdin.buffer.read()
     node = Node(ipam_store=DiskStore())
     node.real_netns = True  # the executable stands for the binary on this machine: CNI_NETNS must exist

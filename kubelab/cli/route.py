@@ -82,22 +82,27 @@ def parse_header(text: str) -> tuple[str, str]:
 
 def _count(args: argparse.Namespace, ctl, headers: dict[str, str]) -> int:
     """``--count N``: one line per request, then the split (the seed's fifth variant: weights in action)."""
+    decisions = [ctl.route(args.url, args.method, headers) for _ in range(args.count)]
+    _print_split(args, [d.target for d in decisions])
+    return 0 if any(d.routed for d in decisions) else 1
+
+
+def _print_split(args: argparse.Namespace, targets: list[str]) -> None:
+    """``--count N`` output, Ingress or Gateway alike: one line per request, then the split."""
     from .output import format_table
     from .trace import split_rows
 
-    decisions = [ctl.route(args.url, args.method, headers) for _ in range(args.count)]
-    rows = split_rows([d.target for d in decisions])
+    rows = split_rows(targets)
     if args.output:
-        print_document({"count": args.count, "targets": [d.target for d in decisions], "split": rows}, args.output)
-    else:
-        width = len(str(args.count))
-        lines = [f"{i:>{width}}  {d.target}" for i, d in enumerate(decisions, 1)]
-        lines.append(f"split over {args.count} requests:")
-        table = format_table(["TARGET", "COUNT", "SHARE"], [[r["outcome"], r["count"], f"{r['percent']:.1f}%"]
-                                                            for r in rows])
-        lines += ["  " + line for line in table.splitlines()]
-        write("\n".join(lines))
-    return 0 if any(d.routed for d in decisions) else 1
+        print_document({"count": args.count, "targets": targets, "split": rows}, args.output)
+        return
+    width = len(str(args.count))
+    lines = [f"{i:>{width}}  {t}" for i, t in enumerate(targets, 1)]
+    lines.append(f"split over {args.count} requests:")
+    table = format_table(["TARGET", "COUNT", "SHARE"], [[r["outcome"], r["count"], f"{r['percent']:.1f}%"]
+                                                        for r in rows])
+    lines += ["  " + line for line in table.splitlines()]
+    write("\n".join(lines))
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
@@ -132,21 +137,8 @@ def _gateway(args: argparse.Namespace, headers: dict[str, str]) -> int:
     cluster, _ = load_cluster(args)
     router = GatewayRouter(cluster, args.gateway, seed=args.seed)
     if args.count is not None:
-        from .output import format_table
-        from .trace import split_rows
-
         decisions = [router.route(args.url, args.method, headers) for _ in range(args.count)]
-        rows = split_rows([d.line for d in decisions])
-        if args.output:
-            print_document({"count": args.count, "targets": [d.line for d in decisions], "split": rows}, args.output)
-        else:
-            width = len(str(args.count))
-            lines = [f"{i:>{width}}  {d.line}" for i, d in enumerate(decisions, 1)]
-            lines.append(f"split over {args.count} requests:")
-            table = format_table(["TARGET", "COUNT", "SHARE"], [[r["outcome"], r["count"], f"{r['percent']:.1f}%"]
-                                                                for r in rows])
-            lines += ["  " + line for line in table.splitlines()]
-            write("\n".join(lines))
+        _print_split(args, [d.line for d in decisions])
         return 0 if all(d.routed for d in decisions) else 1
     decision = router.route(args.url, args.method, headers)
     if args.output:

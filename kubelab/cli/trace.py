@@ -30,7 +30,7 @@ from typing import Any
 from ..errors import KubelabError
 from .common import UsageError, add_filename_option, add_output_option, check_count, command, load_cluster
 from .output import format_table, print_document, write
-from .rules import proxy_modes
+from ..proxy.rendering import proxy_modes
 
 __all__ = ["parse_target", "trace_document", "count_document", "split_rows"]
 
@@ -70,7 +70,7 @@ def _dead_pods(cluster: Any, names: list[str]) -> set[str]:
 
 
 def trace_document(trace: Any) -> dict[str, Any]:
-    """One :class:`~kubelab.net.Trace` as plain data (the ``-o json`` form)."""
+    """One :class:`~kubelab.hops.Trace` as plain data (the ``-o json`` form)."""
     return {
         "src": trace.src, "dst": trace.dst, "mode": trace.mode, "verdict": trace.verdict,
         "backend": trace.backend, "backend_address": trace.backend_address, "source_seen": trace.source_seen,
@@ -88,7 +88,7 @@ def _outcome(trace: Any) -> str:
 
 def split_rows(outcomes: list[str]) -> list[dict[str, Any]]:
     """``[{"outcome", "count", "percent"}]``: backends in name order, then the verdicts in their order."""
-    from ..net.trace import VERDICTS
+    from ..hops import VERDICTS
 
     counts = Counter(outcomes)
     order = sorted(counts, key=lambda o: (o in VERDICTS, VERDICTS.index(o) if o in VERDICTS else 0, o))

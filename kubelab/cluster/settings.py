@@ -38,9 +38,10 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass, field
 
+from ..api.kubeproxy import PROXY_MODES
 from ..errors import KubelabError
 
-__all__ = ["ClusterSettings", "DEFAULT_NODES", "CNI_PLUGINS", "DNS_POD_MODES", "parse_port_range", "proxy_modes"]
+__all__ = ["ClusterSettings", "DEFAULT_NODES", "CNI_PLUGINS", "DNS_POD_MODES", "PROXY_MODES", "parse_port_range", "proxy_modes"]
 
 DEFAULT_NODES = (("kind-control-plane", "172.18.0.2", True), ("kind-worker", "172.18.0.3", False),
                  ("kind-worker2", "172.18.0.4", False))
@@ -49,15 +50,8 @@ DNS_POD_MODES = ("insecure", "verified", "disabled")
 
 
 def proxy_modes() -> tuple[str, ...]:
-    """``--proxy-mode`` values: the registered kube-proxy modes (:func:`kubelab.proxy.registered_modes`)."""
-    from ..proxy.base import registered_modes  # imported late: kubelab.proxy builds on kubelab.cluster
-    return registered_modes()
-
-
-def __getattr__(name: str):  # PROXY_MODES: derived from the registry when first asked for
-    if name == "PROXY_MODES":
-        return proxy_modes()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    """``--proxy-mode`` values: the API's kube-proxy modes (:data:`kubelab.api.kubeproxy.PROXY_MODES`)."""
+    return PROXY_MODES
 
 
 def parse_port_range(value: str | tuple[int, int]) -> tuple[int, int]:

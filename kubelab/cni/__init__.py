@@ -3,7 +3,7 @@
 ``kubelab.cni`` drives CNI plugins the way a container runtime does through
 libcni, with two interchangeable backends: kubelab's in-memory plugins
 (``loopback``, ``bridge``, ``ptp``, ``portmap``, ``host-local``, registered by
-name in :data:`PLUGINS`) and the machine's real plugin binaries.
+name in :data:`MEMORY_PLUGINS`) and the machine's real plugin binaries.
 
 Examples
 --------
@@ -23,9 +23,9 @@ from .backends import MemoryBackend, SystemBackend, find_cni_path
 from .config import ConfigError, NetworkConfigList, PluginConf, load_conf, load_conflist
 from .ipam import host_local
 from .runtime import Runtime, RuntimeConf
-from .skel import PLUGINS, Plugin, register, run_plugin
+from .skel import MEMORY_PLUGINS, Plugin, register, run_plugin
 from .types import CNIError, Result
 
-__all__ = ["load_conf", "load_conflist", "Runtime", "RuntimeConf", "Result", "CNIError", "host_local", "PLUGINS",
+__all__ = ["load_conf", "load_conflist", "Runtime", "RuntimeConf", "Result", "CNIError", "host_local", "MEMORY_PLUGINS",
            "Plugin", "register", "run_plugin", "MemoryBackend", "SystemBackend", "find_cni_path", "ConfigError",
            "NetworkConfigList", "PluginConf"]

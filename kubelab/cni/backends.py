@@ -25,7 +25,7 @@ from ..capabilities import CNI_DIRS  # libcni's default, then Debian's
 from ..errors import KubelabError
 from .ipam.host_local import MemoryStore
 from .memory.kernel import Node
-from .skel import PLUGINS, PluginOutput, run_plugin
+from .skel import MEMORY_PLUGINS, PluginOutput, run_plugin
 from .types import go_quote
 
 __all__ = ["MemoryBackend", "SystemBackend", "find_cni_path", "CNI_DIRS"]
@@ -59,9 +59,9 @@ class MemoryBackend:
         self.cni_path = cni_path
 
     def find(self, plugin_type: str) -> str:
-        if plugin_type not in PLUGINS:
+        if plugin_type not in MEMORY_PLUGINS:
             raise _NotFound(f"failed to find plugin {go_quote(plugin_type)} in path [{self.cni_path.replace(':', ' ')}]"
-                            f" (kubelab's in-memory plugins: {', '.join(sorted(PLUGINS))})")
+                            f" (kubelab's in-memory plugins: {', '.join(sorted(MEMORY_PLUGINS))})")
         return plugin_type
 
     def exec(self, plugin_type: str, env: dict[str, str], stdin: bytes) -> PluginOutput:

@@ -46,7 +46,7 @@ from .types import (ERR_DECODING_FAILURE, ERR_INCOMPATIBLE_CNI_VERSION, ERR_INTE
                     ERR_INVALID_ENVIRONMENT_VARIABLES, ERR_INVALID_NETWORK_CONFIG,
                     ERR_UNKNOWN_CONTAINER, CNIError, Result, go_quote, go_quote_list, version_gte)
 
-__all__ = ["PLUGINS", "register", "Plugin", "CmdArgs", "PluginOutput", "run_plugin", "PluginError",
+__all__ = ["MEMORY_PLUGINS", "register", "Plugin", "CmdArgs", "PluginOutput", "run_plugin", "PluginError",
            "PLUGIN_VERSIONS", "go_unmarshal_string_field", "GO_MAX_NESTING"]
 
 #: What the modelled binaries support (``version.All`` of libcni v1.0.1).
@@ -112,15 +112,17 @@ class Plugin:
                 f"CNI protocol versions supported: {', '.join(self.supported_versions)}")
 
 
-#: name -> plugin instance; in-memory plugins register themselves on import.
-PLUGINS: dict[str, Plugin] = {}
+#: name -> plugin instance: the CNI plugin binaries kubelab runs in memory (``bridge``, ``host-local``, ...);
+#: they register themselves on import.  Not :data:`kubelab.cni.plugins.PLUGINS`, the cluster network
+#: plugins (Calico, Flannel, ...) a cluster runs.
+MEMORY_PLUGINS: dict[str, Plugin] = {}
 
 
 def register(cls: type[Plugin]) -> type[Plugin]:
-    """Class decorator: ``PLUGINS[cls.name] = cls()``."""
+    """Class decorator: ``MEMORY_PLUGINS[cls.name] = cls()``."""
     if not cls.name:
         raise ValueError(f"{cls.__name__} has no name")
-    PLUGINS[cls.name] = cls()
+    MEMORY_PLUGINS[cls.name] = cls()
     return cls
 
 
@@ -309,7 +311,7 @@ def _dispatch(plugin: Plugin, env: dict[str, str], stdin: bytes, context: Any) -
 
 def run_plugin(name: str, env: dict[str, str], stdin: bytes, context: Any = None) -> PluginOutput:
     """Run the in-memory plugin ``name`` as its executable would run: env + stdin in, stdout + status out."""
-    plugin = PLUGINS[name]
+    plugin = MEMORY_PLUGINS[name]
     if not env.get("CNI_COMMAND"):
         # skel prints the about string when CNI_COMMAND is unset (the other variables do not matter)
         return PluginOutput("", 0, plugin.about + "\n")

@@ -25,39 +25,16 @@ The steps, as Gateway API v1.4.0 defines them (``apis/v1/gateway_types.go``,
 
 Examples
 --------
+Notebook 07's scenario (``kubelab.examples``: the shared Gateway ``infra/shared`` and the
+teams' HTTPRoutes):
+
 >>> from kubelab import Cluster
->>> c = Cluster('''
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: GatewayClass
-... metadata: {name: model}
-... spec: {controllerName: example.com/gateway}
-... ---
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: Gateway
-... metadata: {name: gw}
-... spec:
-...   gatewayClassName: model
-...   listeners: [{name: http, port: 80, protocol: HTTP}]
-... ---
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: HTTPRoute
-... metadata: {name: web}
-... spec:
-...   parentRefs: [{name: gw}]
-...   rules:
-...   - matches: [{path: {type: PathPrefix, value: /old}}]
-...     filters: [{type: RequestRedirect, requestRedirect: {scheme: https, statusCode: 301}}]
-...   - backendRefs: [{name: web, port: 80}]
-... ---
-... apiVersion: v1
-... kind: Service
-... metadata: {name: web}
-... spec: {ports: [{port: 80}]}
-... ''')
->>> route(c, "default/gw", "http://example.com/old/x").line
-'301 https://example.com/old/x'
->>> route(c, "default/gw", "http://example.com/new").line
-'default/web:80'
+>>> from kubelab.examples import manifest
+>>> c = Cluster(manifest("gateway-shop"))
+>>> route(c, "infra/shared", "http://shop.example.com/old-shop/x").line
+'302 https://shop.example.com/x'
+>>> route(c, "infra/shared", "http://shop.example.com/cart").line
+'shop/cart:8080'
 """
 
 from __future__ import annotations

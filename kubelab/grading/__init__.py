@@ -7,7 +7,8 @@ cell as failed) whose message says what was wrong and why, in the model's
 words.  Answers are read tolerantly: case, spacing, sets versus lists, and the
 long names (``network`` for ``net``, ``volumes`` for ``volume``) do not matter.
 
-One module per topic: :mod:`.answers` (reading answers), :mod:`.network`
+One module per topic: :mod:`.answers` (reading answers), :mod:`.chapter` (the chapter's own
+examples, checked), :mod:`.network`
 (one IP per pod), :mod:`.namespaces` (shared namespaces, the pause
 container), :mod:`.channels` (network, IPC, volume, signal between two
 containers), :mod:`.ports` (port conflicts), :mod:`.proxy` (kube-proxy:

@@ -13,7 +13,7 @@ Examples
 >>> check_nft_service_chain("service-2QRHZV4L-default/kubernetes:https/tcp", "default", "kubernetes", "https", "TCP")
 Traceback (most recent call last):
 ...
-kubelab.grading.answers.WrongAnswer: For default/kubernetes port https TCP your chain name is not kube-proxy's: the readable part is namespace/name/protocol/portname (slashes, protocol in lower case, before the port name). See notebook 05, "The nftables mode". (Taught in notebooks/05-kube-proxy.ipynb, section "The nftables mode: verdict maps".)
+kubelab.grading.answers.WrongAnswer: For default/kubernetes port https TCP your chain name is not kube-proxy's: the readable part is namespace/name/protocol/portname (slashes, protocol in lower case, before the port name). (Taught in notebooks/05-kube-proxy.ipynb, section "The nftables mode: verdict maps".)
 """
 
 from __future__ import annotations
@@ -23,10 +23,8 @@ from typing import Any
 
 from .answers import WrongAnswer, teaches, unanswered
 
-__all__ = ["nft_service_chain_name", "check_nft_service_chain", "growth_of", "check_rules_growth", "GROWTH_WORDS",
-           "TAUGHT_IN"]
+__all__ = ["nft_service_chain_name", "check_nft_service_chain", "growth_of", "check_rules_growth", "GROWTH_WORDS"]
 
-TAUGHT_IN = 'See notebook 05, "The nftables mode".'
 
 #: How the rules a first packet meets grow with the number of Services, and the words a learner may use.
 GROWTH_WORDS = {
@@ -56,7 +54,7 @@ def check_nft_service_chain(answer: Any, namespace: str, name: str, port_name: s
             raise WrongAnswer("No answer yet: the function still raises NotImplementedError.") from None
     if unanswered(answer) or not isinstance(answer, str):
         raise WrongAnswer(f"Expected a chain name such as 'service-XXXXXXXX-namespace/name/tcp/port', got "
-                          f"{answer!r}. {TAUGHT_IN}")
+                          f"{answer!r}.")
     want = nft_service_chain_name(namespace, name, port_name, protocol)
     got = answer.strip()
     if got == want:
@@ -77,7 +75,7 @@ def check_nft_service_chain(answer: Any, namespace: str, name: str, port_name: s
     else:
         hints.append("the 8 characters after 'service-' are the first 8 of the base32 text of the SHA-256 of "
                      "the readable part, exactly as it appears after them.")
-    raise WrongAnswer(f"For {what} your chain name is not kube-proxy's: {' '.join(hints)} {TAUGHT_IN}")
+    raise WrongAnswer(f"For {what} your chain name is not kube-proxy's: {' '.join(hints)}")
 
 
 def growth_of(mode: str, sizes: tuple[int, int] = (10, 50)) -> str:
@@ -97,7 +95,7 @@ def check_rules_growth(answer: Any, modes: tuple[str, ...] = ("iptables", "nftab
     """Check ``{mode: "linear" | "constant"}`` against the model's measurements."""
     if unanswered(answer) or not isinstance(answer, Mapping):
         raise WrongAnswer(f'Expected a dict such as {{"iptables": "...", "nftables": "...", "ipvs": "..."}}, got '
-                          f"{answer!r}. {TAUGHT_IN}")
+                          f"{answer!r}.")
     problems = []
     for mode in modes:
         given = answer.get(mode)
@@ -119,4 +117,4 @@ def check_rules_growth(answer: Any, modes: tuple[str, ...] = ("iptables", "nftab
             }.get(mode, "the model measures otherwise")
             problems.append(f"{mode}: not {word}: {why}.")
     if problems:
-        raise WrongAnswer(" ".join(problems) + " " + TAUGHT_IN)
+        raise WrongAnswer(" ".join(problems))

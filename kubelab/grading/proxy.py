@@ -2,7 +2,7 @@
 
 The reference is the model: :func:`kubelab.proxy.probability` and
 :func:`kubelab.proxy.service_port_chain` (kube-proxy's own formulas),
-:func:`kubelab.proxy.netfilter.kernel_probability` (what the kernel keeps and
+:func:`kubelab.netfilter.xtables.kernel_probability` (what the kernel keeps and
 ``iptables-save`` prints), the DNAT rules of a dump, and
 :meth:`kubelab.Cluster.connect` for what a client sees in each mode.  A mode
 the model does not have yet is answered from the documented behaviour
@@ -35,7 +35,7 @@ __all__ = ["probability_ladder", "check_probability_ladder", "service_chain_name
 #: What a client sees when the endpoint first chosen does not answer, for modes the model may not have.
 DOCUMENTED_DEAD_POD = {"userspace": "delivered", "iptables": "timeout", "ipvs": "timeout", "nftables": "timeout"}
 
-#: Words a learner may use for each verdict of :class:`kubelab.net.Trace`.
+#: Words a learner may use for each verdict of :class:`kubelab.hops.Trace`.
 OUTCOME_ALIASES = {
     "delivered": "delivered", "deliver": "delivered", "ok": "delivered", "success": "delivered",
     "succeeds": "delivered", "works": "delivered", "connected": "delivered", "answered": "delivered",
@@ -59,7 +59,7 @@ def probability_ladder(n: int, *, saved: bool = False) -> list[str]:
     (['0.2500000000', '0.3333333333', '0.5000000000'], ['0.25000000000', '0.33333333349', '0.50000000000'])
     """
     from kubelab.proxy import probability
-    from kubelab.proxy.netfilter import kernel_probability
+    from kubelab.netfilter.xtables import kernel_probability
 
     written = [probability(n - i) for i in range(n - 1)]
     return [kernel_probability(p) for p in written] if saved else written
@@ -202,7 +202,7 @@ def check_backend(answer: Any, save_text: str, chain: str) -> None:
 
 # ---------------------------------------------------------------------------------------------- dead pods
 def outcome_word(answer: Any) -> str:
-    """One of the :class:`kubelab.net.Trace` verdicts, from a learner's word."""
+    """One of the :class:`kubelab.hops.Trace` verdicts, from a learner's word."""
     if not isinstance(answer, str) or not answer.strip():
         raise WrongAnswer(f"Describe the outcome in a word such as 'delivered' or 'timeout', got {answer!r}.")
     key = re.sub(r"[^a-z.]", "", answer.lower())

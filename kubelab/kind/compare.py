@@ -169,7 +169,7 @@ def service_jumps(save_text: str, services: list[str]) -> list[str]:
 
 def compare_iptables(model: Any, live: dict[str, list[Any]],
                      run: Callable[[list[str]], str] | None = None) -> list[str]:
-    from ..cli.rules import render_rules
+    from ..proxy.rendering import render_rules
 
     if model.kube_proxy_config.effective_mode != "iptables":
         return []

@@ -130,7 +130,7 @@ for _ in range(count):
 
 
 def outcome_of(trace: Any) -> str:
-    """What the lab's client would print for a model :class:`~kubelab.net.Trace`.
+    """What the lab's client would print for a model :class:`~kubelab.hops.Trace`.
 
     ``delivered`` -> the backend ``namespace/name``; ``rejected`` (ICMP port
     unreachable) and ``refused`` (TCP RST) -> ``refused`` (the socket cannot tell

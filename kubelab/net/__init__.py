@@ -1,8 +1,10 @@
-"""kubelab.net: packets, conntrack-style NAT, netfilter evaluation and the trace engine."""
+"""kubelab.net: the trace engine -- one connection through a cluster's data plane -- and reachability matrices.
 
-from .netfilter import ChainStep, Evaluator
-from .packet import Packet
+Packets, rules and their evaluation are in :mod:`kubelab.netfilter`; the record of a
+path (:class:`~kubelab.hops.Trace`, :class:`~kubelab.hops.Hop`) in :mod:`kubelab.hops`.
+"""
+
 from .reachability import Reachability, reachability
-from .trace import Hop, Network, Trace, connect
+from .trace import Network, connect
 
-__all__ = ["Packet", "Evaluator", "ChainStep", "Hop", "Trace", "Network", "connect", "Reachability", "reachability"]
+__all__ = ["Network", "connect", "Reachability", "reachability"]

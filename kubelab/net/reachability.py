@@ -18,14 +18,12 @@ cluster to stand for "a pod on that node"; the client outside is ``203.0.113.10`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..cluster import Cluster
 from ..errors import KubelabError
 from ..util.table import format_table
 from .trace import Network, Trace
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..cluster import Cluster
 
 __all__ = ["Cell", "Reachability", "reachability", "OUTSIDE_CLIENT"]
 

@@ -31,83 +31,20 @@ from __future__ import annotations
 import functools
 import ipaddress
 import random
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..api import Node, Pod
+from ..cluster import Cluster
+from ..cluster.hostports import host_port_claims
+from ..cni.plugins import plugin_for
 from ..errors import KubelabError
-from .netfilter import ChainStep, Evaluator
-from .packet import Packet
+from ..hops import VERDICTS, Hop, Trace
+from ..netfilter.evaluator import Evaluator
+from ..netfilter.packet import Packet
+from ..policy import policy_hop
+from ..proxy import proxier_for
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import Node, Pod
-    from ..cluster import Cluster
-
-__all__ = ["Hop", "Trace", "Network", "connect", "VERDICTS"]
-
-VERDICTS = ("delivered", "rejected", "dropped", "timeout", "refused", "closed", "no route")
-
-
-@dataclass
-class Hop:
-    """One step of the path.  ``kind``: send, veth, netfilter, route, deliver, proxy, ipvs."""
-
-    kind: str
-    where: str
-    detail: str
-    steps: list[ChainStep] = field(default_factory=list)
-
-    def __str__(self) -> str:
-        return f"[{self.kind}] {self.where}: {self.detail}"
-
-
-@dataclass
-class Trace:
-    src: str
-    dst: str
-    hops: list[Hop] = field(default_factory=list)
-    verdict: str = ""
-    backend: str | None = None  # "namespace/pod" that answered
-    backend_address: str | None = None  # ip:port after DNAT
-    source_seen: str | None = None  # the client address as the backend sees it
-    mode: str = "iptables"
-    #: the cost model of the path, by unit: the trace counts iptables rules evaluated itself;
-    #: proxy modes add theirs (``ipvs_hash_lookups``, ``user_kernel_copies``, ...)
-    extra_cost: dict[str, int] = field(default_factory=dict)
-
-    @property
-    def rules_evaluated(self) -> int:
-        return sum(len(h.steps) for h in self.hops)
-
-    @property
-    def cost(self) -> dict[str, int]:
-        """What this connection's first packet cost in the model: rules evaluated plus mode-specific units."""
-        return {"rules_evaluated": self.rules_evaluated, **self.extra_cost}
-
-    @property
-    def ok(self) -> bool:
-        return self.verdict == "delivered"
-
-    def lines(self, rules: bool = True) -> list[str]:
-        out = []
-        for h in self.hops:
-            out.append(str(h))
-            if rules:
-                for s in h.steps:
-                    mark = "match" if s.matched else "  -  "
-                    action = f"  => {s.action}" if s.action else ""
-                    out.append(f"      {mark} {s.table}/{s.chain}: {s.rule}{action}")
-        tail = f"verdict: {self.verdict}"
-        if self.backend:
-            tail += f" (backend {self.backend} at {self.backend_address}, sees client as {self.source_seen})"
-        out.append(tail)
-        if self.extra_cost:
-            out.append("cost: " + ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in self.extra_cost.items()))
-        out.append(f"rules evaluated: {self.rules_evaluated}")
-        return out
-
-    def __str__(self) -> str:
-        return "\n".join(self.lines())
-
+__all__ = ["Network", "connect"]
 
 class Network:
     """The data plane of a cluster: one netfilter state per node, conntrack, a seeded RNG.
@@ -157,7 +94,6 @@ class Network:
                 close()
 
     def proxier(self, node: str):
-        from ..proxy import proxier_for
         if node not in self._proxiers:
             self._proxiers[node] = proxier_for(self.cluster, self.mode, node=node)
         p = self._proxiers[node]
@@ -179,7 +115,6 @@ class Network:
 
     def local_ips(self, node_name: str) -> set[str]:
         node = self.cluster.node(node_name)
-        from ..cni.plugins import plugin_for  # the addresses the CNI plugin gives the node (cni0, tunl0, ...)
         return {node.internal_ip or "", *plugin_for(self.cluster).host_addresses(node)}
 
     def pod_by_ip(self, ip: str) -> "Pod | None":
@@ -470,7 +405,6 @@ class Network:
         on ``--dst-type LOCAL``, the hostIP when one is given, protocol and port); the rules
         themselves are rendered by :mod:`kubelab.cni.memory.portmap`.
         """
-        from ..cluster.hostports import host_port_claims
         for pod in self.cluster.pods():
             if pod.spec.node_name != node or pod.spec.host_network or not pod.status.pod_ip:
                 continue
@@ -486,7 +420,6 @@ class Network:
 
     def _egress_ip(self, node: str, dst: str) -> str:
         """The MASQUERADE source towards ``dst``: the outgoing interface's address, as the CNI plugin set it up."""
-        from ..cni.plugins import plugin_for
         return plugin_for(self.cluster).masquerade_source(node, dst)
 
     def _deliver(self, trace: Trace, pkt: Packet, node: str) -> None:
@@ -503,7 +436,6 @@ class Network:
         pod = self.pod_by_ip(pkt.dst)
         owner = self.node_for_ip(pkt.dst)
         if owner is not None and owner.name != node:
-            from ..cni.plugins import plugin_for  # the CNI plugin's route and encapsulation between the nodes
             for h in plugin_for(self.cluster).cross_node(node, owner.name, pkt.src, pkt.dst):
                 trace.hops.append(Hop(h.kind, h.where, h.detail))
             ev = self.evaluator(owner.name)
@@ -533,7 +465,6 @@ class Network:
                                   "bridged straight to the client without passing conntrack, so it is never "
                                   "translated back to the Service address; the client drops it and times out"))
             return
-        from ..policy import policy_hop  # NetworkPolicy / Calico policy at the pod's veth, if the CNI enforces it
         hop = policy_hop(self, trace, pkt, pod)
         if hop is not None:
             trace.hops.append(hop)

@@ -37,9 +37,9 @@ import math
 from dataclasses import dataclass, field
 from typing import Callable
 
+from ..api.calico_selector import Selector, from_label_selector, parse
 from . import kubernetes as k8s
 from .model import CALICO_NAMESPACE_LABEL, CALICO_ORCHESTRATOR_LABEL, Decision, Endpoint, PolicyIndex, ip_in
-from .selector import Selector, from_label_selector, parse
 
 __all__ = ["CompiledPolicy", "CompiledRule", "compile_policies", "calico_labels", "direction_verdict", "evaluate",
            "KNP_ORDER", "KNP_PREFIX"]

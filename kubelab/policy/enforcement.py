@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["PolicySupport", "register", "support", "PLUGINS"]
+__all__ = ["PolicySupport", "register", "support", "POLICY_SUPPORT"]
 
 
 @dataclass(frozen=True)
@@ -48,11 +48,12 @@ class PolicySupport:
         return tuple(d for d, on in (("ingress", self.ingress), ("egress", self.egress)) if on)
 
 
-PLUGINS: dict[str, PolicySupport] = {}
+#: CNI plugin name -> what it enforces of NetworkPolicy.
+POLICY_SUPPORT: dict[str, PolicySupport] = {}
 
 
 def register(s: PolicySupport) -> PolicySupport:
-    PLUGINS[s.plugin] = s
+    POLICY_SUPPORT[s.plugin] = s
     return s
 
 
@@ -79,5 +80,5 @@ register(PolicySupport("kindnet", True, True, False, "kindnetd's kube-network-po
 
 def support(plugin: str) -> PolicySupport:
     """The policy support of ``plugin``; an unknown plugin enforces nothing (and says so)."""
-    return PLUGINS.get(plugin) or PolicySupport(plugin, False, False, False, "unknown",
+    return POLICY_SUPPORT.get(plugin) or PolicySupport(plugin, False, False, False, "unknown",
                                                 f"kubelab knows no policy agent for CNI plugin {plugin!r}")

@@ -27,12 +27,8 @@ not select them), which is what most plugins do; SCTP is matched like any protoc
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
+from ..api.networkpolicy import NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort
 from .model import Decision, Endpoint, PolicyIndex, ip_in
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api.networkpolicy import NetworkPolicy, NetworkPolicyPeer, NetworkPolicyPort
 
 __all__ = ["selects", "peer_matches", "ports_match", "rule_matches", "policies_for", "direction_verdict",
            "evaluate", "always_allowed", "describe_peer", "describe_ports"]

@@ -26,15 +26,13 @@ x/b	X	.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
+from ..cluster import Cluster
 from . import kubernetes as k8s
 from .enforcement import support
 from .model import Endpoint, index_for
 from .verdict import _decide
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..cluster import Cluster
 
 __all__ = ["Reachability", "reachability"]
 

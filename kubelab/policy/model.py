@@ -14,11 +14,10 @@ import ipaddress
 import weakref
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import Pod
-    from ..cluster import Cluster
+from ..api import Pod
+from ..cluster import Cluster
 
 __all__ = ["Endpoint", "Decision", "PolicyIndex", "index_for", "ip_in"]
 

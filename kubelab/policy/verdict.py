@@ -43,16 +43,15 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..cluster import Cluster
 from ..errors import KubelabError
+from ..hops import Hop
 from . import calico as calico_engine
 from . import kubernetes as k8s_engine
 from .enforcement import PolicySupport, support
 from .model import Decision, Endpoint, PolicyIndex, index_for
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..cluster import Cluster
 
 __all__ = ["Verdict", "Decision", "evaluate", "resolve_endpoint", "policy_hop"]
 
@@ -208,7 +207,6 @@ def policy_hop(network, trace, pkt, pod):
     existed).  A denied connection gets the verdict ``dropped``: NetworkPolicy drops
     silently, the client times out.
     """
-    from ..net.trace import Hop
 
     cluster = network.cluster
     idx = index_for(cluster)

@@ -5,8 +5,10 @@ Upstream: ``pkg/proxy/types.go`` (``Provider``: ``Sync``, ``SyncLoop`` and the
 picks one proxier by ``--proxy-mode``.  Like kube-proxy's ``syncProxyRules``,
 each kubelab Proxier renders its whole artifact in one pass from the current
 cluster state; it re-syncs when the cluster reports a change.  A new mode (for
-example nftables, GA in Kubernetes 1.33) is one more module that subclasses
-:class:`Proxier` and calls :func:`register`.
+example nftables, GA in Kubernetes 1.33) is its name in the API's
+:data:`~kubelab.api.kubeproxy.PROXY_MODES` (as upstream adds a ``ProxyMode``
+constant) and one more module that subclasses :class:`Proxier` and calls
+:func:`register`.
 
 Examples
 --------
@@ -16,14 +18,12 @@ Examples
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from ..api.kubeproxy import PROXY_MODES, KubeProxyConfiguration
+from ..cluster import Cluster
 from ..cluster.core import gc_paused
 from ..errors import KubelabError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import KubeProxyConfiguration
-    from ..cluster import Cluster
 
 __all__ = ["Proxier", "PROXIERS", "register", "proxier_for", "registered_modes", "running_modes"]
 
@@ -31,6 +31,18 @@ PROXIERS: dict[str, type["Proxier"]] = {}
 
 
 def register(cls: type["Proxier"]) -> type["Proxier"]:
+    """Register a Proxier class under its ``mode``, one of the API's :data:`~kubelab.api.kubeproxy.PROXY_MODES`.
+
+    >>> class Fancy(Proxier):
+    ...     mode = "fancy"
+    >>> register(Fancy)
+    Traceback (most recent call last):
+    ...
+    ValueError: proxy mode "fancy" is not a KubeProxyConfiguration mode (kubelab.api.kubeproxy.PROXY_MODES: iptables, ipvs, nftables, userspace)
+    """
+    if cls.mode not in PROXY_MODES:
+        raise ValueError(f'proxy mode "{cls.mode}" is not a KubeProxyConfiguration mode '
+                         f'(kubelab.api.kubeproxy.PROXY_MODES: {", ".join(PROXY_MODES)})')
     PROXIERS[cls.mode] = cls
     return cls
 

@@ -42,9 +42,9 @@ import ipaddress
 import random
 from dataclasses import dataclass, field
 
-from ..net.netfilter import ChainStep, Evaluator, RunResult
-from ..net.packet import Packet
-from .netfilter import Rule, Table
+from ..netfilter.evaluator import ChainStep, Evaluator, RunResult
+from ..netfilter.packet import Packet
+from ..netfilter.xtables import Rule, Table
 
 __all__ = ["IPSet", "parse_rule", "KubeProxyEvaluator", "SET_TYPES"]
 
@@ -159,7 +159,7 @@ class IPSet:
 
 # ----------------------------------------------------------------------------- iptables rules with sets
 def parse_rule(chain: str, words: list[str]) -> Rule:
-    """A :class:`~kubelab.proxy.netfilter.Rule` from kube-proxy's argument words (the shared parser knows
+    """A :class:`~kubelab.netfilter.xtables.Rule` from kube-proxy's argument words (the shared parser knows
     ``set``'s two-word ``--match-set`` and the ``ipvs``, ``physdev`` and ``state`` options)."""
     return Rule.parse(chain, list(words))
 

@@ -63,8 +63,8 @@ import hashlib
 import ipaddress
 from dataclasses import dataclass
 
+from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
-from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
 
 __all__ = ["IPTablesProxier", "service_port_chain", "endpoint_chain", "probability", "masquerade_mark",

@@ -62,18 +62,16 @@ from __future__ import annotations
 import functools
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..hops import DataPlane, Hop, Trace
+from ..netfilter.packet import Packet
+from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
 from .ipset import IPSet, KubeProxyEvaluator, append
 from .iptables import masquerade_mark
-from .netfilter import Rule, Table
 from .schedulers import ConnInfo, Scheduler, make_scheduler
 from .servicemap import ServicePortInfo, categorize_endpoints, service_port_map
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..net.trace import Network, Trace
-    from ..net.packet import Packet
 
 __all__ = ["IPVSProxier", "VirtualServer", "RealServer", "IPVSDecision", "IPSET_INFO", "DUMMY_DEVICE",
            "IPVSADM_HEADER", "DEPRECATION"]
@@ -586,8 +584,7 @@ class IPVSProxier(Proxier):
             reason += f"; new persistence template for {conn.saddr} ({vs.timeout}s)"
         return IPVSDecision(vs.name, conn.saddr, vs.scheduler, d.key if d else None, reason, lookups)
 
-    def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
-        from ..net.trace import Hop
+    def trace_hook(self, network: DataPlane, trace: Trace, pkt: Packet, node: str, hook: str) -> bool:
         self.ensure_synced()
         ev = network.evaluator(node)
         ev.ipvs_vip = None
@@ -624,7 +621,6 @@ class IPVSProxier(Proxier):
 
     @staticmethod
     def _filtered(trace, flt, node) -> bool:
-        from ..net.trace import Hop
         if flt.verdict == "REJECT":
             trace.verdict = "rejected"
             trace.hops.append(Hop("deliver", node, f"the client gets ICMP {flt.reject_with}: connection refused at once"))
@@ -636,7 +632,6 @@ class IPVSProxier(Proxier):
         return False
 
     def _postrouting(self, trace, pkt, node, ev, network) -> bool:
-        from ..net.trace import Hop
         post = ev.run("nat", "POSTROUTING", pkt)
         detail = "nat POSTROUTING"
         masq = post.verdict == "MASQUERADE"
@@ -648,7 +643,6 @@ class IPVSProxier(Proxier):
         return masq
 
     def _ipvs(self, network, trace, pkt, node, hook, ev, vs: VirtualServer, client_src: str) -> bool:
-        from ..net.trace import Hop
         where = "LOCAL_OUT" if hook == "OUTPUT" else "LOCAL_IN"
         conn = ConnInfo(pkt.proto, pkt.src, pkt.sport, pkt.dst, pkt.dport)
         decision = self.schedule(vs, conn, network.clock)

@@ -59,15 +59,13 @@ import hashlib
 import ipaddress
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from ..hops import DataPlane, Hop, Trace
+from ..netfilter.evaluator import ChainStep, Evaluator
+from ..netfilter.packet import Packet
 from .base import Proxier, register
 from .knftables import Element, NftSet, Table, Transaction, concat
 from .servicemap import EndpointInfo, ServicePortInfo, categorize_endpoints, service_port_map
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..net.packet import Packet
-    from ..net.trace import Network, Trace
 
 __all__ = ["NFTablesProxier", "service_chain", "endpoint_chain_name", "hash_and_truncate", "BASE_CHAINS",
            "JUMP_CHAINS", "TABLE"]
@@ -483,13 +481,12 @@ class NFTablesProxier(Proxier):
         return self.table.element_count
 
     # ------------------------------------------------------------------ the data path
-    def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
+    def trace_hook(self, network: DataPlane, trace: Trace, pkt: Packet, node: str, hook: str) -> bool:
         """The packet through the ``kube-proxy`` table's base chains, hook by hook (nft evaluates each
         base chain of a hook in priority order; a verdict map is one lookup).
 
         No iptables rules exist on the node in this mode, so the whole netfilter path is here.
         """
-        from ..net.trace import Hop
         self.ensure_synced()
         local_ips = network.local_ips(node)
         st = _TraceState()
@@ -524,12 +521,11 @@ class NFTablesProxier(Proxier):
         return True
 
     @staticmethod
-    def _lookups(trace: "Trace", st: _TraceState) -> None:
+    def _lookups(trace: Trace, st: _TraceState) -> None:
         if st.lookups:
             trace.extra_cost["nft_lookups"] = trace.extra_cost.get("nft_lookups", 0) + len(st.lookups)
 
-    def _end(self, network: "Network", trace: "Trace", node: str, verdict: str) -> bool:
-        from ..net.trace import Hop
+    def _end(self, network: DataPlane, trace: Trace, node: str, verdict: str) -> bool:
         if verdict == "reject" and not network._icmp_allowed(node, network._origin[1]):
             trace.verdict = "timeout"
             trace.hops.append(Hop("deliver", node, f"reject, but the node's ICMP rate limit for {network._origin[1]} "
@@ -545,10 +541,9 @@ class NFTablesProxier(Proxier):
             trace.hops.append(Hop("deliver", node, "dropped silently: the client retries until it times out"))
         return True
 
-    def _run_hook(self, hook: str, pkt: "Packet", local_ips: set[str], network: "Network", st: _TraceState, *,
-                  trace: "Trace", node: str, nat_only: bool = False) -> str:
+    def _run_hook(self, hook: str, pkt: Packet, local_ips: set[str], network: DataPlane, st: _TraceState, *,
+                  trace: Trace, node: str, nat_only: bool = False) -> str:
         """Every base chain of the table at ``hook``, by priority; ``accept`` unless one drops or rejects."""
-        from ..net.trace import Hop
         for name, typ, _, prio in HOOK_CHAINS[hook]:
             if typ == "nat" and pkt.dnat and hook != "postrouting":
                 continue
@@ -573,10 +568,9 @@ class NFTablesProxier(Proxier):
                 return verdict
         return "accept"
 
-    def _run_chain(self, chain: str, pkt: "Packet", local_ips: set[str], network: "Network", st: _TraceState,
+    def _run_chain(self, chain: str, pkt: Packet, local_ips: set[str], network: DataPlane, st: _TraceState,
                    depth: int = 0) -> str:
         """Run ``chain``; returns a terminal verdict (accept, drop, reject, dnat, masquerade) or ``continue``."""
-        from ..net.netfilter import ChainStep
         if depth > 32:
             return "drop"
         for rule, comment in self.table.chains[chain].rules:
@@ -603,7 +597,7 @@ class NFTablesProxier(Proxier):
         return "continue" if depth else "accept"
 
     # -- one rule: the clauses kube-proxy writes, left to right (as helpers_test.go's nftablesTracer)
-    def _eval_rule(self, rule: str, pkt: "Packet", local_ips: set[str], network: "Network",
+    def _eval_rule(self, rule: str, pkt: Packet, local_ips: set[str], network: DataPlane,
                    st: _TraceState) -> tuple[str, str] | None:
         proto = pkt.proto.lower()
         rest = rule
@@ -690,7 +684,6 @@ class NFTablesProxier(Proxier):
 
     def make_evaluator(self, tables, local_ips, rng):
         """No iptables rules on an nftables-mode node: an empty netfilter for later packets."""
-        from ..net.netfilter import Evaluator
         return Evaluator({}, local_ips, rng)
 
 

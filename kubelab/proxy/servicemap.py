@@ -34,11 +34,9 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # pragma: no cover
-    from ..api import ServiceSpec
-    from ..cluster import Cluster
+from ..api import ServiceSpec
+from ..cluster import Cluster
 
 __all__ = ["ServicePortName", "ServicePortInfo", "EndpointInfo", "service_port_map", "categorize_endpoints",
            "Categorized", "external_policy_local"]

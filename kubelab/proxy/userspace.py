@@ -45,16 +45,15 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..cni.plugins import plugin_for
+from ..hops import DataPlane, Hop, Trace
+from ..netfilter.packet import Packet
+from ..netfilter.xtables import Rule, Table
 from .base import Proxier, register
 from .ipset import KubeProxyEvaluator, append
-from .netfilter import Rule, Table
 from .servicemap import ServicePortInfo, service_port_map
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ..net.packet import Packet
-    from ..net.trace import Network, Trace
 
 __all__ = ["UserspaceProxier", "ProxyPort", "DialAttempt", "ENDPOINT_DIAL_TIMEOUTS", "EPHEMERAL_PORTS",
            "REMOVED"]
@@ -284,9 +283,7 @@ class UserspaceProxier(Proxier):
         node = self.cluster.node(self.node)
         return KubeProxyEvaluator(tables, set(local_ips), rng, bridged=set(node.spec.pod_cidrs))
 
-    def trace_hook(self, network: "Network", trace: "Trace", pkt: "Packet", node: str, hook: str) -> bool:
-        from ..net.packet import Packet
-        from ..net.trace import Hop
+    def trace_hook(self, network: DataPlane, trace: Trace, pkt: Packet, node: str, hook: str) -> bool:
         self.ensure_synced()
         ev = network.evaluator(node)
         n = self.cluster.node(node)
@@ -294,7 +291,6 @@ class UserspaceProxier(Proxier):
         # (or ptp veth) for a local pod, the node's address for traffic from outside.  Simplification:
         # a plugin whose pod-side interfaces have no address (Calico's cali veths) gets its own
         # pod-range address (tunl0's) instead of the kernel's drop.
-        from ..cni.plugins import plugin_for
         ev.redirect_ip = n.internal_ip
         for cidr in n.spec.pod_cidrs:
             if ipaddress.ip_address(pkt.src) in ipaddress.ip_network(cidr, strict=False):
@@ -365,7 +361,7 @@ class UserspaceProxier(Proxier):
         network._deliver(trace, out, node)
         return True
 
-    def _answers(self, network: "Network", endpoint: str, proto: str) -> tuple[bool, str]:
+    def _answers(self, network: DataPlane, endpoint: str, proto: str) -> tuple[bool, str]:
         ip, _, port = endpoint.rpartition(":")
         pod = network.pod_by_ip(ip)
         if pod is None and network.node_by_ip(ip) is not None:

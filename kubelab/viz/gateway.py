@@ -15,28 +15,9 @@ conventions (``controls``, ``html``, ``timings``; static HTML under
 Examples
 --------
 >>> from kubelab import Cluster
->>> c = Cluster('''
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: GatewayClass
-... metadata: {name: model}
-... spec: {controllerName: example.com/gw}
-... ---
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: Gateway
-... metadata: {name: gw}
-... spec: {gatewayClassName: model, listeners: [{name: http, port: 80, protocol: HTTP}]}
-... ---
-... apiVersion: gateway.networking.k8s.io/v1
-... kind: HTTPRoute
-... metadata: {name: web}
-... spec:
-...   parentRefs: [{name: gw}]
-...   rules:
-...   - matches: [{path: {type: PathPrefix, value: /api}}]
-...     backendRefs: [{name: api, port: 80}]
-...   - backendRefs: [{name: web, port: 80}]
-... ''')
->>> [r[0] for r in rule_rows(c, "default/gw", "default/web", 0)]
+>>> from kubelab.examples import manifest
+>>> c = Cluster(manifest("gateway-shop"))
+>>> [r[0] for r in rule_rows(c, "infra/shared", "shop/store", 0)][:2]
 ['WINS', '']
 """
 

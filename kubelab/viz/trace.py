@@ -1,4 +1,4 @@
-"""One connection, hop by hop: a diagram of a :class:`kubelab.net.Trace` and a step-through widget.
+"""One connection, hop by hop: a diagram of a :class:`kubelab.hops.Trace` and a step-through widget.
 
 * :func:`trace_graph` -- the hops of a trace as a vertical flow (one box per
   hop: the pod sends, its veth, each netfilter hook on a node, routing, the

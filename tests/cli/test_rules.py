@@ -7,7 +7,7 @@ import json
 import pytest
 
 from kubelab import Cluster
-from kubelab.cli.rules import formats_of, proxy_modes, render_rules
+from kubelab.proxy.rendering import formats_of, proxy_modes, render_rules
 from kubelab.proxy import proxier_for
 
 from .conftest import WEB

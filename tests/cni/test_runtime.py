@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from kubelab.cni import CNIError, MemoryBackend, PLUGINS, Runtime, RuntimeConf, load_conflist
+from kubelab.cni import CNIError, MemoryBackend, MEMORY_PLUGINS, Runtime, RuntimeConf, load_conflist
 from kubelab.cni.skel import Plugin, register
 from kubelab.cni.types import Result
 
@@ -45,7 +45,7 @@ def _clear():
 
 
 def test_registry_has_the_plugins():
-    assert {"loopback", "bridge", "ptp", "portmap", "host-local"} <= set(PLUGINS)
+    assert {"loopback", "bridge", "ptp", "portmap", "host-local"} <= set(MEMORY_PLUGINS)
 
 
 def test_injection_and_chaining():

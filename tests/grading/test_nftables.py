@@ -33,7 +33,7 @@ def test_the_right_function_passes_and_names_chains_of_the_dump():
 def test_blank_and_wrong_chain_names_fail_and_say_why(answer, phrase):
     with pytest.raises(WrongAnswer) as err:
         check_nft_service_chain(answer, "default", "kubernetes", "https", "TCP")
-    assert phrase in str(err.value) and "notebook 05" in str(err.value)
+    assert phrase in str(err.value) and "notebooks/05-kube-proxy.ipynb" in str(err.value)
     assert "2QRHZV4L" not in str(err.value)  # the feedback does not hand out the answer
 
 

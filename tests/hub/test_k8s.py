@@ -27,12 +27,17 @@ def test_values_yaml_is_what_render_writes():
 def test_every_student_file_is_embedded_byte_for_byte(values):
     files = values["singleuser"]["extraFiles"]
     by_mount = {f["mountPath"]: f["stringData"] for f in files.values()}
-    student_and_common = [p for p in (HUB / "jupyter").rglob("*")
-                          if p.is_file() and p.relative_to(HUB / "jupyter").parts[0] in ("student", "common")]
-    assert len(student_and_common) == len(by_mount) >= 3
-    for path in student_and_common:
+    # A student's server reads the learner view of `make lab` (etc/learner/) and the common files.
+    learner = [p for p in (REPO / "etc" / "learner").rglob("*") if p.is_file() and p.name != "README.md"]
+    common = [p for p in (HUB / "jupyter" / "common").rglob("*") if p.is_file()]
+    assert len(learner) + len(common) == len(by_mount) >= 3
+    for path in learner:
+        rel = path.relative_to(REPO / "etc" / "learner").as_posix()
+        assert by_mount[f"/etc/kubelab/jupyter/student/{rel}"] == path.read_text(), rel
+    for path in common:
         rel = path.relative_to(HUB / "jupyter").as_posix()
         assert by_mount[f"/etc/kubelab/jupyter/{rel}"] == path.read_text(), rel
+    assert not (HUB / "jupyter" / "student").exists(), "the hub's student view is etc/learner/, kept once"
     # The servers look for them where the mounts put them.
     config_path = values["singleuser"]["extraEnv"]["JUPYTER_CONFIG_PATH"].split(":")
     assert config_path == ["/etc/kubelab/jupyter/student", "/etc/kubelab/jupyter/common"]
@@ -93,7 +98,10 @@ def test_formgrader_manifests_load_into_the_kubernetes_client(values):
     assert env["JUPYTERHUB_SERVICE_NAME"] == service
     assert env["JUPYTERHUB_SERVICE_PREFIX"] == f"/services/{service}/"
     assert values["hub"]["services"][service]["url"].endswith(f"{objects[('Service', service)].metadata.name}:8888")
-    for folder in env["JUPYTER_CONFIG_PATH"].split(":"):  # the image copies deploy/hub/jupyter there
+    # The image copies deploy/hub/jupyter/ and etc/learner/ (as student/) there.
+    dockerfile = (REPO / "deploy" / "k8s" / "Dockerfile").read_text()
+    assert "COPY etc/learner /etc/kubelab/jupyter/student" in dockerfile
+    for folder in env["JUPYTER_CONFIG_PATH"].split(":"):
         assert (HUB / "jupyter" / Path(folder).name).is_dir(), folder
     claims = {v.persistent_volume_claim.claim_name for v in deploy.spec.template.spec.volumes}
     assert claims <= {name for kind, name in objects if kind == "PersistentVolumeClaim"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from kubernetes import client as k8s
 
 from kubelab import Cluster
-from kubelab.cli.rules import render_rules
+from kubelab.proxy.rendering import render_rules
 from kubelab.kind import MANAGED_BY_LABEL, RUN_ID_LABEL, compare
 from kubelab.kind.compare import compare_dns, compare_iptables, parse_nslookup, service_jumps
 from kubelab.kind.client import read_live

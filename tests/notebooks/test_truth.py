@@ -1,6 +1,6 @@
 """What the notebooks show is what the graders and the model say (issue: course truth).
 
-- 04 runs the chapter's Service and Endpoints examples through the model (kubelab.api.chapter),
+- 04 runs the chapter's Service and Endpoints examples through the model (kubelab.grading.chapter),
   whose messages tests/api/test_chapter.py compares with the API server's;
 - 09 prints the namespace table a05 questions 2 and 3 are graded on (tests/grading/test_checks.py
   derives the graded answers from that table) and says UTS wherever it lists shared namespaces;

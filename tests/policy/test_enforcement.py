@@ -15,7 +15,7 @@ CALICO_DENY = {"apiVersion": "projectcalico.org/v3", "kind": "GlobalNetworkPolic
 
 
 def test_every_cluster_cni_has_an_entry():
-    assert set(CNI_PLUGINS) <= set(__import__("kubelab.policy.enforcement", fromlist=["PLUGINS"]).PLUGINS)
+    assert set(CNI_PLUGINS) <= set(__import__("kubelab.policy.enforcement", fromlist=["POLICY_SUPPORT"]).POLICY_SUPPORT)
 
 
 @pytest.mark.parametrize("cni,k8s,calico", [

@@ -16,7 +16,7 @@ import yaml
 
 from kubelab import Cluster
 from kubelab.proxy import IPTablesProxier, endpoint_chain, probability, proxier_for, service_port_chain
-from kubelab.proxy.netfilter import kernel_probability, parse_restore
+from kubelab.netfilter.xtables import kernel_probability, parse_restore
 
 
 def svc_yaml(name, ns="default", **spec):

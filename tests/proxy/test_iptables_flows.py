@@ -15,8 +15,8 @@ import random
 
 import pytest
 
-from kubelab.net.netfilter import Evaluator
-from kubelab.net.packet import Packet
+from kubelab.netfilter.evaluator import Evaluator
+from kubelab.netfilter.packet import Packet
 from kubelab.proxy import proxier_for
 
 from .upstream_iptables import TEST_NODE, TEST_NODE_IP, endpoint, fake_cluster, service, slice_

@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from kubelab.proxy import proxier_for
-from kubelab.proxy.netfilter import parse_restore
+from kubelab.netfilter.xtables import parse_restore
 
 from .test_iptables import by_table, strip_comments
 from .upstream_iptables import endpoint, fake_cluster, service, slice_

@@ -18,7 +18,7 @@ import json
 import os
 from typing import Any
 
-from ..skel import PLUGINS, CmdArgs, PluginError, run_plugin
+from ..skel import MEMORY_PLUGINS, CmdArgs, PluginError, run_plugin
 from ..types import CNIError, Result, go_quote
 from .kernel import NetNSState
 
@@ -35,7 +35,7 @@ def comment(name: str, cid: str) -> str:
 
 def ipam_exec(command: str, ipam_type: str, args: CmdArgs, context: Any) -> Result | None:
     """invoke.DelegateAdd/DelegateDel: run the IPAM plugin with this plugin's env and stdin."""
-    if ipam_type not in PLUGINS:
+    if ipam_type not in MEMORY_PLUGINS:
         paths = [p for p in args.path.split(":") if p]
         raise PluginError(f"failed to find plugin {go_quote(ipam_type)} in path {_go_list(paths)}")
     env = dict(args.env, CNI_COMMAND=command)

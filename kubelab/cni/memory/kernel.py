@@ -7,7 +7,7 @@ MAC addresses are derived from a hash of the namespace and link name
 (locally administered, unicast), where the kernel picks random ones; a veth's
 host-side name is ``veth`` + 8 hex digits of a hash of the container ID and
 interface, where the bridge plugin picks random ones.  iptables state is kept
-as :class:`kubelab.proxy.netfilter.Table` objects, so it renders as
+as :class:`kubelab.netfilter.xtables.Table` objects, so it renders as
 ``iptables-save`` would print it.
 """
 
@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 
-from ...proxy.netfilter import BUILTIN_CHAINS, Table
+from ...netfilter.xtables import BUILTIN_CHAINS, Table
 
 __all__ = ["Link", "NetNSState", "Node", "derived_mac"]
 

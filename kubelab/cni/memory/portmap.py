@@ -16,7 +16,7 @@ interface in the prevResult:
   commented ``dnat name: "<net>" id: "<container>"``;
 * ``route_localnet=1`` on the host interface that routes to the pod.
 
-Rules are :class:`kubelab.proxy.netfilter.Rule` objects, rendered as
+Rules are :class:`kubelab.netfilter.xtables.Rule` objects, rendered as
 ``iptables-save`` prints them (checked against the real plugin in
 ``tests/cni/test_system_chain.py``).  Left out: the ``snat: false``
 variant's differences beyond dropping the SETMARK rules, ``externalSetMarkChain``,
@@ -29,7 +29,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Any
 
-from ...proxy.netfilter import Table
+from ...netfilter.xtables import Table
 from ..skel import CmdArgs, Plugin, PluginError, register
 from ..types import Result
 from .common import chain_name, conf_json

@@ -35,13 +35,12 @@ import hashlib
 import ipaddress
 import weakref
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
+from ...api import Node, Pod
+from ...cluster import Cluster
 from ...errors import KubelabError, NotFoundError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...api import Node, Pod
-    from ...cluster import Cluster
+from ...policy.enforcement import support
 
 __all__ = ["Route", "Encapsulation", "PathHop", "Path", "Component", "PluginModel", "ENCAPSULATIONS"]
 
@@ -194,7 +193,6 @@ class _Enforces:
     read from the one table of :mod:`kubelab.policy.enforcement` (works on the class and on instances)."""
 
     def __get__(self, obj: Any, owner: type) -> tuple[str, ...]:
-        from ...policy.enforcement import support
         return tuple(d.capitalize() for d in support(owner.name).directions())
 
 
@@ -453,7 +451,6 @@ class PluginModel:
         return min(self.mtu, self.network_mtu - (enc.overhead if enc else 0))
 
     def _source(self, src: "str | Pod | Node") -> tuple[str, "Node", "Pod | None"]:
-        from ...api import Node, Pod
         if isinstance(src, Pod):
             node = self.cluster.node_of(src)
             if node is None or not src.status.pod_ip:

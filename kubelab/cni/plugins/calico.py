@@ -46,15 +46,12 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
+from ...api import Node
+from ...cluster import Cluster
 from ...errors import KubelabError
 from .base import ENCAPSULATIONS, Component, Encapsulation, PluginModel, Route
 from .registry import register
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...api import Node
-    from ...cluster import Cluster
 
 __all__ = ["CalicoModel", "CalicoIPAM", "calico_ipam", "CALICO_ENCAPSULATIONS", "DEFAULT_BLOCK_SIZE"]
 

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import difflib
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
+from ...cluster import Cluster
 from ...errors import KubelabError
-
-if TYPE_CHECKING:  # pragma: no cover
-    from ...cluster import Cluster
-    from .base import PluginModel
+from .base import PluginModel
 
 __all__ = ["register", "get", "names", "plugin_for", "PLUGINS"]
 

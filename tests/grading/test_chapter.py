@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 
 import kubelab
-from kubelab.api.chapter import EXAMPLES, try_chapter
+from kubelab.grading.chapter import EXAMPLES, try_chapter
 from kubelab.errors import KubelabError
 
 def test_service_example_is_refused_with_the_allocators_words():
@@ -44,7 +43,7 @@ def test_fixed_endpoints_feed_their_selectorless_service():
 
 
 def test_self_check_of_a_learners_repair():
-    from kubelab.api.chapter import check_fixed_service
+    from kubelab.grading.chapter import check_fixed_service
     from kubelab.grading import WrongAnswer
 
     auto = EXAMPLES["service"].chapter.replace("    - nodePort: 29763\n      protocol", "    - protocol")

@@ -32,7 +32,7 @@ True
 >>> parse("app == db", field="spec.selector")
 Traceback (most recent call last):
 ...
-kubelab.policy.selector.SelectorError: spec.selector: Invalid value: "app == db": column 8: expected a quoted string after '==', found 'db'
+kubelab.api.calico_selector.SelectorError: spec.selector: Invalid value: "app == db": column 8: expected a quoted string after '==', found 'db'
 """
 
 from __future__ import annotations

@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from kubelab.errors import KubelabError
-from kubelab.policy.selector import SelectorError, from_label_selector, parse
+from kubelab.api.calico_selector import SelectorError, from_label_selector, parse
 
 LABELS = {"app": "db", "tier": "back", "env": "prod", "k8s.io/role": "x"}
 

@@ -34,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..errors import KubelabError
+from .answers import WrongAnswer
 
 __all__ = ["Example", "EXAMPLES", "try_chapter", "check_fixed_service"]
 
@@ -151,7 +152,6 @@ def check_fixed_service(text: str) -> None:
     kubelab.grading.answers.WrongAnswer: The API server refuses it: spec.ports[0].nodePort: Invalid value: 40000: provided port is not in the valid range. The range of valid ports is 30000-32767
     """
     from ..cluster import Cluster
-    from ..grading.answers import WrongAnswer
 
     try:
         cluster = Cluster(text)

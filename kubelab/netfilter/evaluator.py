@@ -15,11 +15,11 @@ Simplifications: no packet counters, no ``-i``/``-o`` interface matching
 
 Examples
 --------
->>> from kubelab.proxy.netfilter import Table
+>>> from kubelab.netfilter.xtables import Table
 >>> t = Table("nat")
 >>> _ = t.append("PREROUTING", "-d 10.96.0.5 -p tcp -m tcp --dport 80 -j DNAT --to-destination 10.244.1.2:8080")
 >>> ev = Evaluator({"nat": t}, local_ips={"172.18.0.3"})
->>> from kubelab.net.packet import Packet
+>>> from kubelab.netfilter.packet import Packet
 >>> pkt = Packet("10.244.2.9", 40000, "10.96.0.5", 80)
 >>> result = ev.run("nat", "PREROUTING", pkt)
 >>> result.verdict, pkt.dst, pkt.dport
@@ -32,12 +32,9 @@ import functools
 import ipaddress
 import random
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from .packet import Packet
-
-if TYPE_CHECKING:  # the rule model lives with kube-proxy; importing it here would be circular
-    from ..proxy.netfilter import Rule, Table
+from .xtables import Rule, Table
 
 __all__ = ["Evaluator", "ChainStep", "RunResult", "TERMINATING"]
 
