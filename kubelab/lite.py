@@ -38,7 +38,6 @@ import sys
 import tarfile
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterable
 from pathlib import Path
 

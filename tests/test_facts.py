@@ -108,7 +108,7 @@ def test_bad_table_is_one_clear_error(tmp_path, monkeypatch):
             def joinpath(self, *parts):
                 return self
 
-            def read_text(self, encoding="utf-8"):
+            def read_text(self, encoding="utf-8", text=text):
                 return text
 
         monkeypatch.setattr(facts.resources, "files", lambda pkg: Files())

@@ -96,7 +96,7 @@ def _locate(api: Any, data: Any, klass: str, path: str) -> str:
     def fails(value: Any, tp: str) -> bool:
         try:
             api._ApiClient__deserialize(value, tp)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the generated models raise assorted errors: any one means "fails here"
             return True
         return False
 
@@ -135,7 +135,7 @@ def to_client(obj: APIObject) -> Any:
     api = _api_client()
     try:
         return api._ApiClient__deserialize(data, klass)
-    except Exception as exc:  # pydantic.ValidationError, or the client's own ApiException/ValueError
+    except Exception as exc:  # noqa: BLE001 - pydantic.ValidationError, or the client's own ApiException/ValueError
         errors = getattr(exc, "errors", None)
         detail = errors()[0].get("msg", "") if callable(errors) and errors() else str(exc).split("\n")[0]
         path = _locate(api, data, klass, "")

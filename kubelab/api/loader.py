@@ -125,7 +125,8 @@ def _construct_mapping(loader: Any, node: Any, deep: bool = False) -> dict:
         try:
             hash(key)
         except TypeError:
-            raise yaml.constructor.ConstructorError(None, None, "found an unhashable key", key_node.start_mark)
+            raise yaml.constructor.ConstructorError(None, None, "found an unhashable key",
+                                                    key_node.start_mark) from None
         if key in out:
             raise yaml.constructor.ConstructorError(
                 None, None, f'duplicate field "{key}"', key_node.start_mark)

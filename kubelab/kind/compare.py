@@ -181,7 +181,7 @@ def compare_iptables(model: Any, live: dict[str, list[Any]],
     if run is None:
         if not shutil.which("docker"):
             return []
-        def run(argv: list[str]) -> str:  # noqa: E306
+        def run(argv: list[str]) -> str:
             return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     services = [f"{s.namespace}/{s.name}" for s in _user_services(model)]
     want = service_jumps(render_rules(model, "iptables", model_node)["text"], services)

@@ -38,7 +38,7 @@ from ..cluster import Cluster
 from ..cluster.hostports import host_port_claims
 from ..cni.plugins import plugin_for
 from ..errors import KubelabError
-from ..hops import VERDICTS, Hop, Trace
+from ..hops import Hop, Trace
 from ..netfilter.evaluator import Evaluator
 from ..netfilter.packet import Packet
 from ..policy import policy_hop
