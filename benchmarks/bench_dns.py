@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubelab import Cluster  # noqa: E402
-from kubelab.dns import ClusterDNS, lookup, reverse_name  # noqa: E402
+from kubelab import Cluster
+from kubelab.dns import ClusterDNS, lookup, reverse_name
 
 NAMESPACES = 10
 ENDPOINTS = 3

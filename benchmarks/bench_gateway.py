@@ -22,9 +22,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubelab import Cluster  # noqa: E402
-from kubelab.gateway import GatewayRouter  # noqa: E402
-from kubelab.ingress import IngressController  # noqa: E402
+from kubelab import Cluster
+from kubelab.gateway import GatewayRouter
+from kubelab.ingress import IngressController
 
 DECISIONS = 20_000
 POD_CIDR = "100.64.0.0/10"

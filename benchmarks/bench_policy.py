@@ -24,8 +24,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubelab import Cluster  # noqa: E402
-from kubelab.policy import evaluate, reachability  # noqa: E402
+from kubelab import Cluster
+from kubelab.policy import evaluate, reachability
 
 SMALL = os.environ.get("BENCH_SCALE") == "small"
 NAMESPACES = 10 if not SMALL else 4

@@ -42,8 +42,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kubelab import Cluster  # noqa: E402
-from kubelab.proxy.rendering import formats_of, proxy_modes, rule_count  # noqa: E402
+from kubelab import Cluster
+from kubelab.proxy.rendering import formats_of, proxy_modes, rule_count
 
 proxy_modes()  # every mode registered (each module of kubelab.proxy imported) before kubelab.net
 from kubelab.net import Network  # noqa: E402

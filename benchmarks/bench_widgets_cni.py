@@ -18,26 +18,6 @@ import gc
 import os
 import statistics
 
-SHOP = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec: {nodeName: kind-worker, containers: [{name: app, image: nginx}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: api, namespace: shop, labels: {app: api}}
-spec: {nodeName: kind-worker, containers: [{name: app, image: example/api}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-spec: {nodeName: kind-worker2, containers: [{name: db, image: postgres}]}
-"""
 DENY_ALL = """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -98,7 +78,10 @@ def run() -> list[tuple[str, float, str]]:
                      **{"Judge as of": "April 2019 (Figure 2.9)" if i % 2 else "today (latest facts)"})
     out += _figures("plugin_chooser requirement", app.timings)
 
-    app = viz.policy_playground(SHOP, SETS, namespaces=["shop"], port=5432)
+    from kubelab.examples import manifest
+
+    # Notebook 08's shop, as tests/viz/test_cni.py: web and api on kind-worker, db on kind-worker2.
+    app = viz.policy_playground(manifest("shop"), SETS, namespaces=["shop"], port=5432)
     for plugin in ("cilium", "kube-router", "kindnet", "flannel", "calico"):
         viz.interact(app, Plugin=plugin)
     first = list(app.timings)

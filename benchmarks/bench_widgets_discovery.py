@@ -20,23 +20,6 @@ import statistics
 import time
 from pathlib import Path
 
-CLUSTER = """
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, labels: {app: web}}
-spec: {nodeName: kind-worker, containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec: {nodeName: kind-worker2, containers: [{name: app, image: busybox}]}
-"""
-
 #: Notebook 06's cluster when its explorer starts: ``shop/web`` is a LoadBalancer Service (the explorer
 #: switches it to NodePort and ClusterIP too), next to a database Service and its pod.
 SHOP = """
@@ -81,7 +64,10 @@ def run() -> list[tuple[str, float, str]]:
     import kubelab
     from kubelab import viz
 
-    cluster = kubelab.Cluster(CLUSTER)
+    from kubelab.examples import manifest
+
+    # The course's example, as tests/viz/test_discovery_ingress.py: web-1..3 behind web, a client.
+    cluster = kubelab.Cluster(manifest("web-service", "web-pods"))
     out = []
     app = viz.resolver_walk(cluster, "client", "web", upstream={"example.com": "198.51.100.7"})
     for i in range(ROUNDS):

@@ -16,28 +16,6 @@ import os
 import statistics
 import time
 
-CLUSTER = """
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, labels: {app: web}}
-spec: {containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-2, labels: {app: web}}
-spec: {containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec: {nodeName: kind-worker, containers: [{name: app, image: curl}]}
-"""
-
 ROUNDS = 10
 
 
@@ -55,7 +33,10 @@ def run() -> list[tuple[str, float, str]]:
     from kubelab import viz
     from kubelab.viz import scaling
 
-    cluster = kubelab.Cluster(CLUSTER)
+    from kubelab.examples import manifest
+
+    # The course's example, as tests/viz/test_trace_scaling.py: web-1..3 behind web, a client.
+    cluster = kubelab.Cluster(manifest("web-service", "web-pods"))
     out = []
     app = viz.trace_stepper(cluster, "client", [("web", 80), ("kube-system/kube-dns", 53)])
     for mode in viz.available_modes():

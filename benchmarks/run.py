@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         try:
             results = load(path).run()
-        except Exception:  # one broken benchmark must not hide the others
+        except Exception:  # noqa: BLE001 - one broken benchmark must not hide the others
             traceback.print_exc()
             failed.append(path.stem)
             continue

@@ -93,7 +93,7 @@ def notebook_from_text(text: str, name: str = "<text>") -> Any:
 
     try:
         nb = jupytext.reads(text, fmt="md:myst")
-    except Exception as exc:  # jupytext raises assorted errors on malformed MyST
+    except Exception as exc:  # noqa: BLE001 - jupytext raises assorted errors on malformed MyST
         raise SourceError(f"{name}: not readable as MyST Markdown ({exc})") from None
     lexer = nb.metadata.pop("jupytext", {}).get("default_lexer")
     # jupytext leaves language_info out of the text (a kernel rewrites it on every run) but writes its

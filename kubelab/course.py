@@ -220,7 +220,6 @@ def read_exercise(notebook: str | os.PathLike) -> Any:
     import nbformat
 
     from .errors import KubelabError
-    from .grading.execute import is_test_cell
 
     path = Path(notebook)
     if not path.exists():

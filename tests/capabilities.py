@@ -20,169 +20,55 @@ install cannot hide behind skips; capabilities named in
 ``KUBELAB_ALLOW_MISSING`` (comma-separated, e.g. ``ipvs``) still skip.
 
 Each check returns ``None`` when the capability is there, otherwise a short
-reason why not. Checks run at most once per process.
+reason why not. The checks are the probes of :mod:`kubelab.capabilities`, the
+ones ``kubelab doctor`` prints; they run at most once per process here.
 """
 
 from __future__ import annotations
 
 import functools
-import importlib.util
 import os
-import shutil
-import subprocess
 from collections.abc import Callable, Iterable
-from pathlib import Path
 
 import pytest
 
+from kubelab import capabilities as probes
+from kubelab.capabilities import CHROMIUM, CNI_DIRS, CNI_PLUGINS, cni_bin_dir, hub_home
+
 __all__ = [
     "CHECKS",
+    "CHROMIUM",
+    "CNI_DIRS",
+    "CNI_PLUGINS",
     "MARKER_CAPABILITIES",
     "allowed_missing",
     "available",
     "capabilities_for_markers",
     "cni_bin_dir",
+    "hub_home",
     "missing",
     "require",
     "strict",
 ]
 
-# Where Debian's containernetworking-plugins puts them, and the upstream default.
-CNI_DIRS = (Path("/usr/lib/cni"), Path("/opt/cni/bin"))
-CNI_PLUGINS = ("bridge", "host-local", "loopback", "portmap")
-CHROMIUM = Path("/usr/bin/chromium")
 
-
-def _root() -> str | None:
-    if os.geteuid() != 0:
-        return "not running as root"
-    ip = shutil.which("ip") or shutil.which("ip", path="/usr/sbin:/sbin")
-    if ip is None:
-        return "no `ip` command (Debian package iproute2)"
-    # Really create one: `ip netns list` succeeds even where namespaces cannot be made.
-    name = f"kl-probe-{os.getpid()}"  # the kl- prefix: only namespaces named kl-* are ever ours
-    try:
-        add = subprocess.run([ip, "netns", "add", name], capture_output=True, text=True, timeout=20)
-        if add.returncode != 0:
-            return f"`ip netns add` failed: {add.stderr.strip()}"
-        run = subprocess.run(
-            [ip, "netns", "exec", name, ip, "link", "show", "lo"],
-            capture_output=True, text=True, timeout=20,
-        )
-        if run.returncode != 0:
-            return f"`ip netns exec` failed: {run.stderr.strip()}"
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return f"`ip netns` unusable: {exc}"
-    finally:
-        subprocess.run([ip, "netns", "del", name], capture_output=True, timeout=20)
-    return None
-
-
-def cni_bin_dir() -> Path | None:
-    """The first directory holding all of bridge, host-local, loopback and portmap."""
-    for directory in CNI_DIRS:
-        if all(os.access(directory / plugin, os.X_OK) for plugin in CNI_PLUGINS):
-            return directory
-    return None
-
-
-def _cni() -> str | None:
-    if cni_bin_dir() is None:
-        return (f"no {', '.join(CNI_PLUGINS)} plugins in {' or '.join(map(str, CNI_DIRS))}"
-                " (Debian package containernetworking-plugins)")
-    return None
-
-
-def _iptables() -> str | None:
-    if shutil.which("iptables-restore") or shutil.which("iptables-restore", path="/usr/sbin:/sbin"):
+def _probes(*names: str) -> Callable[[], str | None]:
+    """A check that passes when every named probe of :mod:`kubelab.capabilities` is ``ok``."""
+    def check() -> str | None:
+        for name in names:
+            found = probes.probe(name)
+            if not found.ok:
+                return f"{found.name}: {found.detail}"
         return None
-    return "no iptables-restore (Debian package iptables)"
+    return check
 
 
-def _nft() -> str | None:
-    if shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin"):
-        return None
-    return "no nft (Debian package nftables)"
-
-
-def _ipset() -> str | None:
-    if shutil.which("ipset") or shutil.which("ipset", path="/usr/sbin:/sbin"):
-        return None
-    return "no ipset (Debian package ipset)"
-
-
-def _chromium() -> str | None:
-    return None if os.access(CHROMIUM, os.X_OK) else f"no {CHROMIUM} (Debian package chromium)"
-
-
-def _playwright() -> str | None:
-    if importlib.util.find_spec("playwright") is None:
-        return "the playwright Python package is not installed (pip install -e '.[test]')"
-    return None
-
-
-def _npm() -> str | None:
-    return None if shutil.which("npm") else "no npm (Debian package npm): make lite fetches Pyodide with it"
-
-
-def _jupyterlite() -> str | None:
-    for module in ("jupyterlite_core", "jupyterlite_pyodide_kernel"):
-        if importlib.util.find_spec(module) is None:
-            return f"{module} is not installed (pip install -e '.[lite]', as make venv does)"
-    return None
-
-
-def _ipvs() -> str | None:
-    # /proc/net/ip_vs appears once the ip_vs module is loaded (or built in).
-    if Path("/proc/net/ip_vs").exists():
-        return None
-    release = os.uname().release
-    if list(Path("/lib/modules", release).glob("kernel/net/netfilter/ipvs/ip_vs.ko*")):
-        return None  # loadable on demand
-    return f"kernel {release} has no IPVS (CONFIG_IP_VS)"
-
-
-def hub_home() -> Path:
-    """Where the class's hub is installed (``make hub-env``; the Makefile passes KUBELAB_HUB_HOME)."""
-    return Path(os.environ.get("KUBELAB_HUB_HOME", "/opt/kubelab-hub"))
-
-
-def _hub() -> str | None:
-    """A JupyterHub class with real accounts: root, useradd, node, the hub's venv and proxy."""
-    if os.geteuid() != 0:
-        return "not running as root (the class test creates Linux accounts)"
-    for tool in ("useradd", "userdel", "runuser", "node"):
-        if shutil.which(tool, path=os.environ.get("PATH", "") + ":/usr/sbin:/sbin") is None:
-            return f"no `{tool}` command"
-    home = hub_home()
-    if not (home / "venv" / "bin" / "jupyterhub").exists():
-        return f"no JupyterHub in {home}/venv (run `make hub-env`)"
-    if not (home / "node_modules" / ".bin" / "configurable-http-proxy").exists():
-        return f"no configurable-http-proxy in {home}/node_modules (run `make hub-env`)"
-    return None
-
-
-def _bwrap() -> str | None:
-    if not shutil.which("bwrap"):
-        return "no bwrap (Debian package bubblewrap)"
-    from kubelab.grading import sandbox
-
-    return None if sandbox.available() else "bwrap cannot create its namespaces here (user namespaces disabled?)"
-
-
+#: Capability -> its check.  The probes are kubelab.capabilities' (what `kubelab doctor` prints):
+#: "root" is root *and* usable network namespaces; the others are one probe each.
 CHECKS: dict[str, Callable[[], str | None]] = {
-    "root": _root,
-    "cni": _cni,
-    "iptables": _iptables,
-    "ipset": _ipset,
-    "nft": _nft,
-    "chromium": _chromium,
-    "playwright": _playwright,
-    "ipvs": _ipvs,
-    "npm": _npm,
-    "jupyterlite": _jupyterlite,
-    "hub": _hub,
-    "bwrap": _bwrap,
+    "root": _probes("root", "netns"),
+    **{name: _probes(name) for name in ("cni", "iptables", "ipset", "nft", "chromium", "playwright", "ipvs",
+                                        "npm", "jupyterlite", "hub", "bwrap")},
 }
 
 # Markers (registered in pyproject.toml) that imply capabilities.

@@ -11,12 +11,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import textwrap
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
+from kubelab import capabilities as probes
 from tests import capabilities
 
 REPO = Path(__file__).resolve().parents[1]
@@ -128,7 +128,8 @@ def test_cni_dir_found_when_plugins_present(tmp_path, monkeypatch):
         path = tmp_path / plugin
         path.write_text("#!/bin/sh\n")
         path.chmod(0o755)
-    monkeypatch.setattr(capabilities, "CNI_DIRS", (tmp_path / "absent", tmp_path))
+    monkeypatch.setattr(probes, "CNI_DIRS", (str(tmp_path / "absent"), str(tmp_path)))
     assert capabilities.cni_bin_dir() == tmp_path
+    assert probes.cni().detail == f"{tmp_path}: {' '.join(sorted(capabilities.CNI_PLUGINS))}"
     (tmp_path / "portmap").unlink()
     assert capabilities.cni_bin_dir() is None

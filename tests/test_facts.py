@@ -7,7 +7,6 @@ Every such statement must be rendered from the table or cite a fact: there are n
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
@@ -96,7 +95,7 @@ def test_bad_table_is_one_clear_error(tmp_path, monkeypatch):
             def joinpath(self, *parts):
                 return self
 
-            def read_text(self, encoding="utf-8"):
+            def read_text(self, encoding="utf-8", text=text):
                 return text
 
         monkeypatch.setattr(facts.resources, "files", lambda pkg: Files())
@@ -147,7 +146,3 @@ def test_then_and_now_renders_every_notebook_it_names():
             fid for fid, f in facts.facts().items() if n in f.notebooks) + " -->")
     with pytest.raises(KubelabError, match='no fact names notebook "99"'):
         facts.then_and_now("99")
-
-
-def test_doctests():
-    assert doctest.testmod(facts, optionflags=doctest.ELLIPSIS).failed == 0

@@ -27,9 +27,10 @@ def test_in_the_browser_the_lab_and_doctor_say_they_need_linux(monkeypatch):
     why = host.needs_linux("the real-kernel lab")
     assert "needs a Linux machine" in why and "in-browser edition" in why
 
-    from kubelab.cli import doctor
-    checks = doctor.root_and_netns()
+    from kubelab import capabilities
+    checks = [capabilities.root(), capabilities.netns()]
     assert [c.name for c in checks] == ["root", "netns"]
+    assert all(c.status == "no" for c in checks)
     assert all("needs a Linux machine" in c.detail for c in checks)
 
     from kubelab.cli import lab

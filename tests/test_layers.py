@@ -38,7 +38,8 @@ SHARED_NAMES = {
     "convert.py": "ingress/convert.py rewrites a legacy Ingress as v1, gateway/convert.py an Ingress as "
                   "Gateway API routes, api/convert.py converts to the kubernetes client's classes",
     "describe.py": "linuxns/describe.py describes a pod's namespaces; cli/ and viz/ show it",
-    "doctor.py": "cli/doctor.py is the `kubelab doctor` command, lab/doctor.py the real-kernel lab's probes",
+    "doctor.py": "cli/doctor.py is the `kubelab doctor` command, lab/doctor.py says which lab parts are real "
+                 "(both read kubelab.capabilities)",
     "endpoints.py": "api/endpoints.py is the Endpoints type, cluster/endpoints.py its controller",
     "gateway.py": "Gateway API as types (api/), in a kind cluster (kind/), widgets (viz/) and graded (grading/)",
     "matching.py": "how each API matches a request: gateway/matching.py (HTTPRoute), ingress/matching.py (Ingress)",

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-import doctest
 import re
 from pathlib import Path
 
 import nbformat
-import pytest
 
 from kubelab import study_time
 from kubelab.study_time import RATES, Estimate, Rates, course_plan, estimate, markdown_table, widget_functions
 
 REPO = Path(__file__).resolve().parents[1]
-
-
-def test_doctests():
-    assert doctest.testmod(study_time).failed == 0
 
 
 def _notebook(words: int, code: list[str], questions: int = 0, table: str = "") -> nbformat.NotebookNode:

@@ -35,7 +35,7 @@ from pathlib import Path
 import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import policy  # noqa: E402 - deploy/hub/policy.py: the groups, roles and scopes, shared with deploy/k8s
+import policy  # deploy/hub/policy.py: the groups, roles and scopes, shared with deploy/k8s
 
 c = get_config()  # noqa: F821 - injected by traitlets
 

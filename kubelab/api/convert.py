@@ -106,7 +106,7 @@ def _locate(api: Any, data: Any, klass: str, path: str) -> str:
     def fails(value: Any, tp: str) -> bool:
         try:
             _deserialize(api, value, tp)
-        except Exception:
+        except Exception:  # noqa: BLE001 - the generated models raise assorted errors: any one means "fails here"
             return True
         return False
 
@@ -145,7 +145,7 @@ def to_client(obj: APIObject) -> Any:
     api = _api_client()
     try:
         return _deserialize(api, data, klass)
-    except Exception as exc:  # pydantic.ValidationError, or the client's own ApiException/ValueError
+    except Exception as exc:  # noqa: BLE001 - pydantic.ValidationError, or the client's own ApiException/ValueError
         errors = getattr(exc, "errors", None)
         detail = errors()[0].get("msg", "") if callable(errors) and errors() else str(exc).split("\n")[0]
         path = _locate(api, data, klass, "")

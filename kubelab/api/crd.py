@@ -386,7 +386,7 @@ def _cel_parser(tree_class: type) -> None:
             lexer_callbacks={"IDENT": CELParser.ambiguous_literals}, propagate_positions=True,
             maybe_placeholders=False, priority="invert", tree_class=tree_class,
             cache=str(cache / f"cel-lark-{version('cel-python')}-{lark.__version__}.cache"))
-    except Exception:  # an unreadable or stale cache file: let celpy build the parser itself
+    except Exception:  # noqa: BLE001 - an unreadable or stale cache file: let celpy build the parser itself
         CELParser.CEL_PARSER = None
 
 
@@ -420,7 +420,7 @@ def _evaluate(rule: str, value_json: str) -> tuple[bool, str]:
     celtypes = celpy.celtypes
     try:
         result = _program(rule).evaluate({"self": celpy.json_to_cel(json.loads(value_json))})
-    except Exception as exc:  # celpy raises its own errors (and sometimes Python ones) for failed evaluations
+    except Exception as exc:  # noqa: BLE001 - celpy raises its own errors (and sometimes Python ones) for failed evaluations
         return False, f"{_cel_error_text(exc)} evaluating rule: {rule}"
     if isinstance(result, celtypes.BoolType):
         return bool(result), ""

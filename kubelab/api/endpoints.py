@@ -129,12 +129,6 @@ class EndpointConditions(Model):
 
 
 @dataclass
-class EndpointHints(Model):
-    _k8s_model: ClassVar[str] = "V1EndpointHints"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass
 class Endpoint(Model):
     _k8s_model: ClassVar[str] = "V1Endpoint"
     addresses: list[str] = field(default_factory=list)

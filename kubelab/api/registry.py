@@ -155,9 +155,3 @@ def suggest(api_version: str, kind: str) -> str:
         return f'did you mean kind "{lower[kind.lower()]}"? (kinds are case-sensitive)'
     close = difflib.get_close_matches(kind, kinds, n=1, cutoff=0.7)
     return f'did you mean kind "{close[0]}"?' if close else ""
-
-
-def all_kinds() -> list[tuple[str, str]]:
-    return sorted(KINDS)
-
-

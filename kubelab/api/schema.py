@@ -428,17 +428,41 @@ def _plan(cls: type) -> dict[str, tuple[str, Any, frozenset[type]]]:
     return {j: (n, _decoder(t), _fast(t)) for n, j, t, _ in _fields(cls)}
 
 
+@functools.cache
+def _pointers(cls: type) -> frozenset[str]:
+    """The fields of ``cls`` typed ``dict[...] | None``: Go pointers to a struct kubelab keeps verbatim.
+
+    Go's ``encoding/json`` omits a nil pointer under ``omitempty`` but writes a
+    pointer to an empty struct as ``{}`` (Calico's ``HTTP *HTTPMatch
+    `json:"http,omitempty"```, ``api/pkg/apis/projectcalico/v3/policy_common.go``),
+    so ``http: {}`` stays ``http: {}``; a plain ``dict`` field is a Go map, and an
+    empty map is omitted.
+    """
+    out = set()
+    for name, _, tp, _ in _fields(cls):
+        args = typing.get_args(tp) if typing.get_origin(tp) in (Union, types.UnionType) else ()
+        if type(None) in args and any(typing.get_origin(a) is dict or a is dict for a in args):
+            out.add(name)
+    return frozenset(out)
+
+
 def encode(value: Any) -> Any:
     """Encode a model object (or any nested value) into plain JSON-like data.
 
     ``None``, empty lists and empty dicts are omitted from objects, as the
-    API server's ``omitempty`` fields are.
+    API server's ``omitempty`` fields are; an empty dict in a ``dict | None``
+    field (a Go pointer to a struct) is kept.
+
+    >>> from kubelab.api.calico import CalicoRule
+    >>> encode(CalicoRule(action="Allow", http={}))
+    {'action': 'Allow', 'source': {}, 'destination': {}, 'http': {}}
     """
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         out: dict[str, Any] = {}
+        pointers = _pointers(type(value))
         for name, key, _, _ in _fields(type(value)):
             v = getattr(value, name)
-            if v is None or (isinstance(v, (list, dict)) and not v):
+            if v is None or (isinstance(v, (list, dict)) and not v and name not in pointers):
                 continue
             out[key] = encode(v)
         extra = getattr(value, "extra", None)

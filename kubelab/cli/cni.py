@@ -66,7 +66,7 @@ def _load_node(state: Path):
 
     try:
         with open(state / "node.pickle", "rb") as f:
-            node = pickle.load(f)
+            node = pickle.load(f)  # noqa: S301 - kubelab's own state from the earlier call, in the user's state dir
         return node if isinstance(node, Node) else None
     except (OSError, pickle.PickleError, EOFError, AttributeError):
         return None

@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # `kubelab get pods | head`: the reader left, nothing more to say
         try:
-            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 -- keep the interpreter's final flush quiet
+            sys.stdout = open(os.devnull, "w")  # keep the interpreter's final flush quiet
         except OSError:
             pass
         return EXIT_OK

@@ -1,10 +1,8 @@
 """Printing: kubectl's aligned tables, and the ``-o json`` / ``-o yaml`` documents.
 
-Upstream: ``k8s.io/cli-runtime/pkg/printers`` -- ``GetNewTabWriter`` wraps Go's
-``text/tabwriter`` with minimum width 6, padding 3 and spaces; the table
-printer separates cells with tabs and does not terminate the last one, so
-every column but the last is padded to its widest cell plus three spaces and
-lines carry no trailing blanks.  ``-o json`` is indented by four spaces like
+Upstream: ``k8s.io/cli-runtime/pkg/printers`` -- the tables are
+:func:`kubelab.util.table.format_table` (``GetNewTabWriter``: Go's ``text/tabwriter``
+with minimum width 6, padding 3).  ``-o json`` is indented by four spaces like
 kubectl's JSON printer; ``-o yaml`` has its keys sorted, as kubectl's YAML
 printer (which goes through JSON maps) has.
 """
@@ -15,31 +13,10 @@ import json
 import sys
 from typing import Any, Iterable, Sequence, TextIO
 
+from ..util.table import MIN_WIDTH, PADDING, format_table  # re-exported: the CLI's commands print with it
+
 __all__ = ["MIN_WIDTH", "PADDING", "format_table", "print_table", "to_json", "to_yaml", "print_document",
            "list_document", "write", "warn"]
-
-MIN_WIDTH = 6
-PADDING = 3
-
-
-def format_table(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
-    """Lines aligned as kubectl aligns them (Go tabwriter: minwidth 6, padding 3; last column unpadded).
-
-    >>> print(format_table(["NAME", "AGE"], [["web", "<unknown>"]]))
-    NAME   AGE
-    web    <unknown>
-    """
-    lines = [[str(c) for c in header], *[[str(c) for c in r] for r in rows]]
-    ncols = max(len(line) for line in lines)
-    widths = []
-    for i in range(ncols - 1):
-        cells = [line[i] for line in lines if i < len(line) - 1]
-        widths.append(max([MIN_WIDTH, *(len(c) + PADDING for c in cells)]))
-    out = []
-    for line in lines:
-        text = "".join(c.ljust(widths[i]) for i, c in enumerate(line[:-1])) + line[-1]
-        out.append(text)
-    return "\n".join(out)
 
 
 def write(text: str, stream: TextIO | None = None) -> None:

@@ -21,6 +21,7 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+from ..capabilities import CNI_DIRS  # libcni's default, then Debian's
 from ..errors import KubelabError
 from .ipam.host_local import MemoryStore
 from .memory.kernel import Node
@@ -29,7 +30,6 @@ from .types import go_quote
 
 __all__ = ["MemoryBackend", "SystemBackend", "find_cni_path", "CNI_DIRS"]
 
-CNI_DIRS = ("/opt/cni/bin", "/usr/lib/cni")
 
 
 def find_cni_path() -> str:

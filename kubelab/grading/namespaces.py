@@ -26,7 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .answers import WrongAnswer, fmt_set, namespace_kinds, one_at_a_time, teaches
+from .answers import WrongAnswer, namespace_kinds, one_at_a_time, teaches
 
 __all__ = ["check_shared_namespaces", "check_pause_namespaces", "shared_namespace_kinds", "pause_namespace_kinds"]
 

@@ -190,7 +190,7 @@ def check_port_conflicts(answer: Any, pods: Iterable[Any]) -> None:
     found: set[int] = set()
     problems = []
     for left, right in _pairs(answer):
-        (xs, x_pod), (ys, y_pod) = names.resolve(left), names.resolve(right)
+        (xs, _), (ys, _) = names.resolve(left), names.resolve(right)
         hits = [i for i, c in enumerate(model)
                 if (c.first in xs and c.second in ys) or (c.first in ys and c.second in xs)]
         if hits:

@@ -23,7 +23,6 @@ kubelab.grading.answers.WrongAnswer: Rule 2 of 3: you wrote 0.3333333333, kube-p
 from __future__ import annotations
 
 import re
-import shlex
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -172,18 +171,6 @@ def dnat_targets(save_text: str) -> dict[str, str]:
         if m:
             out[m.group(1)] = m.group(2)
     return out
-
-
-def _svc_jumps(save_text: str, chain: str) -> list[tuple[str, str | None]]:
-    jumps = []
-    for line in save_text.splitlines():
-        if not line.startswith(f"-A {chain} "):
-            continue
-        words = shlex.split(line)
-        if "-j" in words and words[words.index("-j") + 1].startswith("KUBE-SEP-"):
-            p = words[words.index("--probability") + 1] if "--probability" in words else None
-            jumps.append((words[words.index("-j") + 1], p))
-    return jumps
 
 
 @teaches('05-kube-proxy', 'The iptables mode: rules in the kernel')

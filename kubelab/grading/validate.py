@@ -114,7 +114,7 @@ def run_tests(notebook: str | os.PathLike) -> Result:
             try:
                 with contextlib.redirect_stdout(sink), contextlib.redirect_stderr(sink):
                     exec(compile(_python(_source(cell)), f"<{name}>", "exec"), namespace)  # noqa: S102
-            except Exception as exc:  # a learner's cell may raise anything; it is reported, not raised
+            except Exception as exc:  # noqa: BLE001 - a learner's cell may raise anything; it is reported, not raised
                 error = _last_line(exc)
             if is_test:
                 result.tests.append(GradedTest(name, float(meta.get("points") or 0), not error, error))

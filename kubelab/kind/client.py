@@ -112,7 +112,7 @@ def connect(context: str, allow_non_kind: bool = False, *, config_file: str | No
 
     try:
         api_client = config.new_client_from_config(config_file=config_file, context=context)
-    except Exception as exc:  # ConfigException, a missing kubeconfig file, ...
+    except Exception as exc:  # noqa: BLE001 - ConfigException, a missing kubeconfig file, ...
         raise KubelabError(f'--context: cannot load context "{context}": {str(exc).splitlines()[0]}') from None
     return KindClient(context, client.CoreV1Api(api_client), client.DiscoveryV1Api(api_client),
                       client.NetworkingV1Api(api_client), apiextensions=client.ApiextensionsV1Api(api_client),

@@ -26,6 +26,7 @@ import subprocess
 import time
 from typing import Any, Callable
 
+from ..errors import NotFoundError
 from .client import (MANAGED_BY, MANAGED_BY_LABEL, RUN_ID_LABEL, KindClient, _system_keys, import_cluster,
                      read_live)
 
@@ -77,7 +78,7 @@ def compare_env(model: Any, imported: Any) -> list[str]:
             continue
         try:
             live_pod = imported.pod(pod.name, pod.namespace)
-        except Exception:  # NotFoundError
+        except NotFoundError:
             lines.append(f"pod {pod.namespace}/{pod.name}: in the model, not in the cluster")
             continue
         for c in pod.spec.containers:
@@ -180,7 +181,7 @@ def compare_iptables(model: Any, live: dict[str, list[Any]],
     if run is None:
         if not shutil.which("docker"):
             return []
-        def run(argv: list[str]) -> str:  # noqa: E306
+        def run(argv: list[str]) -> str:
             return subprocess.run(argv, capture_output=True, text=True, check=True).stdout
     services = [f"{s.namespace}/{s.name}" for s in _user_services(model)]
     want = service_jumps(render_rules(model, "iptables", model_node)["text"], services)

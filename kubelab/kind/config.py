@@ -23,7 +23,8 @@ from typing import Any
 
 from ..errors import KubelabError
 
-__all__ = ["kind_config", "kind_config_dict", "install_commands", "KIND_API_VERSION", "KIND_PROXY_MODES",
+__all__ = ["kind_config", "kind_config_dict", "install_commands", "KIND_API_VERSION",
+           "KIND_PROXY_MODES",  # noqa: F822 - the module's __getattr__ derives it from the registry
            "kind_proxy_modes",
            "CALICO_VERSION", "UNREPRODUCIBLE"]
 

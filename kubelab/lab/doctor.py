@@ -2,21 +2,19 @@
 
 Never fails: each part is ``real`` (the lab builds it on the kernel) or
 ``modelled`` (kubelab computes it, the kernel cannot show it), with the reason
-read from the machine.  The probes are read-only (``/proc``, ``/lib/modules``)
-except the ``dummy`` link check, which creates and deletes one in a throwaway
-``kl-`` namespace.
+read from the machine by the probes of :mod:`kubelab.capabilities` (the ones
+``kubelab doctor`` prints and the tests ask): ``cni``, ``br_netfilter``,
+``nft``/``nf_tables``, ``ipvs`` and ``dummy``.  Those are read-only (``/proc``,
+``/lib/modules``, the kernel configuration) except ``nf_tables`` and
+``dummy``, which try a table and a dummy link in a throwaway ``kl-`` namespace.
 """
 
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
 from dataclasses import dataclass
-from pathlib import Path
 
-from ..host import is_root
-from .netns import NetNS
+from .. import capabilities
 
 __all__ = ["Part", "parts", "modelled_only"]
 
@@ -29,45 +27,42 @@ class Part:
 
 
 def _ipvs() -> Part:
-    if Path("/proc/net/ip_vs").exists():
-        return Part("kube-proxy IPVS mode", True, "ip_vs is loaded")
-    release = os.uname().release
-    if list(Path("/lib/modules", release).glob("kernel/net/netfilter/ipvs/ip_vs.ko*")):
-        return Part("kube-proxy IPVS mode", True, "ip_vs loads on demand")
-    return Part("kube-proxy IPVS mode", False, f"no ip_vs in kernel {release} (CONFIG_IP_VS unset, no module): "
+    name = "kube-proxy IPVS mode"
+    found = capabilities.ipvs()
+    if found.ok:
+        return Part(name, True, "ip_vs is loaded" if capabilities.PROC_IP_VS.exists() else "ip_vs loads on demand")
+    return Part(name, False, f"no ip_vs in kernel {os.uname().release} (CONFIG_IP_VS unset, no module): "
                 "ipvsadm output and the virtual servers are modelled only")
 
 
 def _dummy() -> Part:
     name = "kube-ipvs0 (dummy link)"
-    if not is_root() or not shutil.which("ip"):
+    if not (capabilities.root().ok and capabilities.which("ip")):
         return Part(name, False, "not root: no network namespace to try a dummy link in")
-    try:
-        with NetNS(f"kl-doctor-{os.getpid()}") as ns:
-            ok = ns.run(["ip", "link", "add", "kl-probe", "type", "dummy"], check=False).returncode == 0
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return Part(name, False, f"could not create a kl- namespace: {exc}")
-    return Part(name, True, "dummy links work") if ok else \
-        Part(name, False, "this kernel has no dummy link type (CONFIG_DUMMY): kube-ipvs0 is modelled only")
+    found = capabilities.dummy()
+    if found.ok:
+        return Part(name, True, "dummy links work")
+    if found.status == capabilities.NO and "CONFIG_DUMMY" in found.detail:
+        return Part(name, False, "this kernel has no dummy link type (CONFIG_DUMMY): kube-ipvs0 is modelled only")
+    return Part(name, False, found.detail)
 
 
 def _nftables() -> Part:
     name = "kube-proxy nftables mode"
-    if not (shutil.which("nft") or shutil.which("nft", path="/usr/sbin:/sbin")):
+    if not capabilities.nft().ok:
         return Part(name, False, "no nft (Debian package nftables): the ip kube-proxy table is modelled only")
-    if not is_root():
+    if not capabilities.root().ok:
         return Part(name, False, "not root: no network namespace to load the ip kube-proxy table in")
-    try:
-        with NetNS(f"kl-doctor-nft-{os.getpid()}") as ns:
-            ok = ns.run(["nft", "add", "table", "ip", "kube-proxy"], check=False).returncode == 0
-    except (OSError, subprocess.CalledProcessError) as exc:
-        return Part(name, False, f"could not create a kl- namespace: {exc}")
-    return Part(name, True, "nft loads kube-proxy's transaction into each node namespace") if ok else \
-        Part(name, False, "this kernel refuses nftables tables (CONFIG_NF_TABLES): modelled only")
+    found = capabilities.nf_tables()
+    if found.ok:
+        return Part(name, True, "nft loads kube-proxy's transaction into each node namespace")
+    if "CONFIG_NF_TABLES" in found.detail:
+        return Part(name, False, "this kernel refuses nftables tables (CONFIG_NF_TABLES): modelled only")
+    return Part(name, False, found.detail)
 
 
 def _br_netfilter() -> Part:
-    ok = Path("/proc/sys/net/bridge/bridge-nf-call-iptables").exists()
+    ok = capabilities.br_netfilter().ok
     return Part("br_netfilter", ok, "bridge-nf-call-iptables is available per namespace" if ok else
                 "br_netfilter is not loaded: bridged pod-to-pod Service traffic would skip iptables")
 
@@ -77,9 +72,9 @@ def _userspace() -> Part:
 
 
 def _cni() -> Part:
-    for d in ("/opt/cni/bin", "/usr/lib/cni"):
-        if all(os.access(Path(d, p), os.X_OK) for p in ("bridge", "host-local", "loopback", "portmap")):
-            return Part("CNI bridge/host-local/loopback/portmap", True, f"real binaries in {d}")
+    found = capabilities.cni_bin_dir()
+    if found is not None:
+        return Part("CNI bridge/host-local/loopback/portmap", True, f"real binaries in {found}")
     return Part("CNI bridge/host-local/loopback/portmap", False, "no plugin binaries (containernetworking-plugins)")
 
 

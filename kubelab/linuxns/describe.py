@@ -21,14 +21,14 @@ Examples
 >>> sorted(ns.shared_kinds())
 ['ipc', 'net', 'user', 'uts']
 >>> print(ns)
-KIND    MODE       SET BY                              HOLDER          SHARED BY        pause       app         proxy
-cgroup  CONTAINER  runtime: by cgroup version          each container  -                4026532160  4026532166  4026532169
-ipc     POD        CRI NamespaceOption.ipc             pause           pause,app,proxy  4026532161  4026532161  4026532161
-mnt     CONTAINER  runtime: per container              each container  -                4026532162  4026532167  4026532170
-net     POD        CRI NamespaceOption.network         pause           pause,app,proxy  4026532163  4026532163  4026532163
-pid     CONTAINER  CRI NamespaceOption.pid             each container  -                4026532164  4026532168  4026532171
-user    NODE       CRI NamespaceOption.userns_options  node            pause,app,proxy  4026531837  4026531837  4026531837
-uts     POD        runtime: follows network            pause           pause,app,proxy  4026532165  4026532165  4026532165
+KIND     MODE        SET BY                               HOLDER           SHARED BY         pause        app          proxy
+cgroup   CONTAINER   runtime: by cgroup version           each container   -                 4026532160   4026532166   4026532169
+ipc      POD         CRI NamespaceOption.ipc              pause            pause,app,proxy   4026532161   4026532161   4026532161
+mnt      CONTAINER   runtime: per container               each container   -                 4026532162   4026532167   4026532170
+net      POD         CRI NamespaceOption.network          pause            pause,app,proxy   4026532163   4026532163   4026532163
+pid      CONTAINER   CRI NamespaceOption.pid              each container   -                 4026532164   4026532168   4026532171
+user     NODE        CRI NamespaceOption.userns_options   node             pause,app,proxy   4026531837   4026531837   4026531837
+uts      POD         runtime: follows network             pause            pause,app,proxy   4026532165   4026532165   4026532165
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..api.pod import Pod
+from ..util.table import format_table
 from .namespaces import ISOLATES, NAMESPACE_KINDS
 from .sandbox import CONTAINER, NODE, SET_BY, PodSandbox, sandbox
 
@@ -100,9 +101,7 @@ class PodNamespaces:
         header = ["KIND", "MODE", "SET BY", "HOLDER", "SHARED BY", *names]
         body = [[r.kind, r.mode, r.set_by, r.holder, ",".join(r.shared_by) or "-", *(str(r.ids[n]) for n in names)]
                 for r in self.rows]
-        widths = [max(len(line[i]) for line in [header, *body]) for i in range(len(header))]
-        return "\n".join("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip()
-                         for line in [header, *body])
+        return format_table(header, body)
 
 
 def describe(pod: Pod, node_name: str | None = None, *, cgroup_version: int = 2) -> PodNamespaces:

@@ -22,6 +22,7 @@ from typing import Any
 
 from ..cluster import Cluster
 from ..errors import KubelabError
+from ..util.table import format_table
 from .trace import Network, Trace
 
 __all__ = ["Cell", "Reachability", "reachability", "OUTSIDE_CLIENT"]
@@ -65,9 +66,7 @@ class Reachability:
         """An aligned text table: one row per source, one column per target."""
         header = ["from \\ to", *self.targets]
         rows = [[s, *(self.cell(s, t).short() for t in self.targets)] for s in self.sources]
-        widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-        lines = ["   ".join(v.ljust(w) for v, w in zip(r, widths)).rstrip() for r in [header, *rows]]
-        return "\n".join([f"{self.service} port {self.port}", *lines, *self.notes])
+        return "\n".join([f"{self.service} port {self.port}", format_table(header, rows), *self.notes])
 
     def legend(self) -> str:
         """What the rows, the columns and each cell of :meth:`table` mean, naming only the verdicts it shows."""

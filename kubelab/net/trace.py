@@ -38,7 +38,7 @@ from ..cluster import Cluster
 from ..cluster.hostports import host_port_claims
 from ..cni.plugins import plugin_for
 from ..errors import KubelabError
-from ..hops import VERDICTS, Hop, Trace
+from ..hops import Hop, Trace
 from ..netfilter.evaluator import Evaluator
 from ..netfilter.packet import Packet
 from ..policy import policy_hop
@@ -501,13 +501,6 @@ def _gateway(cidr: str) -> str:
 @functools.lru_cache(maxsize=65536)
 def _address(ip: str):
     return ipaddress.ip_address(ip)
-
-
-def _contains(cidr: str, ip: str) -> bool:
-    try:
-        return _address(ip) in _network(cidr)
-    except ValueError:
-        return False
 
 
 def connect(cluster: "Cluster", src: str, host: str, port: int, proto: str = "TCP", *, mode: str | None = None,

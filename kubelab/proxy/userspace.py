@@ -51,6 +51,7 @@ from ..cni.plugins import plugin_for
 from ..hops import DataPlane, Hop, Trace
 from ..netfilter.packet import Packet
 from ..netfilter.xtables import Rule, Table
+from ..util.table import format_table
 from .base import Proxier, register
 from .ipset import KubeProxyEvaluator, append
 from .servicemap import ServicePortInfo, service_port_map
@@ -205,14 +206,14 @@ class UserspaceProxier(Proxier):
     def ports_table(self) -> str:
         """The proxy-port table: which socket kube-proxy holds for which service port."""
         self.ensure_synced()
-        rows = [("SERVICE PORT", "PROTO", "PORTAL", "NODE PORT", "PROXY PORT", "ENDPOINTS")]
+        rows = []
         for pp in self.proxy_ports:
             s = pp.service
             eps = [e.string for e in s.endpoints if e.ready]
             rows.append((pp.name, s.protocol, f"{s.cluster_ip}:{s.port}", str(s.node_port or "-"),
                          f"0.0.0.0:{pp.port}", ",".join(eps) or "<none>"))
-        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
-        return "".join("   ".join(c.ljust(w) for c, w in zip(r, widths)) + "   " + r[-1] + "\n" for r in rows)
+        header = ("SERVICE PORT", "PROTO", "PORTAL", "NODE PORT", "PROXY PORT", "ENDPOINTS")
+        return format_table(header, rows) + "\n"
 
     def commands(self) -> str:
         """The ``iptables`` commands kube-proxy ran, in order (``EnsureChain``/``EnsureRule`` of

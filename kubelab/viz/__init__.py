@@ -58,7 +58,7 @@ _LAZY = {
     "communication_graph": "figures", "Entry": "figures",
 }
 
-__all__ = sorted(_LAZY)
+__all__ = sorted(_LAZY)  # noqa: PLE0605 - derived from the table above, one place per name
 
 
 def __getattr__(name: str) -> Any:

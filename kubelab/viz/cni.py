@@ -30,6 +30,7 @@ Examples
 >>> html = interact(app, Attach="click")
 >>> [a.address for a in app.attachments]
 ['10.244.1.2/29', '10.244.1.3/29']
+>>> from kubelab.viz.describe import describe_graph
 >>> print(describe_graph(attachment_graph(app.backend.node, app.attachments)).splitlines()[0])
 Pods attached to node kind-worker by the bridge plugin
 """
@@ -46,7 +47,6 @@ import networkx as nx
 
 from . import describe as _describe
 from . import svg as _svg
-from .describe import describe_graph
 from .svg import PALETTE, figure_html
 from .widgets import _App, _table, _timed, interact, quiet
 

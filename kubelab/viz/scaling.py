@@ -47,6 +47,7 @@ from html import escape
 from typing import Any, Sequence
 from xml.sax.saxutils import escape as xml_escape
 
+from ..errors import NotFoundError
 from .svg import PALETTE, figure_html
 from .widgets import _App, _table, _timed, quiet
 
@@ -373,7 +374,7 @@ def render_endpoints(cluster: Any, service: str, namespace: str = "default", mes
             ports = ", ".join(str(p.port) for p in sub.ports)
             erows += [["addresses", a.ip, ports] for a in sub.addresses]
             erows += [["notReadyAddresses", a.ip, ports] for a in sub.not_ready_addresses]
-    except Exception:  # no Endpoints object (no pod matched yet)
+    except NotFoundError:  # no Endpoints object (no pod matched yet)
         pass
     parts.append(_table(["list", "IP", "ports"], erows or [["(empty)", "", ""]],
                         "Endpoints (the older API, deprecated since Kubernetes 1.33)"))

@@ -35,7 +35,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import textwrap
 from html import escape
 from typing import Any, Iterable, Sequence

@@ -176,6 +176,18 @@ class TestCalico:
         cal = self.calico({})
         assert k8s.key != cal.key and cal.ref == "NetworkPolicy.projectcalico.org default/p"
 
+    @pytest.mark.parametrize("kind", ["NetworkPolicy", "GlobalNetworkPolicy"])
+    def test_an_empty_match_survives_a_round_trip(self, kind):
+        # Pointers to structs in Calico's Go types (HTTP *HTTPMatch, ICMP *ICMPFields, Services *ServiceMatch):
+        # encoding/json writes a non-nil empty one as {}, and decoding {} gives a non-nil pointer again.
+        rule = {"action": "Allow", "http": {}, "icmp": {}, "destination": {"services": {}, "ports": []},
+                "metadata": {"annotations": {}}}
+        p = self.calico({"selector": "all()", "ingress": [rule]}, kind)
+        encoded = p.to_dict()["spec"]["ingress"][0]
+        assert encoded == {"action": "Allow", "http": {}, "icmp": {}, "source": {}, "destination": {"services": {}},
+                           "metadata": {"annotations": {}}}
+        assert self.calico(p.to_dict()["spec"], kind) == p
+
 
 class TestLegacyIngress:
     @pytest.mark.parametrize("manifest", [LEGACY_INGRESS, LEGACY_INGRESS_BETA], ids=["extensions", "networking"])

@@ -1,4 +1,4 @@
-"""``kubelab doctor``: always exit 0; one line per check; the IPVS verdict."""
+"""``kubelab doctor``: always exit 0; one line per probe of kubelab.capabilities; the IPVS verdict."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 import os
 from pathlib import Path
 
-from kubelab.cli import doctor
+from kubelab import capabilities
 
 
 def test_doctor_json_reports_every_part(kubelab):
@@ -14,9 +14,11 @@ def test_doctor_json_reports_every_part(kubelab):
     assert r.code == 0
     checks = {c["name"]: c for c in json.loads(r.out)["checks"]}
     for name in ("python", "jupyterlab", "ipywidgets", "networkx", "nbgrader", "kubernetes", "yaml", "nbclient",
-                 "widgets", "root", "netns", "iptables", "cni plugins", "ipvs", "chromium", "kind context"):
+                 "widgets", "root", "netns", "iptables", "nft", "ipset", "cni plugins", "ipvs", "bwrap", "chromium",
+                 "playwright", "kind context"):
         assert name in checks, name
         assert checks[name]["status"] in ("ok", "missing", "no")
+    assert list(checks) == [c.name for c in capabilities.survey()]  # one line per probe, in order
     assert checks["python"]["status"] == "ok"
     assert checks["yaml"]["status"] == "ok"  # kubelab itself needs it
     assert not list(Path("/var/run/netns").glob("kl-doctor-*"))  # the probe namespace is gone
@@ -26,29 +28,31 @@ def test_doctor_reports_ipvs_as_this_kernel_has_it(kubelab):
     ipvs = [c for c in json.loads(kubelab("doctor", "-o", "json").out)["checks"] if c["name"] == "ipvs"][0]
     release = os.uname().release
     present = Path("/proc/net/ip_vs").exists() or any(Path("/lib/modules", release).glob(
-        "kernel/net/netfilter/ipvs/ip_vs.ko*")) or doctor._kernel_config("CONFIG_IP_VS") in ("y", "m")
+        "kernel/net/netfilter/ipvs/ip_vs.ko*")) or capabilities.kernel_config("CONFIG_IP_VS") in ("y", "m")
     if present:
         assert ipvs["status"] == "ok"
     else:
         assert ipvs["status"] == "no"
         assert ipvs["detail"].startswith("not available: ")
         assert ipvs["detail"].endswith("the IPVS mode is modelled in memory only")
-        if doctor._kernel_config("CONFIG_IP_VS") == "n":
+        if capabilities.kernel_config("CONFIG_IP_VS") == "n":
             assert ipvs["detail"] == "not available: CONFIG_IP_VS unset; the IPVS mode is modelled in memory only"
 
 
 def test_ipvs_unset_in_the_kernel_config(kubelab, monkeypatch, tmp_path):
-    monkeypatch.setattr(doctor, "PROC_IP_VS", tmp_path / "ip_vs")
-    monkeypatch.setattr(doctor, "MODULES_DIR", tmp_path)
-    monkeypatch.setattr(doctor, "_kernel_config", lambda option: "n")
+    monkeypatch.setattr(capabilities, "PROC_IP_VS", tmp_path / "ip_vs")
+    monkeypatch.setattr(capabilities, "MODULES_DIR", tmp_path)
+    monkeypatch.setattr(capabilities, "kernel_config", lambda option: "n")
     r = kubelab("doctor", "-o", "json")
     ipvs = [c for c in json.loads(r.out)["checks"] if c["name"] == "ipvs"][0]
     assert ipvs == {"name": "ipvs", "status": "no",
                     "detail": "not available: CONFIG_IP_VS unset; the IPVS mode is modelled in memory only"}
     text = kubelab("doctor").out
     assert "no       ipvs" in text
-    monkeypatch.setattr(doctor, "_kernel_config", lambda option: "m")
-    assert [c for c in doctor.run_checks() if c.name == "ipvs"][0].status == "ok"
+    monkeypatch.setattr(capabilities, "kernel_config", lambda option: "m")
+    assert capabilities.probe("ipvs").status == "ok"
+    from kubelab.lab.doctor import parts  # the lab reads the same probe
+    assert {p.name: p for p in parts()}["kube-proxy IPVS mode"].real
 
 
 def test_doctor_text_lines(kubelab, monkeypatch, tmp_path):
@@ -63,8 +67,9 @@ def test_doctor_text_lines(kubelab, monkeypatch, tmp_path):
 
 
 def test_a_missing_package_names_the_extra_that_installs_it(monkeypatch):
-    monkeypatch.setattr(doctor, "PYTHON_PACKAGES", {"no_such_nbgrader": "nbgrader", "no_such_core": "networkx"})
-    monkeypatch.setattr(doctor.importlib.util, "find_spec", lambda name: None)
-    checks = {c.name: c for c in doctor.python_packages()}
+    from kubelab import capabilities
+    monkeypatch.setattr(capabilities, "PYTHON_PACKAGES", {"no_such_nbgrader": "nbgrader", "no_such_core": "networkx"})
+    monkeypatch.setattr(capabilities.importlib.util, "find_spec", lambda name: None)
+    checks = {c.name: c for c in capabilities.python_packages()}
     assert checks["no_such_nbgrader"].detail == "not importable (pip install 'kubelab[grading]' installs nbgrader)"
     assert checks["no_such_core"].detail == "not importable (pip install -e . installs networkx)"

@@ -6,8 +6,6 @@ instead of exhausting the machine.
 
 from __future__ import annotations
 
-import doctest
-import importlib
 import resource
 import subprocess
 import sys
@@ -284,15 +282,6 @@ def test_ip_families_a_dual_stack_cluster_serves(kubelab, manifest):
                    "fd00:10:96::/112").code == 0
     headless = manifest("headless.yaml", SERVICE.replace("spec: {", "spec: {clusterIP: None, ipFamilies: [IPv6], "))
     assert kubelab("validate", "-f", headless).code == 0  # upstream's special case: headless is not checked
-
-
-@pytest.mark.parametrize("module", ["kubelab.api.loader", "kubelab.api.meta", "kubelab.cluster.settings",
-                                    "kubelab.cluster.allocator", "kubelab.cluster.core", "kubelab.util.gc", "kubelab.envvars",
-                                    "kubelab.cli.route", "kubelab.cli.dns"])
-def test_module_doctests(module):
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0
-
 
 
 @pytest.mark.parametrize(("conf", "extra", "message"), [

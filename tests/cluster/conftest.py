@@ -2,24 +2,18 @@ import textwrap
 
 import pytest
 
+from tests import factories
+
 
 def svc(name, selector=None, ports=None, **spec):
     """A Service manifest as YAML text."""
-    import yaml
-    body = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name},
-            "spec": {**({"selector": selector} if selector else {}), "ports": ports or [{"port": 80}], **spec}}
-    return yaml.safe_dump(body)
+    return factories.to_yaml(factories.service(name, selector=selector or None, ports=ports or None, **spec))
 
 
 def pod(name, labels=None, ports=None, **spec):
-    import yaml
-    status = spec.pop("status", None)
-    containers = spec.pop("containers", None) or [{"name": "app", "image": "nginx", "ports": ports or []}]
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "labels": labels or {}},
-            "spec": {"containers": containers, **spec}}
-    if status:
-        body["status"] = status
-    return yaml.safe_dump(body)
+    """A Pod manifest as YAML text (one ``app`` container listing ``ports``, unless ``containers=``)."""
+    return factories.to_yaml(factories.pod(name, labels=labels or {}, ports=ports or [],
+                                           containers=spec.pop("containers", None) or None, **spec))
 
 
 def docs(*parts):

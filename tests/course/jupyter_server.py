@@ -135,7 +135,7 @@ def _descendants(pid: int) -> list:
         import psutil
 
         return psutil.Process(pid).children(recursive=True)
-    except Exception:  # psutil missing or the process gone: nothing more to find
+    except Exception:  # noqa: BLE001 - psutil missing or the process gone: nothing more to find
         return []
 
 

@@ -217,7 +217,7 @@ def _run_all(page, path: str) -> float:
     _menu(page, "Run", "Run All Cells")
     try:
         _all_numbered(page, n)
-    except Exception:
+    except Exception:  # noqa: BLE001 - whatever stopped the run: screenshot it, report the cells' errors
         page.screenshot(path=artifact(f"learner-run-all-stuck-{Path(path).stem}.png"))
         errors = [e for c in code_cells(page).all() for e in cell_errors(c)]
         raise AssertionError(f"Run All did not finish on {path}; errors shown: {errors}") from None

@@ -8,17 +8,18 @@ from kubelab import Cluster
 from kubelab.api import Pod
 from kubelab.dns import parse_resolv_conf, pod_dns_type, pod_resolv_conf
 from kubelab.dns.resolvconf import NODE_RESOLV_CONF
+from tests import factories
 
 
 def _pod(policy=None, host_network=False, dns_config=None, ns="testns"):
-    spec = {"containers": [{"name": "c", "image": "busybox"}]}
+    spec = {}
     if policy:
         spec["dnsPolicy"] = policy
     if host_network:
         spec["hostNetwork"] = True
     if dns_config:
         spec["dnsConfig"] = dns_config
-    pod = Pod.from_dict({"metadata": {"name": "test-pod", "namespace": ns}, "spec": spec})
+    pod = Pod.from_dict(factories.pod("test-pod", namespace=ns, container="c", image="busybox", **spec))
     pod.default()
     return pod
 

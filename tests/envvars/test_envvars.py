@@ -8,12 +8,12 @@ from kubelab import Cluster
 from kubelab.api import Service
 from kubelab.envvars import container_env, expand, from_services, mapping_for, service_env, services_for_pod
 from kubelab.errors import NotFoundError
+from tests import factories
 
 
 def _svc(name, ip, ports, ns="default"):
-    svc = Service.from_dict({"metadata": {"name": name, "namespace": ns},
-                             "spec": {"selector": {"bar": "baz"}, "clusterIP": ip, "ports": ports}})
-    return svc
+    return Service.from_dict(factories.service(name, namespace=ns, selector={"bar": "baz"}, clusterIP=ip,
+                                               ports=ports))
 
 
 def test_from_services_upstream_table():

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
-
 import pytest
 
 import kubelab
-from kubelab.grading import chapter
 from kubelab.grading.chapter import EXAMPLES, try_chapter
 from kubelab.errors import KubelabError
 
@@ -43,10 +40,6 @@ def test_fixed_endpoints_feed_their_selectorless_service():
     slices = [s for s in c.endpoint_slices() if s.name.startswith("external-1-")]
     assert [a for s in slices for e in s.endpoints for a in e.addresses] == ["192.123.1.22"]
     assert [p.port for s in slices for p in s.ports] == [3909]
-
-
-def test_doctests():
-    assert doctest.testmod(chapter).failed == 0
 
 
 def test_self_check_of_a_learners_repair():

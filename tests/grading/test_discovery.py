@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
@@ -10,7 +9,6 @@ import kubelab
 from kubelab import dns
 from kubelab.grading import (WrongAnswer, check_ingress_conversion, check_routes, check_search_order,
                              check_service_vars, route_targets, service_vars)
-from kubelab.grading import discovery as gdiscovery
 
 SERVICES = """
 apiVersion: v1
@@ -68,10 +66,6 @@ def cluster():
 
 def svc(cluster, name):
     return cluster.get("svc", name)
-
-
-def test_doctests():
-    assert doctest.testmod(gdiscovery).failed == 0
 
 
 def test_service_vars_is_kubelets(cluster):

@@ -14,6 +14,7 @@ import kubelab.grading as grading
 from kubelab.api import Pod
 from kubelab.grading import WrongAnswer
 from kubelab.grading.answers import TAUGHT, fmt_set
+from tests import factories
 from tests.course.headings import headings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,8 +46,8 @@ def test_ipython_shows_the_message_only():
 
 
 def pod(**spec):
-    return Pod.from_dict({"metadata": {"name": "web"}, "spec": {**spec, "containers": [
-        {"name": "app", "image": "nginx"}, {"name": "proxy", "image": "envoy"}]}})
+    return Pod.from_dict(factories.pod("web", containers=[{"name": "app", "image": "nginx"},
+                                                          {"name": "proxy", "image": "envoy"}], **spec))
 
 
 LOGGING = """

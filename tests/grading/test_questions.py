@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
 from kubelab.grading import WrongAnswer, check_exposure_counts, check_service_types, load_balancer_counts
-from kubelab.grading import questions as gquestions
 from kubelab.viz.ingress import exposure_counts
 
 
@@ -66,8 +64,3 @@ def test_counts_wrong(answer, words):
         check_exposure_counts(answer, 5)
     for w in words:
         assert w in str(err.value)
-
-
-def test_doctests():
-    result = doctest.testmod(gquestions, optionflags=doctest.ELLIPSIS)
-    assert result.attempted and not result.failed

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import doctest
 
 from kubelab.api import Pod
 from kubelab.grading import check_shared_namespaces
-from kubelab.grading import selfcheck
 from kubelab.grading.selfcheck import same_set, self_check
 
 
@@ -33,7 +31,3 @@ def test_reuses_the_graders_checks(capsys):
 def test_unanswered(capsys):
     assert not self_check(same_set, ..., {"a"}, "pods")
     assert "write your answer" in capsys.readouterr().out
-
-
-def test_doctests():
-    assert doctest.testmod(selfcheck).failed == 0

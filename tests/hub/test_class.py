@@ -131,7 +131,7 @@ def open_assignments(page):
         try:
             panel.wait_for(timeout=5_000)
             return panel
-        except Exception:  # the palette's plugin was not there yet
+        except Exception:  # noqa: BLE001 - the palette's plugin was not there yet
             continue
     raise AssertionError("the Assignments panel did not open")
 

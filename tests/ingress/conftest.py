@@ -13,6 +13,7 @@ import textwrap
 import pytest
 
 from kubelab import Cluster
+from tests import factories
 
 
 def make_cert(names: list[str], *, cn: str | None = None, key=None, days: int = 30,
@@ -63,18 +64,10 @@ def cluster(*docs: str, **kw) -> Cluster:
 
 def service(name: str, *, namespace: str = "default", port: int = 8080, port_name: str = "http",
             app: str | None = None, target: int = 8080) -> str:
-    return textwrap.dedent(f"""\
-        apiVersion: v1
-        kind: Service
-        metadata: {{name: {name}, namespace: {namespace}}}
-        spec: {{selector: {{app: {app or name}}}, ports: [{{name: {port_name}, port: {port}, targetPort: {target}}}]}}
-        """)
+    return factories.to_yaml(factories.service(name, namespace=namespace, selector={"app": app or name},
+                                               ports=[{"name": port_name, "port": port, "targetPort": target}]))
 
 
 def pod(name: str, app: str, *, namespace: str = "default", port: int = 8080) -> str:
-    return textwrap.dedent(f"""\
-        apiVersion: v1
-        kind: Pod
-        metadata: {{name: {name}, namespace: {namespace}, labels: {{app: {app}}}}}
-        spec: {{containers: [{{name: app, image: agnhost, ports: [{{containerPort: {port}}}]}}]}}
-        """)
+    return factories.to_yaml(factories.pod(name, namespace=namespace, labels={"app": app}, image="agnhost",
+                                           ports=[port]))

@@ -193,12 +193,3 @@ def test_a_lab_up_with_a_251_character_node_name(tmp_path):
         assert st["nodes"][0]["netns"] == f"kl-{lab_name}-n0" and st["nodes"][0]["up"]
         assert lab.curl(node, st["pods"][0]["ip"], 8080) == ["default/web"]  # from the node itself
     assert not [ns for ns in list_lab_namespaces() if ns.startswith(f"kl-{lab_name}-")]
-
-
-@pytest.mark.parametrize("module", ["kubelab.lab.topology", "kubelab.cli.lab"])
-def test_module_doctests(module):
-    import doctest
-    import importlib
-
-    result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
-    assert result.attempted > 0 and result.failed == 0

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import yaml
-
 from kubelab.api import Pod, load_text
+from tests import factories
 
 
 def make_pod(name: str = "web", containers=None, node: str | None = "kind-worker", namespace: str = "default",
@@ -13,13 +12,9 @@ def make_pod(name: str = "web", containers=None, node: str | None = "kind-worker
     containers = containers or [{"name": "app", "image": "nginx"}, {"name": "proxy", "image": "envoy"}]
     for c in [*containers, *spec.get("initContainers", [])]:
         c.setdefault("image", "busybox")
-    body = {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": namespace},
-            "spec": {"containers": containers, **spec}}
-    if node:
-        body["spec"]["nodeName"] = node
-    if ip:
-        body["status"] = {"podIP": ip, "phase": "Running"}
-    (pod,) = load_text(yaml.safe_dump(body))
+    body = factories.pod(name, namespace=namespace, node=node or None, containers=containers, ip=ip or None,
+                         phase="Running" if ip else None, **spec)
+    (pod,) = load_text(factories.to_yaml(body))
     return pod
 
 

@@ -12,28 +12,14 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-import yaml
 
-from kubelab import Cluster
 from kubelab.net import Network, connect
+from tests.factories import web_cluster
 
 MODES = ("iptables", "ipvs", "userspace")
 
 
-def cluster(n_backends=3, extra_services=0, **spec):
-    spec.setdefault("ports", [{"port": 80, "targetPort": 8080}])
-    docs = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-             "spec": {"selector": {"app": "web"}, **spec}},
-            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
-             "spec": {"nodeName": "kind-worker", "containers": [{"name": "c", "image": "busybox"}]}}]
-    for i in range(n_backends):
-        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i}", "labels": {"app": "web"}},
-                     "spec": {"nodeName": ["kind-worker", "kind-worker2"][i % 2],
-                              "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 8080}]}]}})
-    for i in range(extra_services):
-        docs.append({"apiVersion": "v1", "kind": "Service", "metadata": {"name": f"other-{i:03d}"},
-                     "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]}})
-    return Cluster([yaml.safe_dump(d) for d in docs])
+cluster = web_cluster  # Service web, a client pod, n_backends pods on the two workers
 
 
 @pytest.mark.parametrize("mode", MODES)

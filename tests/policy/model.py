@@ -12,6 +12,7 @@ from __future__ import annotations
 import itertools
 
 from kubelab import Cluster
+from tests import factories
 
 NAMESPACES = ("x", "y", "z")
 PODS = ("a", "b", "c")
@@ -21,9 +22,8 @@ ALL = [f"{ns}/{p}" for ns in NAMESPACES for p in PODS]
 def pod(ns: str, name: str, extra_labels: dict | None = None) -> dict:
     ports = [{"name": f"serve-{n}-{proto.lower()}", "containerPort": n, "protocol": proto}
              for n in (80, 81) for proto in ("TCP", "UDP")]
-    return {"apiVersion": "v1", "kind": "Pod",
-            "metadata": {"name": name, "namespace": ns, "labels": {"pod": name, **(extra_labels or {})}},
-            "spec": {"containers": [{"name": "cont", "image": "agnhost", "ports": ports}]}}
+    return factories.pod(name, namespace=ns, labels={"pod": name, **(extra_labels or {})}, container="cont",
+                         image="agnhost", ports=ports)
 
 
 def cluster(*policies: dict, cni: str = "calico", extra: list | None = None, pods=ALL) -> Cluster:

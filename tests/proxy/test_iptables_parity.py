@@ -299,12 +299,3 @@ def test_kube_firewall_jumps_on_every_sync_and_its_rule_first(proxy, rule):
     assert (":KUBE-FIREWALL - [0:0]" in filter_text) == rule
     save = p.render("save")
     assert ":KUBE-FIREWALL - [0:0]" in save and "-A INPUT -j KUBE-FIREWALL" in save
-
-
-def test_doctests():
-    import doctest
-    import importlib
-    for name in ("kubelab.proxy.iptables", "kubelab.proxy.servicemap", "kubelab.netfilter.xtables"):
-        mod = importlib.import_module(name)
-        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-        assert result.attempted > 0 and result.failed == 0, name

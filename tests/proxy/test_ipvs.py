@@ -9,8 +9,6 @@ ipset 7.17 on Linux 6.18; IPVS itself is not in this kernel, so ipvsadm text is 
 
 from __future__ import annotations
 
-import doctest
-import importlib
 from collections import Counter
 from dataclasses import dataclass
 
@@ -22,37 +20,22 @@ from kubelab.net import Network
 from kubelab.proxy import SCHEDULERS, IPVSProxier, proxier_for
 from kubelab.proxy.ipset import IPSet, parse_rule
 from kubelab.proxy.schedulers import MH_TABLE_SIZE, ConnInfo, dh_bucket, make_scheduler, sh_bucket
+from tests import factories
 
 
 def svc(name, ns="default", **spec):
     spec.setdefault("ports", [{"name": "p80", "port": 80, "targetPort": 80}])
-    status = spec.pop("status", None)
-    doc = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": name, "namespace": ns}, "spec": spec}
-    if status:
-        doc["status"] = status
-    return yaml.safe_dump(doc)
+    return factories.to_yaml(factories.service(name, namespace=ns, **spec))
 
 
 def pod(name, ip, node, labels, ns="default", ports=None):
-    c = {"name": "c", "image": "nginx"}
-    if ports:
-        c["ports"] = [{"containerPort": p} for p in ports]
-    return yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns,
-                                                                          "labels": labels},
-                           "spec": {"nodeName": node, "containers": [c]},
-                           "status": {"phase": "Running", "podIP": ip}})
+    return factories.to_yaml(factories.pod(name, namespace=ns, labels=labels, node=node, container="c",
+                                           ports=ports or None, phase="Running", ip=ip))
 
 
 def kpc(**ipvs):
     return yaml.safe_dump({"apiVersion": "kubeproxy.config.k8s.io/v1alpha1", "kind": "KubeProxyConfiguration",
                            "mode": "ipvs", "clusterCIDR": "10.244.0.0/16", "ipvs": ipvs})
-
-
-def test_doctests():
-    for name in ("ipvs", "ipset", "schedulers"):
-        mod = importlib.import_module(f"kubelab.proxy.{name}")
-        result = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
-        assert result.attempted > 0 and result.failed == 0, name
 
 
 def test_registered_and_deprecated():

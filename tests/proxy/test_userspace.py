@@ -8,36 +8,24 @@ proxysocket.go (EndpointDialTimeouts 250ms/500ms/1s/2s, sessionAffinityReset aft
 
 from __future__ import annotations
 
-import doctest
-import importlib
 from collections import Counter
 
-import yaml
 
 from kubelab import Cluster
 from kubelab.cni.plugins import plugin_for
 from kubelab.net import Network
 from kubelab.proxy import UserspaceProxier, proxier_for
 from kubelab.proxy.userspace import ENDPOINT_DIAL_TIMEOUTS, EPHEMERAL_PORTS
+from tests.factories import web_cluster
 
 
 def cluster(n=3, **spec):
     spec.setdefault("ports", [{"name": "http", "port": 80, "targetPort": 8080}])
-    labels = {"app": "web"}
-    docs = [{"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web"},
-             "spec": {"selector": labels, "clusterIP": "10.96.100.5", **spec}},
-            {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "client"},
-             "spec": {"nodeName": "kind-worker", "containers": [{"name": "c", "image": "busybox"}]}}]
-    for i in range(n):
-        docs.append({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": f"web-{i}", "labels": labels},
-                     "spec": {"nodeName": ["kind-worker", "kind-worker2"][i % 2],
-                              "containers": [{"name": "c", "image": "nginx", "ports": [{"containerPort": 8080}]}]}})
-    return Cluster([yaml.safe_dump(d) for d in docs])
+    spec.setdefault("clusterIP", "10.96.100.5")
+    return web_cluster(n, **spec)
 
 
-def test_doctest_and_registration():
-    mod = importlib.import_module("kubelab.proxy.userspace")
-    assert doctest.testmod(mod, optionflags=doctest.ELLIPSIS).failed == 0
+def test_registration():
     p = proxier_for(Cluster(), "userspace", node="kind-worker")
     assert isinstance(p, UserspaceProxier) and "v1.26" in p.removed
     assert ENDPOINT_DIAL_TIMEOUTS == (250, 500, 1000, 2000)

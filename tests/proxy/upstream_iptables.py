@@ -24,6 +24,7 @@ import textwrap
 import yaml
 
 from kubelab import Cluster
+from tests import factories
 
 TEST_NODE = "test-node"
 TEST_NODE_IP = "192.168.0.2"
@@ -31,8 +32,7 @@ CLUSTER_CIDR = "10.0.0.0/8"
 
 
 def node(name: str, ip: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name},
-            "status": {"addresses": [{"type": "InternalIP", "address": ip}]}}
+    return factories.node(name, ip=ip)
 
 
 def service(ns: str, name: str, cluster_ip: str, ports: list[dict], status_ips: list | None = None, **spec) -> dict:

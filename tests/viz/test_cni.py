@@ -5,30 +5,17 @@ Callback timings are recorded by benchmarks/bench_widgets_cni.py, not asserted h
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
 import kubelab
 from kubelab import policy, viz
 from kubelab.cni.plugins import matrix
+from kubelab.examples import manifest
 from kubelab.viz import cni as vcni
 
-SHOP = """
-apiVersion: v1
-kind: Namespace
-metadata: {name: shop}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web, namespace: shop, labels: {app: web}}
-spec: {nodeName: kind-worker, containers: [{name: app, image: nginx}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: db, namespace: shop, labels: {app: db}}
-spec: {nodeName: kind-worker2, containers: [{name: db, image: postgres}]}
-"""
+# Notebook 08's shop (benchmarks/bench_widgets_cni.py too): web and api on kind-worker, db on kind-worker2.
+SHOP = manifest("shop")
 DENY_ALL = """
 apiVersion: networking.k8s.io/v1
 kind: NetworkPolicy
@@ -36,10 +23,6 @@ metadata: {name: default-deny, namespace: shop}
 spec: {podSelector: {}, policyTypes: [Ingress]}
 """
 SETS = {"none": "", "deny": DENY_ALL}
-
-
-def test_doctests():
-    assert doctest.testmod(vcni).failed == 0
 
 
 def test_lazy_exports():

@@ -5,33 +5,19 @@ Callback timings are recorded by benchmarks/bench_widgets_discovery.py, not asse
 
 from __future__ import annotations
 
-import doctest
 from pathlib import Path
 
 import pytest
 
 import kubelab
 from kubelab import dns, ingress, net, viz
+from kubelab.examples import manifest
 from kubelab.viz import discovery, ingress as vingress
 
 DATA = Path(kubelab.__file__).parent / "data" / "ingress"
 
-MANIFESTS = """
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: 8080}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, labels: {app: web}}
-spec: {nodeName: kind-worker, containers: [{name: app, image: nginx, ports: [{containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec: {nodeName: kind-worker2, containers: [{name: app, image: busybox}]}
-"""
+# The course's example (benchmarks/bench_widgets_discovery.py too): web-1..3 behind web, a client.
+MANIFESTS = manifest("web-service", "web-pods")
 
 
 @pytest.fixture(scope="module")
@@ -42,11 +28,6 @@ def cluster():
 @pytest.fixture(scope="module")
 def fanout():
     return kubelab.Cluster((DATA / "02-simple-fanout.yaml").read_text())
-
-
-@pytest.mark.parametrize("module", [discovery, vingress])
-def test_doctests(module):
-    assert doctest.testmod(module).failed == 0
 
 
 def test_lookup_html_lists_every_query_of_the_model(cluster):

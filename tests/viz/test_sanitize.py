@@ -2,17 +2,11 @@
 
 from __future__ import annotations
 
-import doctest
 
 import pytest
 
 from kubelab import viz
-from kubelab.viz import sanitize
 from kubelab.viz.sanitize import clean_html
-
-
-def test_doctests():
-    assert doctest.testmod(sanitize).failed == 0
 
 
 def test_nbconvert_own_filter_escapes_headings():

@@ -11,29 +11,11 @@ import pytest
 
 import kubelab
 from kubelab import viz
+from kubelab.examples import manifest
 from kubelab.viz import scaling, trace
 
-MANIFESTS = """
-apiVersion: v1
-kind: Service
-metadata: {name: web}
-spec: {selector: {app: web}, ports: [{name: http, port: 80, targetPort: http}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-1, labels: {app: web}}
-spec: {containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: web-2, labels: {app: web}}
-spec: {containers: [{name: app, image: nginx, ports: [{name: http, containerPort: 8080}]}]}
----
-apiVersion: v1
-kind: Pod
-metadata: {name: client}
-spec: {nodeName: kind-worker, containers: [{name: app, image: curl}]}
-"""
+# The course's example (notebooks 05 and 10; benchmarks/bench_widgets_proxy.py): web-1..3 behind web, a client.
+MANIFESTS = manifest("web-service", "web-pods")
 
 
 @pytest.fixture(scope="module")
@@ -139,7 +121,7 @@ def test_scaling_explorer_redraws_fast_from_cache():
 
 def test_endpoint_explorer_scale_and_readiness(cluster):
     app = viz.endpoint_explorer(cluster, "web")
-    assert app.controls["Replicas"].value == 2
+    assert app.controls["Replicas"].value == 3
     old_ip = app.cluster.pod("web-2").status.pod_ip
     viz.interact(app, Replicas=1)
     assert [p.name for p in app._pods()] == ["web-1"]

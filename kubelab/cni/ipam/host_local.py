@@ -85,7 +85,8 @@ def _parse_cni_args(env_args: str) -> Address | None:
             try:
                 ip = parse_ip(value)
             except PluginError:
-                raise PluginError(f"ARGS: error parsing value of pair {go_quote(pair)}: invalid IP address {value}")
+                raise PluginError(f"ARGS: error parsing value of pair {go_quote(pair)}: invalid IP address {value}") \
+                    from None
         else:
             unknown.append(pair)
     if unknown and not ignore:

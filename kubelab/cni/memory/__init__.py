@@ -5,7 +5,7 @@ it by name in :data:`kubelab.cni.skel.MEMORY_PLUGINS`, and acts on a
 :class:`~kubelab.cni.memory.kernel.Node` instead of the kernel.
 """
 
-from . import bridge, loopback, portmap, ptp  # noqa: F401  (registration)
+from . import bridge, loopback, portmap, ptp  # each registers its plugin on import
 from .kernel import Node
 
 __all__ = ["Node", "bridge", "loopback", "portmap", "ptp"]

@@ -174,7 +174,7 @@ def measurements(name: str) -> tuple[Measurement, ...]:
         groups.setdefault((run["plugin"], run["variant"]), []).append(run)
     out = []
     for (plugin, variant), group in groups.items():
-        def mean(metric: str) -> float | None:
+        def mean(metric: str, group: list[dict[str, Any]] = group) -> float | None:
             return _mean([r["figures"][metric] for r in group if metric in r["figures"]])
 
         mtus = {int(r["figures"]["mtu"]) for r in group if "mtu" in r["figures"]}

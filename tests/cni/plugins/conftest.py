@@ -1,15 +1,12 @@
 from __future__ import annotations
 
 import pytest
-import yaml
-
 from kubelab import Cluster
+from tests import factories
 
 
 def pod(name, node, ns="default"):
-    return yaml.safe_dump({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": ns},
-                           "spec": {"nodeName": node, "containers": [{"name": "c", "image": "x",
-                                                                       "ports": [{"containerPort": 8080}]}]}})
+    return factories.to_yaml(factories.pod(name, namespace=ns, node=node, container="c", image="x", ports=[8080]))
 
 
 @pytest.fixture

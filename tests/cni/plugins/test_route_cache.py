@@ -12,18 +12,15 @@ import pytest
 from kubelab import Cluster
 from kubelab.cni.plugins import names, plugin_for
 from kubelab.cni.plugins.base import PluginModel
+from tests import factories
 
 
-def node(name: str) -> dict:
-    return {"apiVersion": "v1", "kind": "Node", "metadata": {"name": name}}
+node = factories.node
 
 
 def pod(name: str, on: str, *, host_network: bool = False) -> dict:
-    spec = {"nodeName": on, "containers": [{"name": "app", "image": "nginx", "ports": [{"containerPort": 8080}]}]}
-    if host_network:
-        spec["hostNetwork"] = True
-    return {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name, "namespace": "default",
-                                                            "labels": {"app": "web"}}, "spec": spec}
+    return factories.pod(name, namespace="default", labels={"app": "web"}, node=on, ports=[8080],
+                         **({"hostNetwork": True} if host_network else {}))
 
 
 SERVICE = {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "web", "namespace": "default"},
