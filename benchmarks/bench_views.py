@@ -25,7 +25,7 @@ from typing import Any, Callable
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import bench_envelope as envelope  # noqa: E402  (the same cluster as the envelope)
+import bench_envelope as envelope  # the same cluster as the envelope
 
 
 def _scale() -> tuple[int, int, int]:

@@ -7,6 +7,8 @@ import weakref
 
 import pytest
 
+from kubelab.errors import ValidationError
+
 from kubelab.cluster import Cluster
 from kubelab.util.views import view
 from kubelab.dns import ClusterDNS
@@ -32,7 +34,7 @@ def test_every_commit_moves_the_revision_and_only_the_changed_kinds(make):
 def test_a_failed_apply_leaves_the_revision(make):
     c = Cluster()
     before = c.revision
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="1.2.3.4"):  # outside the Service CIDR: nothing is applied
         c.apply(make.svc("a") + "---\n" + make.svc("b", clusterIP="1.2.3.4"))
     assert c.revision == before
 

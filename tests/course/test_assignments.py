@@ -111,7 +111,7 @@ VARIANTS: dict[str, dict[str, Variant]] = {
                 "q2-test": ["The port matters too"],
                 "q3-test": ["the protocol goes in lower case"],
                 "q4-test": ["iptables: you said delivered", "iptables mode has no retry"],
-                "q6-test": ["SHA-256 of the readable part", "notebook 05"],
+                "q6-test": ["SHA-256 of the readable part", "notebooks/05-kube-proxy.ipynb"],
             },
         ),
         "hidden": Variant(
