@@ -26,9 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-import yaml
-
 from kubelab import Cluster
+from kubelab.api.yamltojson import dump
 
 __all__ = ["pod", "service", "node", "to_yaml", "cluster", "web_cluster", "WORKERS"]
 
@@ -117,12 +116,12 @@ def to_yaml(*docs: dict[str, Any]) -> str:
       name: n2
     <BLANKLINE>
     """
-    return "---\n".join(yaml.safe_dump(d, sort_keys=False) for d in docs)
+    return "---\n".join(dump(d, sort_keys=False) for d in docs)
 
 
 def cluster(*docs: dict[str, Any] | str, **kwargs: Any) -> Cluster:
     """A :class:`kubelab.Cluster` of the manifests (dicts or YAML text); ``kwargs`` go to ``Cluster``."""
-    return Cluster([d if isinstance(d, str) else yaml.safe_dump(d) for d in docs], **kwargs)
+    return Cluster([d if isinstance(d, str) else dump(d) for d in docs], **kwargs)
 
 
 def web_cluster(n_backends: int = 3, *, extra_services: int = 0, **service_spec: Any) -> Cluster:

@@ -72,7 +72,7 @@ import math
 import re
 from typing import Any
 
-__all__ = ["parse", "resolve", "DuplicateKeyError"]
+__all__ = ["parse", "resolve", "dump", "dump_all", "DuplicateKeyError"]
 
 STR, INT, FLOAT, BOOL, NULL, MERGE = (f"tag:yaml.org,2002:{t}" for t in ("str", "int", "float", "bool", "null", "merge"))
 MAP, SEQ = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
@@ -333,3 +333,48 @@ def parse(text: str) -> list[Any]:
         return _documents(text, pure)
     _documents(text, pure)  # raises with the messages kubelab always printed
     raise first_error  # LibYAML refused what the pure parser reads: keep LibYAML's reason
+
+
+@functools.cache
+def _dumper() -> type:
+    """PyYAML's SafeDumper that quotes every string go-yaml v2 would read as something else.
+
+    go-yaml v2's encoder (``encode.go``, ``stringv``) quotes a string whose plain form
+    ``resolve`` would give another tag; PyYAML's SafeDumper only knows YAML 1.1's
+    resolver, so it writes ``y``, ``n`` or ``08`` bare, which kubectl reads back as
+    ``true``, ``false`` and ``8``.
+    """
+    import yaml
+
+    class _Dumper(yaml.SafeDumper):
+        pass
+
+    def represent_str(dumper: Any, data: str) -> Any:
+        if resolve(data)[0] != STR:
+            return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="\'")
+        return yaml.SafeDumper.represent_str(dumper, data)
+
+    _Dumper.add_representer(str, represent_str)
+    return _Dumper
+
+
+def dump(doc: Any, **kwargs: Any) -> str:
+    """``yaml.safe_dump`` whose output kubectl (go-yaml v2) reads back as the same values.
+
+    >>> print(dump({"name": "y", "port": "08", "ok": True}, sort_keys=False), end="")
+    name: 'y'
+    port: '08'
+    ok: true
+    >>> parse(dump({"name": "y"}))
+    [{'name': 'y'}]
+    """
+    import yaml
+
+    return yaml.dump(doc, Dumper=_dumper(), **kwargs)
+
+
+def dump_all(docs: Any, **kwargs: Any) -> str:
+    """:func:`dump` for several documents, separated by ``---``."""
+    import yaml
+
+    return yaml.dump_all(docs, Dumper=_dumper(), **kwargs)

@@ -39,9 +39,9 @@ def to_json(doc: Any) -> str:
 
 
 def to_yaml(doc: Any) -> str:
-    import yaml  # slow to import: only when asked for
+    from ..api.yamltojson import dump  # PyYAML is slow to import: only when asked for
 
-    return yaml.safe_dump(doc, sort_keys=True, default_flow_style=False, allow_unicode=True)
+    return dump(doc, sort_keys=True, default_flow_style=False, allow_unicode=True)
 
 
 def print_document(doc: Any, fmt: str) -> None:

@@ -84,7 +84,7 @@ def controller_manifests(replicas: int = 2, service_type: str = "LoadBalancer", 
     controller pod, and the client address survives) or ``NodePort`` (the bare-metal one).
     ``default_class`` marks the IngressClass default, as minikube's addon does.
     """
-    import yaml
+    from ..api.yamltojson import dump_all
 
     if service_type not in ("LoadBalancer", "NodePort"):
         raise KubelabError(f'service_type "{service_type}": LoadBalancer or NodePort')
@@ -118,7 +118,7 @@ def controller_manifests(replicas: int = 2, service_type: str = "LoadBalancer", 
     docs.append({"apiVersion": "v1", "kind": "Service",
                  "metadata": {"name": CONTROLLER_SERVICE, "namespace": CONTROLLER_NAMESPACE, "labels": dict(_LABELS)},
                  "spec": spec})
-    return yaml.safe_dump_all(docs, sort_keys=False)
+    return dump_all(docs, sort_keys=False)
 
 
 def install(cluster: Any, replicas: int = 2, service_type: str = "LoadBalancer", default_class: bool = True) -> list:

@@ -69,6 +69,7 @@ def convert_document(doc: Any, index: int = 1) -> tuple[Any, list[str]]:
 def convert_yaml(text: str) -> tuple[str, list[str]]:
     """Legacy Ingress YAML (one or more documents) -> ``(v1 YAML, notes)``; other kinds pass through."""
     import yaml
+    from ..api.yamltojson import dump_all
 
     try:
         docs = [d for d in yaml.safe_load_all(text) if d is not None]
@@ -79,4 +80,4 @@ def convert_yaml(text: str) -> tuple[str, list[str]]:
         new, n = convert_document(doc, i)
         out.append(new)
         notes.extend(n)
-    return yaml.safe_dump_all(out, sort_keys=False), notes
+    return dump_all(out, sort_keys=False), notes

@@ -115,9 +115,9 @@ def kind_config(cluster: Any, name: str = "kubelab") -> str:
     >>> cfg["networking"]["podSubnet"], [n["role"] for n in cfg["nodes"]]
     ('10.244.0.0/16', ['control-plane', 'worker', 'worker'])
     """
-    import yaml
+    from ..api.yamltojson import dump
 
-    body = yaml.safe_dump(kind_config_dict(cluster, name), sort_keys=False, default_flow_style=False)
+    body = dump(kind_config_dict(cluster, name), sort_keys=False, default_flow_style=False)
     lines = ["# kind cluster for a kubelab model; create it with:"]
     lines += [f"#   {c}" for c in install_commands(cluster, name)]
     lines.append("# kind cannot reproduce:")
