@@ -254,13 +254,28 @@ def run_cell(page, cell, timeout: int = WAIT_MS) -> int:
     cell.locator(".jp-InputArea-editor").first.click(timeout=timeout)
     page.keyboard.press("Shift+Enter")
     deadline = time.monotonic() + timeout / 1000
+    resend = time.monotonic() + RESEND_S
     while time.monotonic() < deadline:
         now = prompt_number(cell)
         if now is not None and now != before:
             wait_idle(page, timeout)
             return now
+        if now == before and time.monotonic() > resend and "*" not in _prompt_text(cell):
+            # Neither queued ([*]) nor run: the request was lost while the kernel's websocket was still
+            # settling (seen under load on a fresh kernel). Press again, as a learner would -- once.
+            cell.locator(".jp-InputArea-editor").first.click(timeout=timeout)
+            page.keyboard.press("Shift+Enter")
+            resend = deadline
         page.wait_for_timeout(100)
     raise TimeoutError(f"the cell did not finish running in {timeout / 1000:.0f} s (prompt {prompt_number(cell)})")
+
+
+#: Seconds after which run_cell presses Shift+Enter again when the cell is neither queued nor run.
+RESEND_S = 20
+
+
+def _prompt_text(cell) -> str:
+    return cell.locator(".jp-InputArea-prompt").first.text_content(timeout=WAIT_MS) or ""
 
 
 def set_cell_text(page, cell, text: str) -> None:
