@@ -490,9 +490,11 @@ def test_export_from_the_menu_keeps_headings_and_the_last_widget_state(lab, brow
     _context, page, _blocked, downloads = browser
     path = "notebooks/05-kube-proxy.ipynb"
     open_notebook(page, server, path)  # still open from above, its kernel alive
+    wait_idle(page)  # the last move's snapshot update has reached the notebook
     _save(page, server, path)  # what the widgets were moved to above is saved: nothing unsaved now
     dirty = "#jp-main-dock-panel .lm-TabBar-tab.lm-mod-current.jp-mod-dirty"
-    assert page.locator(dirty).count() == 0
+    # The file is written before the page hears back from the server and clears its unsaved mark.
+    page.locator(dirty).wait_for(state="detached", timeout=10_000)
     explorer = current_panel(page).locator(".jp-OutputArea-output").filter(
         has_text="Move the slider to change how many").first
     explorer.scroll_into_view_if_needed()
